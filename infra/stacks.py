@@ -1,0 +1,75 @@
+"""The declaration of every stack: which tables, queues, rules and functions each service has.
+
+Table keys and indexes come from each service's pynamodb table class and event subscriptions from
+its consumer's registered handlers, so this file names things once and repeats nothing.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from pynamodb.models import Model
+
+from shared.events.consumer import EventConsumer
+
+
+def _load(reference: str) -> Any:
+    module, _, attribute = reference.partition(":")
+    return getattr(importlib.import_module(module), attribute)
+
+
+@dataclass(frozen=True)
+class ServiceStack:
+    service: str
+    table: str | None = None  # "module:TableClass" of the service's pynamodb table
+    outbox: bool = False  # the table's stream feeds the outbox relay
+    consumer: str | None = None  # "module:consumer" of its EventConsumer
+    mail_function: str | None = None  # the function SES invokes for received mail
+
+    @property
+    def app_module(self) -> str:
+        return f"services.{self.service}.app"
+
+    @property
+    def app_name(self) -> str:
+        return "helpdesk-" + self.service.replace("_", "-")
+
+    @cached_property
+    def table_class(self) -> type[Model] | None:
+        return _load(self.table) if self.table else None
+
+    @cached_property
+    def event_consumer(self) -> EventConsumer | None:
+        return _load(self.consumer) if self.consumer else None
+
+
+SERVICES: tuple[ServiceStack, ...] = (
+    ServiceStack("tickets", table="services.tickets.data.tables:TicketsTable", outbox=True),
+    ServiceStack(
+        "sla",
+        table="services.sla.data.tables:SlaTable",
+        consumer="services.sla.handlers.events:consumer",
+    ),
+    ServiceStack(
+        "channels",
+        table="services.channels.data.tables:ChannelsTable",
+        outbox=True,
+        mail_function="receive_mail",
+    ),
+    ServiceStack("contacts"),
+    ServiceStack("crm_sync"),
+)
+
+# Tuning of event delivery, the same in AWS and locally.
+QUEUE_VISIBILITY_SECONDS = 60  # six times the consumer's timeout, as AWS advises for SQS sources
+QUEUE_MAX_RECEIVES = 5  # then the event is parked in the dead-letter queue
+SQS_BATCH_SIZE = 10
+STREAM_BATCH_SIZE = 100
+STREAM_MAX_RETRIES = 10
+
+
+def service(name: str) -> ServiceStack:
+    return next(stack for stack in SERVICES if stack.service == name)

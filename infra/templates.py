@@ -1,0 +1,439 @@
+"""CloudFormation templates rendered from the stack declarations in `infra.stacks`.
+
+Each service has two parts: `resources` (tables, queues, rules: created as they are by the local
+stack in the emulator) and `wiring` (event source mappings, SES rule, permissions: merged into the
+template `chalice package` writes, since they point at its functions). `python -m infra.templates`
+writes every template under infra/build/.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from chalice.utils import to_cfn_resource_name
+
+from infra.stacks import (
+    QUEUE_MAX_RECEIVES,
+    QUEUE_VISIBILITY_SECONDS,
+    SERVICES,
+    SQS_BATCH_SIZE,
+    STREAM_BATCH_SIZE,
+    STREAM_MAX_RETRIES,
+    ServiceStack,
+)
+from shared.events.consumer import CONSUMER_FUNCTION
+from shared.events.outbox import OUTBOX_PREFIX, RELAY_FUNCTION
+from shared.settings import Settings
+
+Template = dict[str, Any]
+TTL_ATTRIBUTE = "expires_at"
+MAIL_PREFIX = "inbound/"
+ADMIN_GROUP = "admin"
+
+
+def _template(description: str, resources: dict[str, Any]) -> Template:
+    return {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": description,
+        "Resources": resources,
+    }
+
+
+def shared_stack(settings: Settings) -> Template:
+    """The bus, the mail bucket, the SES rule set and the user pool that every service uses."""
+    return _template(
+        "Helpdesk shared resources",
+        {
+            "Bus": {"Type": "AWS::Events::EventBus", "Properties": {"Name": settings.bus_name}},
+            "MailBucket": {
+                "Type": "AWS::S3::Bucket",
+                "Properties": {
+                    "BucketName": settings.mail_bucket,
+                    "PublicAccessBlockConfiguration": {
+                        "BlockPublicAcls": True,
+                        "BlockPublicPolicy": True,
+                        "IgnorePublicAcls": True,
+                        "RestrictPublicBuckets": True,
+                    },
+                },
+            },
+            "MailBucketPolicy": {
+                "Type": "AWS::S3::BucketPolicy",
+                "Properties": {
+                    "Bucket": settings.mail_bucket,
+                    "PolicyDocument": {
+                        "Statement": [
+                            {
+                                "Sid": "SesStoresReceivedMail",
+                                "Effect": "Allow",
+                                "Principal": {"Service": "ses.amazonaws.com"},
+                                "Action": "s3:PutObject",
+                                "Resource": f"arn:aws:s3:::{settings.mail_bucket}/{MAIL_PREFIX}*",
+                                "Condition": {
+                                    "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+                                },
+                            }
+                        ]
+                    },
+                },
+            },
+            "ReceiptRuleSet": {
+                "Type": "AWS::SES::ReceiptRuleSet",
+                "Properties": {"RuleSetName": f"{settings.resource_prefix}-{settings.stage}"},
+            },
+            "UserPool": {
+                "Type": "AWS::Cognito::UserPool",
+                "Properties": {
+                    "UserPoolName": f"{settings.resource_prefix}-{settings.stage}-agents",
+                    "UsernameAttributes": ["email"],
+                    "AutoVerifiedAttributes": ["email"],
+                    "AdminCreateUserConfig": {"AllowAdminCreateUserOnly": True},
+                },
+            },
+            "AdminGroup": {
+                "Type": "AWS::Cognito::UserPoolGroup",
+                "Properties": {"GroupName": ADMIN_GROUP, "UserPoolId": {"Ref": "UserPool"}},
+            },
+        },
+    )
+
+
+def _table(name: str, key_schema: dict[str, Any], stream: bool) -> dict[str, Any]:
+    properties: dict[str, Any] = {
+        "TableName": name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": key_schema["attribute_definitions"],
+        "KeySchema": key_schema["key_schema"],
+        "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+        "TimeToLiveSpecification": {"AttributeName": TTL_ATTRIBUTE, "Enabled": True},
+    }
+    indexes = [
+        {
+            "IndexName": index["index_name"],
+            "KeySchema": index["key_schema"],
+            "Projection": {
+                key: value
+                for key, value in (
+                    ("ProjectionType", index["projection"]["ProjectionType"]),
+                    ("NonKeyAttributes", index["projection"].get("NonKeyAttributes")),
+                )
+                if value
+            },
+        }
+        for index in key_schema["global_secondary_indexes"]
+    ]
+    if indexes:
+        properties["GlobalSecondaryIndexes"] = indexes
+    if stream:
+        properties["StreamSpecification"] = {"StreamViewType": "NEW_IMAGE"}
+    return {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "Properties": properties}
+
+
+def service_resources(stack: ServiceStack, settings: Settings) -> Template:
+    """Tables, queues and rules of one service: everything but its functions."""
+    resources: dict[str, Any] = {}
+    if stack.table_class is not None:
+        resources["Table"] = _table(
+            settings.table_name(stack.service),
+            {
+                "attribute_definitions": index_attribute_definitions(stack),
+                "key_schema": stack.table_class._get_schema()["key_schema"],
+                "global_secondary_indexes": _index_schemas(stack),
+            },
+            stream=stack.outbox,
+        )
+    if stack.outbox:
+        resources["OutboxDeadLetters"] = _queue(settings.queue_name(stack.service, "outbox-dlq"))
+    consumer = stack.event_consumer
+    if consumer is not None:
+        queue = settings.queue_name(stack.service)
+        resources["IdempotencyTable"] = {
+            "Type": "AWS::DynamoDB::Table",
+            "Properties": {
+                "TableName": settings.idempotency_table(stack.service),
+                "BillingMode": "PAY_PER_REQUEST",
+                "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+                "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+                "TimeToLiveSpecification": {"AttributeName": "expiration", "Enabled": True},
+            },
+        }
+        resources["EventDeadLetters"] = _queue(settings.queue_name(stack.service, "events-dlq"))
+        resources["EventQueue"] = _queue(
+            queue,
+            VisibilityTimeout=QUEUE_VISIBILITY_SECONDS,
+            RedrivePolicy={
+                "deadLetterTargetArn": {"Fn::GetAtt": ["EventDeadLetters", "Arn"]},
+                "maxReceiveCount": QUEUE_MAX_RECEIVES,
+            },
+        )
+        resources["EventQueuePolicy"] = {
+            "Type": "AWS::SQS::QueuePolicy",
+            "Properties": {
+                "Queues": [{"Ref": "EventQueue"}],
+                "PolicyDocument": {
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "events.amazonaws.com"},
+                            "Action": "sqs:SendMessage",
+                            "Resource": {"Fn::GetAtt": ["EventQueue", "Arn"]},
+                        }
+                    ]
+                },
+            },
+        }
+        subscriptions = consumer.subscriptions()
+        resources["EventRule"] = {
+            "Type": "AWS::Events::Rule",
+            "Properties": {
+                "Name": f"{queue}-rule",
+                # A bus name, not a Ref: the emulator's CloudFormation fails on the Ref.
+                "EventBusName": settings.bus_name,
+                "EventPattern": {
+                    "source": sorted({source for source, _ in subscriptions}),
+                    "detail-type": sorted({detail_type for _, detail_type in subscriptions}),
+                },
+                "Targets": [{"Id": "queue", "Arn": {"Fn::GetAtt": ["EventQueue", "Arn"]}}],
+            },
+        }
+    return _template(f"Helpdesk {stack.service} service resources", resources)
+
+
+def _index_schemas(stack: ServiceStack) -> list[dict[str, Any]]:
+    """Indexes are declared on entity classes; gather them from every entity of the table."""
+    table = stack.table_class
+    assert table is not None
+    indexes: dict[str, Any] = {}
+    pending: list[type[Any]] = [table]
+    while pending:
+        model = pending.pop()
+        pending.extend(model.__subclasses__())
+        for index in model._indexes.values():
+            schema: dict[str, Any] = {
+                "attribute_definitions": [],
+                "key_schema": [],
+                "global_secondary_indexes": [],
+                "local_secondary_indexes": [],
+            }
+            index._update_model_schema(schema)
+            indexes.update({i["index_name"]: i for i in schema["global_secondary_indexes"]})
+    return [indexes[name] for name in sorted(indexes)]
+
+
+def index_attribute_definitions(stack: ServiceStack) -> list[dict[str, str]]:
+    """Key attributes of the table and of all its indexes (DynamoDB wants each declared)."""
+    table = stack.table_class
+    assert table is not None
+    definitions = {
+        a["AttributeName"]: a["AttributeType"] for a in table._get_schema()["attribute_definitions"]
+    }
+    pending: list[type[Any]] = [table]
+    while pending:
+        model = pending.pop()
+        pending.extend(model.__subclasses__())
+        for index in model._indexes.values():
+            for attribute in index.Meta.attributes.values():
+                if attribute.is_hash_key or attribute.is_range_key:
+                    definitions[attribute.attr_name] = attribute.attr_type
+    return [{"AttributeName": k, "AttributeType": v} for k, v in sorted(definitions.items())]
+
+
+def _queue(name: str, **properties: Any) -> dict[str, Any]:
+    return {
+        "Type": "AWS::SQS::Queue",
+        "Properties": {"QueueName": name, "SqsManagedSseEnabled": True, **properties},
+    }
+
+
+def service_wiring(stack: ServiceStack, settings: Settings) -> Template:
+    """What connects the service's functions (from `chalice package`) to its resources."""
+    resources: dict[str, Any] = {}
+    if stack.event_consumer is not None:
+        resources["EventQueueMapping"] = {
+            "Type": "AWS::Lambda::EventSourceMapping",
+            "Properties": {
+                "FunctionName": {"Ref": to_cfn_resource_name(CONSUMER_FUNCTION)},
+                "EventSourceArn": {"Fn::GetAtt": ["EventQueue", "Arn"]},
+                "BatchSize": SQS_BATCH_SIZE,
+                "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            },
+        }
+    if stack.outbox:
+        resources["OutboxStreamMapping"] = {
+            "Type": "AWS::Lambda::EventSourceMapping",
+            "Properties": {
+                "FunctionName": {"Ref": to_cfn_resource_name(RELAY_FUNCTION)},
+                "EventSourceArn": {"Fn::GetAtt": ["Table", "StreamArn"]},
+                "StartingPosition": "TRIM_HORIZON",
+                "BatchSize": STREAM_BATCH_SIZE,
+                "MaximumRetryAttempts": STREAM_MAX_RETRIES,
+                "BisectBatchOnFunctionError": True,
+                "FunctionResponseTypes": ["ReportBatchItemFailures"],
+                "FilterCriteria": {
+                    "Filters": [
+                        {
+                            "Pattern": json.dumps(
+                                {
+                                    "eventName": ["INSERT"],
+                                    "dynamodb": {
+                                        "NewImage": {"pk": {"S": [{"prefix": OUTBOX_PREFIX}]}}
+                                    },
+                                }
+                            )
+                        }
+                    ]
+                },
+                "DestinationConfig": {
+                    "OnFailure": {"Destination": {"Fn::GetAtt": ["OutboxDeadLetters", "Arn"]}}
+                },
+            },
+        }
+    if stack.mail_function is not None:
+        function = to_cfn_resource_name(stack.mail_function)
+        resources["SesInvokesMailFunction"] = {
+            "Type": "AWS::Lambda::Permission",
+            "Properties": {
+                "Action": "lambda:InvokeFunction",
+                "FunctionName": {"Ref": function},
+                "Principal": "ses.amazonaws.com",
+                "SourceAccount": {"Ref": "AWS::AccountId"},
+            },
+        }
+        resources["MailReceiptRule"] = {
+            "Type": "AWS::SES::ReceiptRule",
+            "DependsOn": ["SesInvokesMailFunction"],
+            "Properties": {
+                "RuleSetName": f"{settings.resource_prefix}-{settings.stage}",
+                "Rule": {
+                    "Name": f"{settings.resource_prefix}-{settings.stage}-inbound",
+                    "Enabled": True,
+                    "ScanEnabled": True,
+                    "Recipients": [{"Ref": "MailDomain"}],
+                    "Actions": [
+                        {
+                            "S3Action": {
+                                "BucketName": settings.mail_bucket,
+                                "ObjectKeyPrefix": MAIL_PREFIX,
+                            }
+                        },
+                        {
+                            "LambdaAction": {
+                                "FunctionArn": {"Fn::GetAtt": [function, "Arn"]},
+                                "InvocationType": "Event",
+                            }
+                        },
+                    ],
+                },
+            },
+        }
+    template = _template(f"Helpdesk {stack.service} service wiring", resources)
+    if stack.mail_function is not None:
+        template["Parameters"] = {
+            "MailDomain": {"Type": "String", "Description": "domain of the support addresses"}
+        }
+    return template
+
+
+def function_policy(stack: ServiceStack, settings: Settings) -> dict[str, Any]:
+    """The IAM policy of the service's functions, written out (chalice cannot infer it)."""
+    region, prefix = settings.region, f"{settings.resource_prefix}-{settings.stage}"
+    table_arn = f"arn:aws:dynamodb:{region}:*:table/{settings.table_name(stack.service)}"
+    statements: list[dict[str, Any]] = [
+        {
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": "arn:aws:logs:*:*:*",
+        },
+        {
+            "Effect": "Allow",
+            "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+            "Resource": "*",
+        },
+    ]
+    if stack.table_class is not None:
+        statements.append(
+            {
+                "Effect": "Allow",
+                "Action": [
+                    "dynamodb:GetItem",
+                    "dynamodb:PutItem",
+                    "dynamodb:UpdateItem",
+                    "dynamodb:DeleteItem",
+                    "dynamodb:Query",
+                    "dynamodb:BatchGetItem",
+                    "dynamodb:ConditionCheckItem",
+                ],
+                "Resource": [table_arn, f"{table_arn}/index/*"],
+            }
+        )
+    if stack.outbox:
+        statements += [
+            {
+                "Effect": "Allow",
+                "Action": [
+                    "dynamodb:DescribeStream",
+                    "dynamodb:GetRecords",
+                    "dynamodb:GetShardIterator",
+                    "dynamodb:ListStreams",
+                ],
+                "Resource": f"{table_arn}/stream/*",
+            },
+            {
+                "Effect": "Allow",
+                "Action": "events:PutEvents",
+                "Resource": f"arn:aws:events:{region}:*:event-bus/{settings.bus_name}",
+            },
+            {
+                "Effect": "Allow",
+                "Action": "sqs:SendMessage",
+                "Resource": f"arn:aws:sqs:{region}:*:{prefix}-{stack.service}-outbox-dlq",
+            },
+        ]
+    if stack.event_consumer is not None:
+        idempotency = settings.idempotency_table(stack.service)
+        statements += [
+            {
+                "Effect": "Allow",
+                "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+                "Resource": f"arn:aws:sqs:{region}:*:{settings.queue_name(stack.service)}",
+            },
+            {
+                "Effect": "Allow",
+                "Action": [
+                    "dynamodb:GetItem",
+                    "dynamodb:PutItem",
+                    "dynamodb:UpdateItem",
+                    "dynamodb:DeleteItem",
+                ],
+                "Resource": f"arn:aws:dynamodb:{region}:*:table/{idempotency}",
+            },
+        ]
+    if stack.mail_function is not None:
+        statements.append(
+            {
+                "Effect": "Allow",
+                "Action": "s3:GetObject",
+                "Resource": f"arn:aws:s3:::{settings.mail_bucket}/{MAIL_PREFIX}*",
+            }
+        )
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def write_all(folder: Path, settings: Settings) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    written = [folder / "shared.json"]
+    written[0].write_text(json.dumps(shared_stack(settings), indent=2) + "\n")
+    for stack in SERVICES:
+        for part, render in (("resources", service_resources), ("wiring", service_wiring)):
+            path = folder / f"{stack.service}.{part}.json"
+            path.write_text(json.dumps(render(stack, settings), indent=2) + "\n")
+            written.append(path)
+    return written
+
+
+if __name__ == "__main__":
+    for path in write_all(Path(sys.argv[1] if len(sys.argv) > 1 else "infra/build"), Settings()):
+        print(path)

@@ -1,0 +1,145 @@
+"""The local HTTP gateway: one port, routed by path to each service's app as the AWS edge does.
+
+A request becomes an API Gateway REST proxy event (with `resource` set to the matched route
+template, and the verified token's claims where the Cognito authorizer puts them) and is handed
+to the app as Lambda would. Local-only routes live under `/local` plus `/health` and
+`/openapi.json`.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from chalice import Chalice
+from chalice.local import LambdaEventConverter, RouteMatcher
+
+from local_stack.delivery import LambdaContext
+from local_stack.tokens import DevTokens
+from shared.errors import (
+    PROBLEM_CONTENT_TYPE,
+    BadRequest,
+    DomainError,
+    MethodNotAllowed,
+    NotFound,
+    Unauthorized,
+)
+
+LocalRoute = Callable[[dict[str, Any]], tuple[int, Any]]
+
+
+@dataclass
+class GatewayResponse:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+def _problem(error: DomainError, path: str) -> GatewayResponse:
+    body = json.dumps(error.to_problem(path)).encode()
+    return GatewayResponse(error.status, {"Content-Type": PROBLEM_CONTENT_TYPE}, body)
+
+
+class Gateway:
+    def __init__(
+        self,
+        apps: dict[str, Chalice],
+        tokens: DevTokens,
+        local_routes: dict[tuple[str, str], LocalRoute],
+    ) -> None:
+        self._tokens = tokens
+        self._local_routes = local_routes
+        self._route_owner: dict[str, Chalice] = {}
+        for app in apps.values():
+            for path in app.routes:
+                if path in self._route_owner:
+                    raise ValueError(f"two services claim the route {path}")
+                self._route_owner[path] = app
+        self._matcher = RouteMatcher(list(self._route_owner))
+        self._converter = LambdaEventConverter(self._matcher, binary_types=[])
+        # A Chalice app keeps the current request on itself, so each app serves one at a time.
+        self._locks = {id(app): threading.Lock() for app in apps.values()}
+
+    def handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> GatewayResponse:
+        path = target.split("?", 1)[0]
+        local = self._local_routes.get((method, path))
+        if local is not None:
+            return self._local(local, body, path)
+        try:
+            match = self._matcher.match_route(target)
+        except ValueError:
+            return _problem(NotFound(f"No route {path}."), path)
+        app = self._route_owner[match.route]
+        if method not in app.routes[match.route]:
+            return _problem(MethodNotAllowed(f"{method} is not allowed on {match.route}."), path)
+        claims = self._claims(headers)
+        if claims is None:
+            return _problem(Unauthorized("A valid bearer token is required."), path)
+        event = self._converter.create_lambda_event(method, target, headers, body or None)
+        event["resource"] = match.route
+        event["path"] = path
+        event["httpMethod"] = method
+        event["requestContext"].update(
+            requestId=str(uuid.uuid4()), stage="local", authorizer={"claims": claims}
+        )
+        with self._locks[id(app)]:
+            result = app(event, LambdaContext(app.app_name))
+        raw = result.get("body") or ""
+        response_headers = dict(result.get("headers") or {})
+        return GatewayResponse(result["statusCode"], response_headers, raw.encode())
+
+    def _claims(self, headers: dict[str, str]) -> dict[str, Any] | None:
+        authorization = {k.lower(): v for k, v in headers.items()}.get("authorization", "")
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            return None
+        return self._tokens.claims(token.strip())
+
+    @staticmethod
+    def _local(route: LocalRoute, body: bytes, path: str) -> GatewayResponse:
+        try:
+            document = json.loads(body) if body else {}
+        except json.JSONDecodeError:
+            document = None
+        if not isinstance(document, dict):
+            return _problem(BadRequest("The request body must be a JSON object."), path)
+        try:
+            status, answer = route(document)
+        except DomainError as error:
+            return _problem(error, path)
+        return GatewayResponse(status, {"Content-Type": "application/json"}, json.dumps(answer).encode())
+
+
+class GatewayServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], gateway: Gateway) -> None:
+        self.gateway = gateway
+        super().__init__(address, _Handler)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: GatewayServer
+    protocol_version = "HTTP/1.1"
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        response = self.server.gateway.handle(self.command, self.path, dict(self.headers), body)
+        self.send_response(response.status)
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(response.body)))
+        self.end_headers()
+        self.wfile.write(response.body)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
+        pass  # the services log each request as JSON already

@@ -1,0 +1,90 @@
+"""Every service loaded in one process, wired to its resources as Lambda would be.
+
+Used by the local stack (with threads) and by in-process tests (stepping delivery by hand).
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from chalice import Chalice
+from chalice.app import ScheduledEventConfig
+
+from infra.stacks import SERVICES
+from local_stack.delivery import Function, LambdaContext, QueueSource, StreamSource
+from shared.events.consumer import CONSUMER_FUNCTION
+from shared.events.outbox import RELAY_FUNCTION
+from shared.settings import Settings
+
+RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
+
+
+@dataclass(frozen=True)
+class Schedule:
+    service: str
+    name: str
+    every: timedelta
+    function: Function
+
+
+def _every(expression: str) -> timedelta:
+    match = RATE.match(expression)
+    if match is None:
+        raise ValueError(f"the local stack runs rate() schedules only, not {expression!r}")
+    amount, unit = int(match.group(1)), match.group(2).rstrip("s")
+    return timedelta(**{f"{unit}s": amount})
+
+
+class LocalSystem:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.apps: dict[str, Chalice] = {
+            stack.service: importlib.import_module(stack.app_module).app for stack in SERVICES
+        }
+
+    def function(self, service: str, name: str) -> Function:
+        """The handler Lambda would run for a function of the app: middleware included."""
+        return self.apps[service].handler_map[name]  # type: ignore[no-any-return]
+
+    def invoke(self, service: str, name: str, event: dict[str, Any]) -> Any:
+        return self.function(service, name)(event, LambdaContext(f"{service}-{name}"))
+
+    def queue_sources(self) -> list[QueueSource]:
+        return [
+            QueueSource(
+                self.settings.queue_name(stack.service),
+                self.function(stack.service, CONSUMER_FUNCTION),
+                f"{stack.service}-{CONSUMER_FUNCTION}",
+            )
+            for stack in SERVICES
+            if stack.event_consumer is not None
+        ]
+
+    def stream_sources(self) -> list[StreamSource]:
+        return [
+            StreamSource(
+                self.settings.table_name(stack.service),
+                self.function(stack.service, RELAY_FUNCTION),
+                f"{stack.service}-{RELAY_FUNCTION}",
+            )
+            for stack in SERVICES
+            if stack.outbox
+        ]
+
+    def schedules(self) -> list[Schedule]:
+        found = []
+        for service, app in self.apps.items():
+            for source in app.event_sources:
+                if isinstance(source, ScheduledEventConfig):
+                    expression = source.schedule_expression
+                    if not isinstance(expression, str):
+                        expression = expression.to_string()
+                    found.append(
+                        Schedule(service, source.name, _every(expression), app.handler_map[source.name])
+                    )
+        return found
+

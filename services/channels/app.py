@@ -1,0 +1,12 @@
+"""The channels service's Chalice app: registers the mail and event functions."""
+
+from chalice import Chalice
+
+from services.channels.handlers.mail import mail
+from shared.events.outbox import register_outbox_relay
+from shared.observability import instrument, observability
+
+app = Chalice(app_name="helpdesk-channels", configure_logs=False)
+app.register_blueprint(mail)
+register_outbox_relay(app)
+instrument(app, observability("channels"))

@@ -1,0 +1,45 @@
+"""The channels repository on DynamoDB (pynamodb): the only module that touches the table."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from services.channels.data.tables import SERVICE, ChannelsOutbox, ChannelsTable, InboundItem
+from shared.clock import Clock
+from shared.events.catalogue import EmailReceived
+from shared.events.envelope import OutgoingEvent
+from shared.events.outbox import outbox_items
+from shared.storage import bind_table
+
+
+class DynamoInboundRepository:
+    def __init__(self, clock: Clock) -> None:
+        bind_table(ChannelsTable, SERVICE)
+        self._clock = clock
+
+    def record(self, received: EmailReceived, events: Sequence[OutgoingEvent]) -> bool:
+        item = InboundItem(
+            f"INBOUND#{received.ses_message_id}",
+            "INBOUND",
+            ses_message_id=received.ses_message_id,
+            raw_key=received.raw_key,
+            sender=received.sender.email,
+            subject=received.subject,
+            received_at=datetime.fromisoformat(received.received_at),
+        )
+        try:
+            with TransactWrite(connection=Connection(region=ChannelsTable.Meta.region)) as write:
+                write.save(item, condition=InboundItem.pk.does_not_exist())
+                for outbox_item in outbox_items(ChannelsOutbox, events, self._clock.now()):
+                    write.save(outbox_item)
+        except TransactWriteError as error:
+            reasons = error.cancellation_reasons or []
+            if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
+                return False  # the same SES message delivered again
+            raise
+        return True

@@ -1,0 +1,38 @@
+"""The channels service's table.
+
+| item | pk | sk |
+|---|---|---|
+| received mail (one per SES message) | `INBOUND#<ses message id>` | `INBOUND` |
+| outbox event | `OUTBOX#<event id>` | `OUTBOX` |
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.constants import PAY_PER_REQUEST_BILLING_MODE
+from pynamodb.models import Model
+
+from shared.events.outbox import outbox_model
+
+SERVICE = "channels"
+
+
+class ChannelsTable(Model):
+    class Meta:
+        table_name = SERVICE  # logical name; `bind_table` sets the physical one at first use
+        billing_mode = PAY_PER_REQUEST_BILLING_MODE
+        stream_view_type = "NEW_IMAGE"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+
+
+class InboundItem(ChannelsTable):
+    ses_message_id = UnicodeAttribute()
+    raw_key = UnicodeAttribute()
+    sender = UnicodeAttribute()
+    subject = UnicodeAttribute()
+    received_at = UTCDateTimeAttribute()
+
+
+ChannelsOutbox = outbox_model(ChannelsTable)

@@ -1,0 +1,21 @@
+"""The function SES invokes after its S3 action stored a received mail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint
+
+from services.channels.data.dynamodb import DynamoInboundRepository
+from services.channels.logic.receive_mail import receive_mail
+from shared.clock import get_clock
+
+mail = Blueprint(__name__)
+
+
+@mail.lambda_function(name="receive_mail")
+def receive_mail_function(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    repository = DynamoInboundRepository(get_clock())
+    received = [receive_mail(record["ses"], repository, get_clock()) for record in event["Records"]]
+    # SES's Lambda action ignores the answer for asynchronous invocation; it is for logs and tests.
+    return {"received": sum(received), "duplicates": len(received) - sum(received)}

@@ -1,0 +1,8 @@
+"""The crm_sync service's Chalice app. Its routes and functions arrive with its own issue."""
+
+from chalice import Chalice
+
+from shared.observability import instrument, observability
+
+app = Chalice(app_name="helpdesk-crm-sync", configure_logs=False)
+instrument(app, observability("crm_sync"))

@@ -1,0 +1,12 @@
+"""The tickets service's Chalice app: registers the HTTP routes and event functions."""
+
+from chalice import Chalice
+
+from services.tickets.handlers.http import api
+from shared.events.outbox import register_outbox_relay
+from shared.observability import instrument, observability
+
+app = Chalice(app_name="helpdesk-tickets", configure_logs=False)
+app.register_blueprint(api.blueprint)
+register_outbox_relay(app)
+instrument(app, observability("tickets"))

@@ -1,0 +1,210 @@
+"""The HTTP layer every service uses on top of Chalice.
+
+A route is declared once with its request, query and response models; from that declaration the
+view gets a parsed, validated request and the caller's identity, errors become problem+json in one
+place, and the OpenAPI document is generated (`shared.openapi`), so the contract cannot drift
+from the code.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar, get_args, get_origin
+
+from chalice import Blueprint, Response
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from shared.errors import (
+    PROBLEM_CONTENT_TYPE,
+    DomainError,
+    MalformedJson,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    invalid_from_pydantic,
+)
+from shared.identity import Caller, caller_from_claims
+
+# Chalice refuses other media types with its own (non problem+json) 415, so it is told to accept
+# the common ones and `_parse_body` answers anything but JSON with a problem of ours.
+ACCEPTED_CONTENT_TYPES = [
+    "application/json",
+    "application/merge-patch+json",
+    "application/x-www-form-urlencoded",
+    "multipart/form-data",
+    "text/plain",
+    "application/octet-stream",
+]
+JSON_TYPES = ("application/json", "application/merge-patch+json")
+MAX_BODY_BYTES = 256 * 1024  # documented limit for JSON bodies; mail bodies come by SES, not here
+B = TypeVar("B", bound=BaseModel)
+Q = TypeVar("Q", bound=BaseModel)
+
+
+class RequestModel(BaseModel):
+    """Base of request bodies: unknown fields are refused, so a typo is an error, not a no-op."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ResponseModel(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+T = TypeVar("T")
+
+
+class Page(ResponseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = None
+
+
+@dataclass
+class ApiRequest(Generic[B, Q]):
+    caller: Caller
+    path: dict[str, str]
+    body: B
+    query: Q
+    headers: dict[str, str]
+    request_id: str
+
+
+@dataclass
+class Reply:
+    """A view's answer when it needs a status or headers other than the route's defaults."""
+
+    body: BaseModel | None
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Operation:
+    path: str
+    method: str
+    name: str
+    summary: str
+    tag: str
+    status: int
+    body: type[BaseModel] | None
+    query: type[BaseModel] | None
+    response: type[BaseModel] | None
+    authenticated: bool
+    errors: tuple[int, ...]
+
+
+def problem_response(error: DomainError, instance: str | None = None) -> Response:
+    return Response(
+        body=json.dumps(error.to_problem(instance)),
+        status_code=error.status,
+        headers={"Content-Type": PROBLEM_CONTENT_TYPE},
+    )
+
+
+class Api:
+    """The routes of one service, registered on a Chalice blueprint and described for OpenAPI."""
+
+    def __init__(self, import_name: str, tag: str) -> None:
+        self.blueprint = Blueprint(import_name)
+        self.tag = tag
+        self.operations: list[Operation] = []
+
+    def route(
+        self,
+        path: str,
+        method: str,
+        *,
+        summary: str,
+        body: type[BaseModel] | None = None,
+        query: type[BaseModel] | None = None,
+        response: type[BaseModel] | None = None,
+        status: int = 200,
+        authenticated: bool = True,
+        errors: tuple[int, ...] = (),
+    ) -> Callable[[Callable[[ApiRequest[Any, Any]], Any]], Callable[..., Any]]:
+        def register(view: Callable[[ApiRequest[Any, Any]], Any]) -> Callable[..., Any]:
+            operation = Operation(
+                path, method, view.__name__, summary, self.tag, status, body, query, response,
+                authenticated, errors,
+            )
+            self.operations.append(operation)
+
+            def chalice_view(**path_params: str) -> Response:
+                return self._dispatch(operation, view, path_params)
+
+            chalice_view.__name__ = view.__name__
+            self.blueprint.route(
+                path, methods=[method], name=view.__name__, content_types=ACCEPTED_CONTENT_TYPES
+            )(chalice_view)
+            return view
+
+        return register
+
+    def _dispatch(
+        self, operation: Operation, view: Callable[..., Any], path_params: dict[str, str]
+    ) -> Response:
+        request = self.blueprint.current_request
+        instance = request.context.get("path") or operation.path
+        try:
+            api_request = ApiRequest(
+                caller=self._caller(request, operation),
+                path=path_params,
+                body=_parse_body(request.raw_body, request.headers, operation.body),
+                query=_parse_query(request.query_params, operation.query),
+                headers={k.lower(): v for k, v in request.headers.items()},
+                request_id=request.context.get("requestId", ""),
+            )
+            result = view(api_request)
+        except DomainError as error:
+            return problem_response(error, instance)
+        reply = result if isinstance(result, Reply) else Reply(result)
+        body = "" if reply.body is None else reply.body.model_dump_json(by_alias=True)
+        return Response(
+            body=body,
+            status_code=reply.status or operation.status,
+            headers={"Content-Type": "application/json", **reply.headers},
+        )
+
+    @staticmethod
+    def _caller(request: Any, operation: Operation) -> Caller:
+        if not operation.authenticated:
+            return Caller(email="", role="agent")
+        return caller_from_claims((request.context.get("authorizer") or {}).get("claims"))
+
+
+def _parse_body(raw: bytes | None, headers: Any, model: type[B] | None) -> Any:
+    if model is None:
+        return None
+    content_type = (headers.get("content-type") or JSON_TYPES[0]).split(";")[0].strip().lower()
+    if content_type not in JSON_TYPES:
+        raise UnsupportedMediaType(f"Send the body as application/json, not {content_type}.")
+    raw = raw or b""
+    if len(raw) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"The request body is larger than {MAX_BODY_BYTES} bytes.")
+    try:
+        document = json.loads(raw or b"{}")
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise MalformedJson(f"The request body is not valid JSON: {exc}") from exc
+    try:
+        return model.model_validate(document)
+    except ValidationError as exc:
+        raise invalid_from_pydantic(exc) from exc
+
+
+def _parse_query(params: Any, model: type[Q] | None) -> Any:
+    if model is None:
+        return None
+    values: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        key = info.alias or name
+        if params is None or key not in params:
+            continue
+        repeatable = get_origin(info.annotation) is list or any(
+            get_origin(arg) is list for arg in get_args(info.annotation)
+        )
+        values[key] = params.getlist(key) if repeatable else params.get(key)
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        raise invalid_from_pydantic(exc, location="query") from exc

@@ -1,0 +1,28 @@
+"""Lazily created AWS clients, one per service name per process.
+
+Created on first use, never at import, so importing a service needs no AWS and tests can create
+them inside the emulator. They follow `AWS_ENDPOINT_URL` like pynamodb does.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from shared.settings import get_settings
+
+_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=2, read_timeout=10)
+
+
+@cache
+def client(service_name: str) -> Any:
+    return boto3.client(service_name, region_name=get_settings().region, config=_CONFIG)
+
+
+def reset_process_state() -> None:
+    """Forget cached clients and settings (tests switch emulators and environments)."""
+    client.cache_clear()
+    get_settings.cache_clear()

@@ -1,0 +1,51 @@
+"""Settings read from the environment once, validated, and shared by every service.
+
+Physical resource names are derived from one prefix here, so the infrastructure templates, the
+local stack and the services agree on them without repeating strings.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HELPDESK_", extra="ignore", frozen=True)
+
+    stage: str = Field("local", description="deployment stage: local, dev, prod, ...")
+    resource_prefix: str = Field("helpdesk", pattern=r"^[a-z][a-z0-9-]{1,30}$")
+    region: str = Field("eu-west-1", validation_alias="AWS_DEFAULT_REGION")
+    # Points boto3 and pynamodb at the emulator; None in AWS.
+    endpoint_url: str | None = Field(None, validation_alias="AWS_ENDPOINT_URL")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Local mode enables the dev-token routes and the movable clock; never set in AWS.
+    local_mode: bool = False
+    ticket_prefix: str = Field("TKT", pattern=r"^[A-Z][A-Z0-9]{0,9}$")
+    ticket_number_width: int = Field(4, ge=1, le=12)
+
+    @property
+    def bus_name(self) -> str:
+        return f"{self.resource_prefix}-{self.stage}-bus"
+
+    @property
+    def mail_bucket(self) -> str:
+        return f"{self.resource_prefix}-{self.stage}-mail"
+
+    def table_name(self, service: str) -> str:
+        return f"{self.resource_prefix}-{self.stage}-{service}"
+
+    def idempotency_table(self, service: str) -> str:
+        return f"{self.resource_prefix}-{self.stage}-{service}-idempotency"
+
+    def queue_name(self, service: str, purpose: str = "events") -> str:
+        return f"{self.resource_prefix}-{self.stage}-{service}-{purpose}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings; cached so the environment is read once per cold start."""
+    return Settings()

@@ -1,0 +1,17 @@
+"""Binding a service's pynamodb table classes to their physical table at first use.
+
+Table classes declare a logical name (the service's); the physical name comes from settings when
+the repository is built, never at import, so importing needs no environment.
+"""
+
+from __future__ import annotations
+
+from pynamodb.models import Model
+
+from shared.settings import get_settings
+
+
+def bind_table(table: type[Model], service: str) -> None:
+    settings = get_settings()
+    table.Meta.table_name = settings.table_name(service)
+    table.Meta.region = settings.region
