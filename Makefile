@@ -45,7 +45,7 @@ package: $(STAMP)
 
 ## docs: regenerate the OpenAPI document and the event catalogue
 docs: $(STAMP)
-	$(BIN)/python -m shared.openapi docs/openapi.json
+	$(BIN)/python -m infra.openapi docs/openapi.json
 	$(BIN)/python -m shared.events.catalogue docs
 
 clean:

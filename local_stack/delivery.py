@@ -8,6 +8,7 @@ so a test can deliver step by step, and the local stack runs them on threads.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from typing import Any
 from shared.aws import client
 
 Function = Callable[[dict[str, Any], Any], Any]
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -80,13 +82,17 @@ class QueueSource:
         try:
             response = self._function(event, LambdaContext(self._function_name)) or {}
         except Exception:
-            return len(messages)  # as in Lambda: the whole batch becomes visible again later
+            # As in Lambda: the whole batch becomes visible again after the visibility timeout.
+            logger.exception("queue function failed")
+            return len(messages)
         failed = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
         done = [m for m in messages if m["MessageId"] not in failed]
         if done:
             sqs.delete_message_batch(
                 QueueUrl=self.url,
-                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)
+                ],
             )
         return len(messages)
 
@@ -126,7 +132,8 @@ class StreamSource:
             try:
                 response = self._function({"Records": records}, LambdaContext(self._function_name))
             except Exception:
-                continue  # retried from the same position next time
+                logger.exception("stream function failed; retrying from the same record")
+                continue
             failures = (response or {}).get("batchItemFailures", [])
             if failures:
                 self._positions[shard_id] = ("AT_SEQUENCE_NUMBER", failures[0]["itemIdentifier"])

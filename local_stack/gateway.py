@@ -65,7 +65,9 @@ class Gateway:
         # A Chalice app keeps the current request on itself, so each app serves one at a time.
         self._locks = {id(app): threading.Lock() for app in apps.values()}
 
-    def handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> GatewayResponse:
+    def handle(
+        self, method: str, target: str, headers: dict[str, str], body: bytes
+    ) -> GatewayResponse:
         path = target.split("?", 1)[0]
         local = self._local_routes.get((method, path))
         if local is not None:
@@ -112,7 +114,9 @@ class Gateway:
             status, answer = route(document)
         except DomainError as error:
             return _problem(error, path)
-        return GatewayResponse(status, {"Content-Type": "application/json"}, json.dumps(answer).encode())
+        return GatewayResponse(
+            status, {"Content-Type": "application/json"}, json.dumps(answer).encode()
+        )
 
 
 class GatewayServer(ThreadingHTTPServer):
@@ -141,5 +145,5 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
+    def log_message(self, format: str, *args: Any) -> None:
         pass  # the services log each request as JSON already

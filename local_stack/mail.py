@@ -22,6 +22,7 @@ from infra.templates import MAIL_PREFIX
 from shared.aws import client
 from shared.clock import isoformat
 
+LOCAL_FUNCTION_ARN = "arn:aws:lambda:local:000000000000:function:receive_mail"
 DEFAULT_VERDICTS = {"spam": "PASS", "virus": "PASS", "spf": "PASS", "dkim": "PASS", "dmarc": "PASS"}
 
 
@@ -73,7 +74,7 @@ def ses_receipt_event(
                         **{f"{name}Verdict": {"status": v} for name, v in DEFAULT_VERDICTS.items()},
                         "action": {
                             "type": "Lambda",
-                            "functionArn": "arn:aws:lambda:local:000000000000:function:receive_mail",
+                            "functionArn": LOCAL_FUNCTION_ARN,
                             "invocationType": "Event",
                         },
                     },
@@ -101,7 +102,7 @@ class _SmtpHandler:
     def __init__(self, receiver: MailReceiver) -> None:
         self._receiver = receiver
 
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         raw = envelope.original_content or b""
         self._receiver.receive(raw, envelope.mail_from or "", list(envelope.rcpt_tos))
         return "250 Message accepted for delivery"
@@ -133,7 +134,9 @@ class SentMail:
     def _describe(self, index: int, sent: Any) -> dict[str, Any]:
         raw = getattr(sent, "raw_data", None)
         if raw is None:  # a simple (non-raw) send: rebuild a readable message
-            raw = f"From: {sent.source}\nTo: {', '.join(sent.destinations.get('ToAddresses', []))}\n"
+            raw = (
+                f"From: {sent.source}\nTo: {', '.join(sent.destinations.get('ToAddresses', []))}\n"
+            )
             raw += f"Subject: {sent.subject}\n\n{sent.body}"
         data = raw.encode() if isinstance(raw, str) else raw
         path = self._folder / f"{index:05d}-{sent.id}.eml"

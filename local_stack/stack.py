@@ -47,7 +47,7 @@ def _emulator_environment(aws_port: int) -> None:
     os.environ.update(
         AWS_ENDPOINT_URL=f"http://127.0.0.1:{aws_port}",
         AWS_ACCESS_KEY_ID="local",
-        AWS_SECRET_ACCESS_KEY="local",  # noqa: S105 - the emulator accepts any credentials
+        AWS_SECRET_ACCESS_KEY="local",  # noqa: S106 - any key works on the emulator
         AWS_DEFAULT_REGION=os.environ.get("AWS_DEFAULT_REGION", "eu-west-1"),
         AWS_ACCOUNT_ID_ENDPOINT_MODE="disabled",
         HELPDESK_LOCAL_MODE="true",
@@ -116,9 +116,9 @@ class LocalStack:
             return (200, {"status": "ok"}) if self.ready else (503, {"status": "starting"})
 
         def openapi(_: dict[str, Any]) -> tuple[int, Any]:
-            from shared.openapi import openapi_document, service_apis
+            from infra.openapi import project_document
 
-            return 200, openapi_document(service_apis(), "Helpdesk API", "local")
+            return 200, project_document()
 
         def token(body: dict[str, Any]) -> tuple[int, Any]:
             email, role = body.get("email") or DEFAULT_ADMIN, body.get("role", "agent")

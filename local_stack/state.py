@@ -18,7 +18,9 @@ from shared.settings import Settings
 
 def _table_names(settings: Settings) -> list[str]:
     prefix = f"{settings.resource_prefix}-{settings.stage}-"
-    return [name for name in client("dynamodb").list_tables()["TableNames"] if name.startswith(prefix)]
+    return [
+        name for name in client("dynamodb").list_tables()["TableNames"] if name.startswith(prefix)
+    ]
 
 
 def dump(path: Path, settings: Settings) -> dict[str, int]:

@@ -84,7 +84,8 @@ class LocalSystem:
                     if not isinstance(expression, str):
                         expression = expression.to_string()
                     found.append(
-                        Schedule(service, source.name, _every(expression), app.handler_map[source.name])
+                        Schedule(
+                            service, source.name, _every(expression), app.handler_map[source.name]
+                        )
                     )
         return found
-

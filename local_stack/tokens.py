@@ -47,4 +47,3 @@ class DevTokens:
             return jwt.decode(token, self._key, algorithms=["HS256"], issuer=ISSUER)  # type: ignore[no-any-return]
         except jwt.PyJWTError:
             return None
-

@@ -9,16 +9,18 @@ from the code.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar, get_args, get_origin
 
-from chalice import Blueprint, Response
+from chalice.app import Blueprint, Response
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from shared.errors import (
     PROBLEM_CONTENT_TYPE,
     DomainError,
+    InternalError,
     MalformedJson,
     PayloadTooLarge,
     UnsupportedMediaType,
@@ -38,6 +40,7 @@ ACCEPTED_CONTENT_TYPES = [
 ]
 JSON_TYPES = ("application/json", "application/merge-patch+json")
 MAX_BODY_BYTES = 256 * 1024  # documented limit for JSON bodies; mail bodies come by SES, not here
+logger = logging.getLogger(__name__)
 B = TypeVar("B", bound=BaseModel)
 Q = TypeVar("Q", bound=BaseModel)
 
@@ -123,10 +126,23 @@ class Api:
         authenticated: bool = True,
         errors: tuple[int, ...] = (),
     ) -> Callable[[Callable[[ApiRequest[Any, Any]], Any]], Callable[..., Any]]:
+        method = method.upper()
+        if body is not None:  # every body can be malformed, too large or of the wrong type
+            errors = tuple(sorted({*errors, 400, 413, 415}))
+
         def register(view: Callable[[ApiRequest[Any, Any]], Any]) -> Callable[..., Any]:
             operation = Operation(
-                path, method, view.__name__, summary, self.tag, status, body, query, response,
-                authenticated, errors,
+                path,
+                method,
+                view.__name__,
+                summary,
+                self.tag,
+                status,
+                body,
+                query,
+                response,
+                authenticated,
+                errors,
             )
             self.operations.append(operation)
 
@@ -158,12 +174,17 @@ class Api:
             result = view(api_request)
         except DomainError as error:
             return problem_response(error, instance)
+        except Exception:
+            logger.exception("unhandled error", extra={"operation": operation.name})
+            return problem_response(InternalError("Something went wrong on our side."), instance)
         reply = result if isinstance(result, Reply) else Reply(result)
-        body = "" if reply.body is None else reply.body.model_dump_json(by_alias=True)
+        headers: dict[str, str | list[str]] = dict(reply.headers)
+        if reply.body is not None:
+            headers["Content-Type"] = "application/json"
         return Response(
-            body=body,
+            body="" if reply.body is None else reply.body.model_dump_json(by_alias=True),
             status_code=reply.status or operation.status,
-            headers={"Content-Type": "application/json", **reply.headers},
+            headers=headers,
         )
 
     @staticmethod
@@ -173,13 +194,13 @@ class Api:
         return caller_from_claims((request.context.get("authorizer") or {}).get("claims"))
 
 
-def _parse_body(raw: bytes | None, headers: Any, model: type[B] | None) -> Any:
+def _parse_body(raw: str | bytes | None, headers: Any, model: type[B] | None) -> Any:
     if model is None:
         return None
     content_type = (headers.get("content-type") or JSON_TYPES[0]).split(";")[0].strip().lower()
     if content_type not in JSON_TYPES:
         raise UnsupportedMediaType(f"Send the body as application/json, not {content_type}.")
-    raw = raw or b""
+    raw = raw.encode() if isinstance(raw, str) else (raw or b"")
     if len(raw) > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"The request body is larger than {MAX_BODY_BYTES} bytes.")
     try:

@@ -7,19 +7,23 @@ them inside the emulator. They follow `AWS_ENDPOINT_URL` like pynamodb does.
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 import boto3
 from botocore.config import Config
 
 from shared.settings import get_settings
 
-_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=2, read_timeout=10)
+_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 5}, connect_timeout=2, read_timeout=10
+)
 
 
 @cache
 def client(service_name: str) -> Any:
-    return boto3.client(service_name, region_name=get_settings().region, config=_CONFIG)
+    # Typed per service by the stubs; callers here name the service at run time.
+    factory = cast(Any, boto3.client)
+    return factory(service_name, region_name=get_settings().region, config=_CONFIG)
 
 
 def reset_process_state() -> None:

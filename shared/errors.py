@@ -89,6 +89,10 @@ class Invalid(DomainError):
     status, slug, title = 422, "validation", "Invalid input"
 
 
+class InternalError(DomainError):
+    status, slug, title = 500, "internal", "Internal error"
+
+
 def invalid_from_pydantic(exc: Any, location: str | None = None) -> Invalid:
     """Turn a pydantic ValidationError into `Invalid` naming each field by its dotted path."""
     errors = []

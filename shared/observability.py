@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
-from chalice import Chalice, ConvertToMiddleware
+from chalice.app import Chalice, ConvertToMiddleware
 
 METRICS_NAMESPACE = "Helpdesk"
 
@@ -39,7 +39,9 @@ def instrument(app: Chalice, tools: Observability) -> None:
     # The request id is the correlation id of HTTP calls; consumers add the event id themselves.
     app.register_middleware(
         ConvertToMiddleware(
-            tools.logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+            tools.logger.inject_lambda_context(
+                correlation_id_path=correlation_paths.API_GATEWAY_REST
+            )
         ),
         "all",
     )

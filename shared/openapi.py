@@ -2,32 +2,23 @@
 
 Every route is declared once through `shared.api.Api`; this module turns those declarations into
 the published contract (`docs/openapi.json`), so the document cannot drift from the code.
-`python -m shared.openapi [out_path]` (what `make docs` runs) writes it.
+`python -m infra.openapi [out_path]` (what `make docs` runs) writes it for every service.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import json
-import pkgutil
 import re
-import sys
-import tomllib
 from collections.abc import Iterable
 from http import HTTPStatus
-from pathlib import Path
 from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-import services
 from shared.api import Api, Operation
 from shared.errors import PROBLEM_CONTENT_TYPE
 
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_OUT = ROOT / "docs" / "openapi.json"
 TITLE = "Helpdesk API"
 REF_TEMPLATE = "#/components/schemas/{model}"
 PROBLEM = "Problem"
@@ -88,33 +79,6 @@ def openapi_document(apis: Iterable[Api], title: str, version: str) -> dict[str,
             },
         },
     }
-
-
-def service_names() -> list[str]:
-    """The service packages under services/: a new service is picked up without a list to edit."""
-    return sorted(module.name for module in pkgutil.iter_modules(services.__path__) if module.ispkg)
-
-
-def service_apis() -> list[Api]:
-    """The `api` of every service that has an HTTP API (`services.<svc>.handlers.http`)."""
-    apis: list[Api] = []
-    for name in service_names():
-        # find_spec raises, rather than answers None, when the parent package is missing.
-        if importlib.util.find_spec(f"services.{name}.handlers") is None:
-            continue
-        if importlib.util.find_spec(f"services.{name}.handlers.http") is None:
-            continue
-        api = importlib.import_module(f"services.{name}.handlers.http").api
-        if not isinstance(api, Api):
-            raise TypeError(f"services.{name}.handlers.http.api is not a shared.api.Api")
-        apis.append(api)
-    return apis
-
-
-def project_document() -> dict[str, Any]:
-    """The document of every service, versioned as the project: what `docs/openapi.json` holds."""
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    return openapi_document(service_apis(), TITLE, str(project["version"]))
 
 
 def render(document: dict[str, Any]) -> str:
@@ -216,13 +180,3 @@ def _responses(operation: Operation, refs: dict[SchemaKey, str]) -> dict[str, An
             "content": {PROBLEM_CONTENT_TYPE: {"schema": _ref(PROBLEM)}},
         }
     return responses
-
-
-def main(argv: list[str]) -> None:
-    out = Path(argv[0]) if argv else DEFAULT_OUT
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render(project_document()), encoding="utf-8")
-
-
-if __name__ == "__main__":
-    main(sys.argv[1:])

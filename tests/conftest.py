@@ -26,14 +26,14 @@ os.environ.update(
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
-from moto import mock_aws  # noqa: E402
+from moto import mock_aws
 
-from local_stack.gateway import Gateway  # noqa: E402
-from local_stack.provision import provision  # noqa: E402
-from local_stack.system import LocalSystem  # noqa: E402
-from local_stack.tokens import DevTokens  # noqa: E402
-from shared.aws import reset_process_state  # noqa: E402
-from shared.settings import get_settings  # noqa: E402
+from local_stack.gateway import Gateway
+from local_stack.provision import provision
+from local_stack.system import LocalSystem
+from local_stack.tokens import DevTokens
+from shared.aws import reset_process_state
+from shared.settings import get_settings
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO.parent / "shared" / "corpus"

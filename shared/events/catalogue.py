@@ -75,23 +75,34 @@ def render_markdown() -> str:
         "# Event catalogue",
         "",
         "Generated from `shared/events/catalogue.py` by `python -m shared.events.catalogue`;",
-        "do not edit by hand. Every event is on the helpdesk bus with `Source` = `helpdesk.<service>`,",
-        "`DetailType` = the event name and `Detail` = the envelope",
+        "do not edit by hand. Every event is on the helpdesk bus with",
+        "`Source` = `helpdesk.<service>`, `DetailType` = the event name and",
+        "`Detail` = the envelope",
         "(`id`, `occurred_at`, `schema_version`, `correlation_id`, `data`). Delivery is at least",
         "once: apply each `id` once. JSON Schemas of every `data`: `events.schema.json`.",
         "",
     ]
     for event in CATALOGUE:
         schema = event.model_json_schema()
-        lines += [f"## {event.event_name}", "", f"Source `{event.source()}`, schema version "
-                  f"{event.schema_version}. {(event.__doc__ or '').strip()}", "",
-                  "| field | type | required |", "|---|---|---|"]
+        lines += [
+            f"## {event.event_name}",
+            "",
+            f"Source `{event.source()}`, schema version "
+            f"{event.schema_version}. {(event.__doc__ or '').strip()}",
+            "",
+            "| field | type | required |",
+            "|---|---|---|",
+        ]
         required = set(schema.get("required", []))
         for name, prop in schema["properties"].items():
-            kind = prop.get("type") or " or ".join(
-                option.get("type", option.get("$ref", "").rsplit("/", 1)[-1])
-                for option in prop.get("anyOf", [])
-            ) or prop.get("$ref", "").rsplit("/", 1)[-1]
+            kind = (
+                prop.get("type")
+                or " or ".join(
+                    option.get("type", option.get("$ref", "").rsplit("/", 1)[-1])
+                    for option in prop.get("anyOf", [])
+                )
+                or prop.get("$ref", "").rsplit("/", 1)[-1]
+            )
             lines.append(f"| `{name}` | {kind} | {'yes' if name in required else 'no'} |")
         lines.append("")
     return "\n".join(lines)

@@ -25,7 +25,7 @@ from aws_lambda_powertools.utilities.idempotency import (
     IdempotencyConfig,
     idempotent_function,
 )
-from chalice import Blueprint, Chalice
+from chalice.app import Blueprint, Chalice
 
 from shared.aws import client
 from shared.events.envelope import Envelope, EventData
@@ -82,7 +82,7 @@ class EventConsumer:
     def handle_sqs_batch(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         self._config.register_lambda_context(context)
         apply_once = self._apply_once()
-        return process_partial_response(
+        return process_partial_response(  # type: ignore[return-value]
             event=event,
             record_handler=lambda record: self._handle_record(record, apply_once),
             processor=BatchProcessor(event_type=EventType.SQS),
@@ -105,11 +105,11 @@ class EventConsumer:
             table_name=self._idempotency_table(), boto3_client=client("dynamodb")
         )
 
-        @idempotent_function(
+        @idempotent_function(  # type: ignore[untyped-decorator]
             data_keyword_argument="delivery", persistence_store=store, config=self._config
         )
         def apply(delivery: dict[str, Any], received: ReceivedEvent) -> None:
             data_type, handler = self._handlers[(received.source, received.detail_type)]
             handler(data_type.model_validate(received.envelope.data), received.envelope)
 
-        return apply
+        return apply  # type: ignore[no-any-return]

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from boto3.dynamodb.types import TypeDeserializer
-from chalice import Blueprint, Chalice
+from chalice.app import Blueprint, Chalice
 from pynamodb.attributes import TTLAttribute, UnicodeAttribute
 from pynamodb.models import Model
 

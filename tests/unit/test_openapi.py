@@ -10,14 +10,11 @@ import pytest
 from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 from pydantic import BaseModel
 
+from infra.openapi import DEFAULT_OUT, project_document, service_apis, service_names
 from shared.api import Api, ApiRequest
 from shared.openapi import (
-    DEFAULT_OUT,
     openapi_document,
-    project_document,
     render,
-    service_apis,
-    service_names,
 )
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}

@@ -30,4 +30,3 @@ class TimerItem(SlaTable):
     first_response_due_at = UTCDateTimeAttribute()
     resolution_due_at = UTCDateTimeAttribute()
     state = UnicodeAttribute()
-

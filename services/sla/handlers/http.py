@@ -13,7 +13,10 @@ api = Api(__name__, tag="sla")
 
 
 @api.route(
-    "/sla/tickets/{ticket_id}", "GET", summary="The SLA timer of a ticket", response=TimerOut,
+    "/sla/tickets/{ticket_id}",
+    "GET",
+    summary="The SLA timer of a ticket",
+    response=TimerOut,
     errors=(404,),
 )
 def get_timer(request: ApiRequest[Any, Any]) -> TimerOut:

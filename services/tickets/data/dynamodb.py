@@ -110,4 +110,3 @@ def _message_item(message: Message) -> MessageItem:
         body=message.body,
         created_at=message.created_at,
     )
-

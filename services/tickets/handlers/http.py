@@ -22,8 +22,13 @@ def _repository() -> DynamoTicketRepository:
 
 
 @api.route(
-    "/tickets", "POST", summary="Open a ticket", body=OpenTicketIn, response=TicketOut,
-    status=201, errors=(400, 422),
+    "/tickets",
+    "POST",
+    summary="Open a ticket",
+    body=OpenTicketIn,
+    response=TicketOut,
+    status=201,
+    errors=(400, 422),
 )
 def create_ticket(request: ApiRequest[OpenTicketIn, Any]) -> TicketOut:
     body = request.body
@@ -48,7 +53,10 @@ def create_ticket(request: ApiRequest[OpenTicketIn, Any]) -> TicketOut:
 
 
 @api.route(
-    "/tickets/{ticket_id}", "GET", summary="One ticket, by id or number", response=TicketOut,
+    "/tickets/{ticket_id}",
+    "GET",
+    summary="One ticket, by id or number",
+    response=TicketOut,
     errors=(404,),
 )
 def get_ticket(request: ApiRequest[Any, Any]) -> TicketOut:
