@@ -97,7 +97,7 @@ class LocalStack:
         for schedule in system.schedules():
             self._spawn(
                 f"schedule {schedule.name}",
-                lambda s=schedule: s.function({"detail-type": "Scheduled Event"}, None),
+                schedule.run,
                 schedule.every.total_seconds(),
             )
         receiver = MailReceiver(

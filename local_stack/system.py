@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import importlib
 import re
+import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chalice import Chalice
@@ -18,6 +19,7 @@ from infra.stacks import SERVICES
 from local_stack.delivery import Function, LambdaContext, QueueSource, StreamSource
 from shared.events.consumer import CONSUMER_FUNCTION
 from shared.events.outbox import RELAY_FUNCTION
+from shared.clock import isoformat
 from shared.settings import Settings
 
 RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
@@ -29,6 +31,21 @@ class Schedule:
     name: str
     every: timedelta
     function: Function
+
+    def run(self) -> Any:
+        """Invoke the function with the event an EventBridge schedule sends."""
+        event = {
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "account": "000000000000",
+            "time": isoformat(datetime.now(UTC)),
+            "region": "local",
+            "resources": [f"arn:aws:events:local:000000000000:rule/{self.name}"],
+            "detail": {},
+        }
+        return self.function(event, LambdaContext(f"{self.service}-{self.name}"))
 
 
 def _every(expression: str) -> timedelta:

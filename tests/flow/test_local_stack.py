@@ -52,7 +52,7 @@ class RunningStack:
             request.add_header("Authorization", f"Bearer {token}")
         data = None if body is None else json.dumps(body).encode()
         try:
-            with urllib.request.urlopen(request, data, timeout=10) as response:  # noqa: S310
+            with urllib.request.urlopen(request, data, timeout=10) as response:
                 raw = response.read()
                 return response.status, json.loads(raw) if raw else None
         except urllib.error.HTTPError as error:
@@ -83,7 +83,7 @@ def start_stack(state: Path, log: Path) -> RunningStack:
         "HELPDESK_STAGE": "local",
     }
     environment.pop("AWS_ENDPOINT_URL", None)
-    process = subprocess.Popen(  # noqa: S603
+    process = subprocess.Popen(
         [sys.executable, "-m", "local_stack"],
         cwd=REPO,
         env=environment,
