@@ -17,9 +17,9 @@ from chalice.app import ScheduledEventConfig
 
 from infra.stacks import SERVICES
 from local_stack.delivery import Function, LambdaContext, QueueSource, StreamSource
+from shared.clock import isoformat
 from shared.events.consumer import CONSUMER_FUNCTION
 from shared.events.outbox import RELAY_FUNCTION
-from shared.clock import isoformat
 from shared.settings import Settings
 
 RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")

@@ -7,6 +7,7 @@ the repository is built, never at import, so importing needs no environment.
 from __future__ import annotations
 
 from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
 
 from shared.settings import get_settings
 
@@ -15,3 +16,8 @@ def bind_table(table: type[Model], service: str) -> None:
     settings = get_settings()
     table.Meta.table_name = settings.table_name(service)
     table.Meta.region = settings.region
+
+
+def transaction(table: type[Model]) -> TransactWrite:
+    """A write transaction on the table's cached connection (a new one costs a client build)."""
+    return TransactWrite(connection=table._get_connection().connection)

@@ -5,16 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
-from pynamodb.transactions import TransactWrite
 
 from services.channels.data.tables import SERVICE, ChannelsOutbox, ChannelsTable, InboundItem
 from shared.clock import Clock
 from shared.events.catalogue import EmailReceived
 from shared.events.envelope import OutgoingEvent
 from shared.events.outbox import outbox_items
-from shared.storage import bind_table
+from shared.storage import bind_table, transaction
 
 
 class DynamoInboundRepository:
@@ -33,7 +31,7 @@ class DynamoInboundRepository:
             received_at=datetime.fromisoformat(received.received_at),
         )
         try:
-            with TransactWrite(connection=Connection(region=ChannelsTable.Meta.region)) as write:
+            with transaction(ChannelsTable) as write:
                 write.save(item, condition=InboundItem.pk.does_not_exist())
                 for outbox_item in outbox_items(ChannelsOutbox, events, self._clock.now()):
                     write.save(outbox_item)

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pynamodb.connection import Connection
-from pynamodb.transactions import TransactWrite
-
 from services.tickets.data.tables import (
     SERVICE,
     CounterItem,
@@ -20,7 +17,7 @@ from shared.clock import Clock
 from shared.events.catalogue import Person
 from shared.events.envelope import OutgoingEvent
 from shared.events.outbox import outbox_items
-from shared.storage import bind_table
+from shared.storage import bind_table, transaction
 
 TICKET_NUMBER_COUNTER = "COUNTER#ticket-number"
 
@@ -40,11 +37,11 @@ class DynamoTicketRepository:
         return int(counter.value)
 
     def add(self, ticket: Ticket, first_message: Message, events: Sequence[OutgoingEvent]) -> None:
-        with TransactWrite(connection=Connection(region=TicketsTable.Meta.region)) as transaction:
-            transaction.save(_ticket_item(ticket), condition=TicketItem.pk.does_not_exist())
-            transaction.save(_message_item(first_message))
+        with transaction(TicketsTable) as write:
+            write.save(_ticket_item(ticket), condition=TicketItem.pk.does_not_exist())
+            write.save(_message_item(first_message))
             for item in outbox_items(TicketsOutbox, events, self._clock.now()):
-                transaction.save(item)
+                write.save(item)
 
     def get(self, ticket_id: str) -> Ticket | None:
         try:

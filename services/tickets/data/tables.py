@@ -32,16 +32,6 @@ from shared.events.outbox import outbox_model
 SERVICE = "tickets"
 
 
-class TicketsTable(Model):
-    class Meta:
-        table_name = SERVICE  # logical name; `bind_table` sets the physical one at first use
-        billing_mode = PAY_PER_REQUEST_BILLING_MODE
-        stream_view_type = "NEW_IMAGE"
-
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
-
-
 class ByNumber(GlobalSecondaryIndex["TicketItem"]):
     class Meta:
         index_name = "by_number"
@@ -50,14 +40,25 @@ class ByNumber(GlobalSecondaryIndex["TicketItem"]):
     number = UnicodeAttribute(hash_key=True)
 
 
+class TicketsTable(Model):
+    class Meta:
+        table_name = SERVICE  # logical name; `bind_table` sets the physical one at first use
+        billing_mode = PAY_PER_REQUEST_BILLING_MODE
+        stream_view_type = "NEW_IMAGE"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    # Indexes hang on the table class, not on an entity: every entity shares the table's cached
+    # connection, whose description of the table must know all of its indexes.
+    by_number = ByNumber()
+
+
 class PersonAttribute(MapAttribute[str, str]):
     email = UnicodeAttribute()
     name = UnicodeAttribute(null=True)
 
 
 class TicketItem(TicketsTable):
-    by_number = ByNumber()
-
     id = UnicodeAttribute()
     number = UnicodeAttribute()
     subject = UnicodeAttribute()
