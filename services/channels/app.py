@@ -8,5 +8,5 @@ from shared.observability import instrument, observability
 
 app = Chalice(app_name="helpdesk-channels", configure_logs=False)
 app.register_blueprint(mail)
-register_outbox_relay(app)
+relay_outbox = register_outbox_relay(app)
 instrument(app, observability("channels"))

@@ -8,5 +8,5 @@ from shared.observability import instrument, observability
 
 app = Chalice(app_name="helpdesk-sla", configure_logs=False)
 app.register_blueprint(api.blueprint)
-consumer.register(app)
+consume_events = consumer.register(app)
 instrument(app, observability("sla"))

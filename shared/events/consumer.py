@@ -68,12 +68,17 @@ class EventConsumer:
 
         return register
 
-    def register(self, app: Chalice | Blueprint) -> None:
-        """Add the function that reads this service's event queue."""
+    def register(self, app: Chalice | Blueprint) -> Any:
+        """Add the function that reads this service's event queue.
+
+        Returns it: the app module must hold it as `consume_events`, the handler Lambda looks up.
+        """
 
         @app.lambda_function(name=CONSUMER_FUNCTION)
         def consume_events(event: dict[str, Any], context: Any) -> dict[str, Any]:
             return self.handle_sqs_batch(event, context)
+
+        return consume_events
 
     def subscriptions(self) -> list[tuple[str, str]]:
         """(source, detail type) of every event handled; infra renders the rule from this."""

@@ -93,9 +93,14 @@ def relay_stream_batch(event: dict[str, Any], publisher: Publisher) -> dict[str,
 RELAY_FUNCTION = "relay_outbox"
 
 
-def register_outbox_relay(app: Chalice | Blueprint) -> None:
-    """Add the function that the table's stream invokes to put outbox events on the bus."""
+def register_outbox_relay(app: Chalice | Blueprint) -> Any:
+    """Add the function that the table's stream invokes to put outbox events on the bus.
+
+    Returns it: the app module must hold it as `relay_outbox`, the handler Lambda looks up.
+    """
 
     @app.lambda_function(name=RELAY_FUNCTION)
     def relay_outbox(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return relay_stream_batch(event, bus_publisher())
+
+    return relay_outbox

@@ -1,0 +1,344 @@
+"""Packaging with `chalice package` (infra.package): each service's bundle and SAM template.
+
+All services are packaged once per module with --no-deps, which downloads nothing, so the tests run
+offline; the test of the dependency layer (a PyPI download) needs HELPDESK_PACKAGE_WITH_DEPS=1.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import re
+import subprocess
+import sys
+import tomllib
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import chalice
+import pytest
+
+from infra.package import (
+    REPO,
+    Packaged,
+    Skipped,
+    chalice_config,
+    has_functions,
+    main,
+    package,
+    runtime_requirements,
+)
+from infra.stacks import SERVICES, ServiceStack, service
+from infra.templates import function_policy
+from shared.settings import Settings
+
+pytestmark = pytest.mark.infra
+
+STAGE = "ci"
+UNREACHABLE_PROXY = "http://127.0.0.1:9"  # the discard port: any download fails at once
+PSEUDO_PARAMETER = re.compile(r"^AWS::")
+SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
+
+
+@dataclass(frozen=True)
+class Run:
+    out: Path
+    results: dict[str, Packaged | Skipped]
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
+    out = tmp_path_factory.mktemp("package")
+    with pytest.MonkeyPatch.context() as patch:
+        # Offline and without cfn-lint: no proxy answers, cfnlint cannot be imported here, and
+        # chalice's PATH does not hold the venv's cfn-lint script.
+        for variable in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
+            patch.setenv(variable, UNREACHABLE_PROXY)
+        patch.delenv("NO_PROXY", raising=False)
+        patch.delenv("no_proxy", raising=False)
+        patch.setenv("PATH", os.defpath)
+        patch.setitem(sys.modules, "cfnlint", None)
+        results = package(out, stage=STAGE, with_deps=False)
+    return Run(out, {result.service: result for result in results})
+
+
+def _template_at(sam_dir: Path) -> dict[str, Any]:
+    template: dict[str, Any] = json.loads((sam_dir / "sam.json").read_text())
+    return template
+
+
+def _template(run: Run, name: str) -> dict[str, Any]:
+    return _template_at(run.out / name / "sam")
+
+
+def _zip_names(run: Run, name: str) -> list[str]:
+    with zipfile.ZipFile(run.out / name / "sam" / "deployment.zip") as bundle:
+        return bundle.namelist()
+
+
+def _references(node: Any) -> Iterator[str]:
+    """Every logical id a template fragment points at: Ref, Fn::GetAtt and ${...} in Fn::Sub."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "Ref" and isinstance(value, str):
+                yield value
+            elif key == "Fn::GetAtt":
+                yield value[0] if isinstance(value, list) else value.split(".")[0]
+            elif key == "Fn::Sub":
+                text, local = (value[0], value[1]) if isinstance(value, list) else (value, {})
+                names = {name.split(".")[0] for name in SUB_VARIABLE.findall(text)}
+                yield from names - set(local)
+                yield from _references(local)
+            else:
+                yield from _references(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _references(item)
+
+
+def _dangling(template: dict[str, Any]) -> set[str]:
+    known = set(template["Resources"]) | set(template.get("Parameters", {}))
+    return {
+        name
+        for name in _references(template["Resources"])
+        if name not in known and not PSEUDO_PARAMETER.match(name)
+    }
+
+
+def _functions(template: dict[str, Any]) -> dict[str, str]:
+    return {
+        name: resource["Properties"]["Handler"]
+        for name, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::Serverless::Function"
+    }
+
+
+def test_tickets_bundle_holds_only_its_code(run: Run) -> None:
+    # Given the tickets service packaged without dependencies
+    names = _zip_names(run, "tickets")
+
+    # Then its bundle has the shim, its own code and the shared library at the root
+    assert "app.py" in names
+    assert "services/__init__.py" in names
+    assert "services/tickets/app.py" in names
+    assert "services/tickets/handlers/http.py" in names
+    assert "shared/settings.py" in names
+    assert "shared/events/outbox.py" in names
+    # And no other service's code nor any bytecode
+    assert {n.split("/")[1] for n in names if n.startswith("services/") and n.count("/") > 1} == {
+        "tickets"
+    }
+    assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
+
+
+def test_tickets_project_is_staged_as_declared(run: Run) -> None:
+    # Given the staged chalice project of tickets
+    project = run.out / "tickets" / "project"
+    settings = Settings(stage=STAGE)
+
+    # Then its config is the declared one, with the written policy and no layer
+    config = json.loads((project / ".chalice" / "config.json").read_text())
+    assert config["app_name"] == service("tickets").app_name
+    assert (
+        config["stages"][STAGE]
+        == chalice_config(service("tickets"), settings, with_deps=False)["stages"][STAGE]
+    )
+    assert config["stages"][STAGE]["environment_variables"] == {
+        "HELPDESK_STAGE": STAGE,
+        "HELPDESK_RESOURCE_PREFIX": settings.resource_prefix,
+        "POWERTOOLS_SERVICE_NAME": "tickets",
+    }
+    policy = json.loads((project / ".chalice" / "policy.json").read_text())
+    assert policy == function_policy(service("tickets"), settings)
+    assert (project / "requirements.txt").read_text() == ""
+    # And vendor/ holds only the services package, tickets and shared
+    assert sorted(p.name for p in (project / "vendor").iterdir()) == ["services", "shared"]
+    assert sorted(p.name for p in (project / "vendor" / "services").iterdir()) == [
+        "__init__.py",
+        "tickets",
+    ]
+
+
+def test_tickets_template_merges_resources_and_wiring(run: Run) -> None:
+    # Given the SAM template of tickets
+    template = _template(run, "tickets")
+    resources = template["Resources"]
+
+    # Then chalice's functions and the merged table and stream mapping are all there
+    assert set(_functions(template)) >= {"APIHandler", "RelayOutbox"}
+    assert resources["Table"]["Type"] == "AWS::DynamoDB::Table"
+    assert resources["Table"]["Properties"]["TableName"] == f"helpdesk-{STAGE}-tickets"
+    assert resources["Table"]["Properties"]["StreamSpecification"] == {
+        "StreamViewType": "NEW_IMAGE"
+    }
+    mapping = resources["OutboxStreamMapping"]["Properties"]
+    assert mapping["FunctionName"] == {"Ref": "RelayOutbox"}
+    assert mapping["EventSourceArn"] == {"Fn::GetAtt": ["Table", "StreamArn"]}
+    # And the functions run with the declared timeout, memory and environment
+    relay = resources["RelayOutbox"]["Properties"]
+    assert (relay["Timeout"], relay["MemorySize"]) == (30, 512)
+    assert relay["Environment"]["Variables"]["HELPDESK_STAGE"] == STAGE
+    assert "Layers" not in relay
+
+
+def test_sla_template_wires_its_event_queue(run: Run) -> None:
+    # Given the SAM template of sla
+    resources = _template(run, "sla")["Resources"]
+
+    # Then the queue's mapping invokes the consumer function, which exists, and the rule feeds it
+    mapping = resources["EventQueueMapping"]["Properties"]
+    assert mapping["FunctionName"] == {"Ref": "ConsumeEvents"}
+    assert resources["ConsumeEvents"]["Type"] == "AWS::Serverless::Function"
+    assert resources["EventRule"]["Type"] == "AWS::Events::Rule"
+    assert "APIHandler" in resources
+
+
+def test_channels_template_wires_received_mail(run: Run) -> None:
+    # Given the SAM template of channels
+    template = _template(run, "channels")
+    resources = template["Resources"]
+
+    # Then SES's rule invokes the mail function, and its parameter was kept
+    rule = resources["MailReceiptRule"]
+    assert rule["Type"] == "AWS::SES::ReceiptRule"
+    lambda_action = rule["Properties"]["Rule"]["Actions"][1]["LambdaAction"]
+    assert lambda_action["FunctionArn"] == {"Fn::GetAtt": ["ReceiveMail", "Arn"]}
+    assert resources["ReceiveMail"]["Type"] == "AWS::Serverless::Function"
+    assert resources["OutboxStreamMapping"]["Properties"]["FunctionName"] == {"Ref": "RelayOutbox"}
+    assert "MailDomain" in template["Parameters"]
+
+
+RESOLVE_HANDLERS = """
+import importlib, json, os, sys
+bundle = os.getcwd()
+for handler in json.loads(sys.argv[1]):
+    module, _, attribute = handler.rpartition(".")
+    assert callable(getattr(importlib.import_module(module), attribute)), handler
+leaked = sorted(
+    name for name, module in sys.modules.items()
+    if name.split(".")[0] in ("services", "shared")
+    and not (getattr(module, "__file__", None) or bundle).startswith(bundle)
+)
+assert not leaked, f"imported from outside the bundle: {leaked}"
+"""
+
+
+@pytest.mark.parametrize("stack", SERVICES, ids=lambda stack: stack.service)
+def test_every_service_packages_or_is_skipped(
+    run: Run, stack: ServiceStack, tmp_path: Path
+) -> None:
+    # Given a service, packaged with the others
+    result = run.results[stack.service]
+
+    # Then an app without routes or functions is skipped, since chalice would package it into a
+    # template with no resources and no bundle, which CloudFormation refuses
+    if not has_functions(importlib.import_module(stack.app_module).app):
+        assert isinstance(result, Skipped)
+        assert result.reason == f"{stack.app_module} declares no routes or functions"
+        assert not (run.out / stack.service).exists()
+        return
+    # Otherwise it has a bundle and a template whose every reference resolves
+    assert isinstance(result, Packaged)
+    template = _template(run, stack.service)
+    assert not _dangling(template)
+    # And in the bundle alone, every function's handler is found as Lambda looks it up
+    with zipfile.ZipFile(result.sam_dir / "deployment.zip") as bundle:
+        bundle.extractall(tmp_path)
+    environment = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    environment["HELPDESK_STAGE"] = STAGE
+    handlers = sorted(set(_functions(template).values()))
+    resolved = subprocess.run(
+        [sys.executable, "-c", RESOLVE_HANDLERS, json.dumps(handlers)],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert resolved.returncode == 0, resolved.stderr
+
+
+@pytest.mark.skipif(
+    os.environ.get("HELPDESK_PACKAGE_WITH_DEPS") != "1",
+    reason="downloads the dependency layer from PyPI: set HELPDESK_PACKAGE_WITH_DEPS=1",
+)
+def test_functions_load_from_bundle_and_layer_alone(tmp_path: Path) -> None:
+    # Given tickets packaged with its dependency layer, unpacked as Lambda mounts them
+    (result,) = package(tmp_path / "out", ["tickets"], STAGE)
+    assert isinstance(result, Packaged)
+    task, layer = tmp_path / "task", tmp_path / "opt"
+    for archive, folder in (("deployment.zip", task), ("layer-deployment.zip", layer)):
+        with zipfile.ZipFile(result.sam_dir / archive) as bundle:
+            bundle.extractall(folder)
+    python = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    site_packages = layer / "python" / "lib" / python / "site-packages"
+    handlers = sorted(set(_functions(_template_at(result.sam_dir)).values()))
+
+    # When every handler is loaded without this environment's site-packages (-S)
+    loaded = subprocess.run(
+        [sys.executable, "-S", "-c", RESOLVE_HANDLERS, json.dumps(handlers)],
+        cwd=tmp_path,  # holds both, where the script checks the modules come from
+        env={
+            "PYTHONPATH": f"{task}{os.pathsep}{site_packages}",
+            "HELPDESK_STAGE": STAGE,
+            "AWS_DEFAULT_REGION": Settings().region,
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    # Then they all load
+    assert loaded.returncode == 0, loaded.stderr
+
+
+def test_cli_reports_what_it_skips(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Given services without functions (today contacts and crm_sync), packaged from the command line
+    empty = [
+        s.service for s in SERVICES if not has_functions(importlib.import_module(s.app_module).app)
+    ]
+    if not empty:
+        pytest.skip("every service has functions now")
+    arguments = [str(tmp_path), "--stage", STAGE, "--no-deps"]
+
+    # When the command packages them, or a service that does not exist
+    status = main([*arguments, *(f"--service={name}" for name in empty)])
+    printed = capsys.readouterr().out
+    unknown = main([*arguments, "--service", "nope"])
+
+    # Then each skip is printed with its reason, and an unknown service is an error
+    assert status == 0
+    for name in empty:
+        assert f"{name}: skipped: services.{name}.app declares no routes or functions" in printed
+    assert unknown == 1
+    assert "unknown services: ['nope']" in capsys.readouterr().err
+
+
+def test_layer_requirements_are_the_runtime_dependencies() -> None:
+    # Given the runtime dependencies declared in pyproject
+    declared = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+
+    # Then the layer lists them all but chalice, whose runtime chalice copies into each bundle
+    assert runtime_requirements() == [d for d in declared if not d.startswith("chalice")]
+    # And a packaging with dependencies puts them in chalice's automatic layer
+    config = chalice_config(service("tickets"), Settings(stage=STAGE), with_deps=True)
+    assert config["stages"][STAGE]["automatic_layer"] is True
+
+
+def test_cfn_lint_is_not_needed(run: Run) -> None:
+    # Given that the packaging above ran offline with cfnlint unimportable and off the PATH
+    assert run.results["tickets"]
+    # Then the project does not declare cfn-lint: the references are checked by the tests above
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    declared = [
+        *project["dependencies"],
+        *(d for extra in project["optional-dependencies"].values() for d in extra),
+    ]
+    assert not [d for d in declared if re.match(r"cfn[-_]lint", d, re.IGNORECASE)]
+    # And neither the packager nor chalice's packaging call it
+    sources = [*(REPO / "infra").glob("*.py"), *Path(chalice.__file__).parent.rglob("*.py")]
+    assert not [p for p in sources if re.search(r"cfn[-_]?lint", p.read_text(), re.IGNORECASE)]
