@@ -50,11 +50,10 @@ Helpdesk is running (ready in {time.monotonic() - started:.1f}s). Ctrl-C stops i
         flush=True,
     )
     stopping = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
-    try:
-        while not stopping.wait(0.5):
-            pass
-    except KeyboardInterrupt:
+    # Explicit handlers: a shell that starts us in the background leaves SIGINT ignored.
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop_signal, lambda *_: stopping.set())
+    while not stopping.wait(0.5):
         pass
     print("stopping...", flush=True)
     stack.stop()

@@ -75,6 +75,8 @@ class LocalStack:
 
     def start(self) -> None:
         _emulator_environment(self.ports.aws)
+        # Functions that record no metric are the norm here; the warning would fill the console.
+        warnings.filterwarnings("ignore", "No application metrics to publish")
         for noisy in ("moto", "werkzeug"):
             logging.getLogger(noisy).setLevel(logging.ERROR)
         self._moto.start()
