@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import statistics
 import time
 import warnings
@@ -11,17 +10,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-os.environ.update(
-    AWS_ACCESS_KEY_ID="bench",
-    AWS_SECRET_ACCESS_KEY="bench",
-    AWS_DEFAULT_REGION="eu-west-1",
-    AWS_ACCOUNT_ID_ENDPOINT_MODE="disabled",
-    HELPDESK_STAGE="bench",
-    POWERTOOLS_TRACE_DISABLED="true",
-    POWERTOOLS_METRICS_DISABLED="true",
-    POWERTOOLS_LOG_LEVEL="ERROR",
-)
-os.environ.pop("AWS_ENDPOINT_URL", None)
+from local_stack.environment import in_process_emulator
+
+in_process_emulator(stage="bench", log_level="ERROR")
 
 import botocore.client
 from moto import mock_aws

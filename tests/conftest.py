@@ -4,7 +4,6 @@ HTTP client that goes through the same gateway code as the local stack."""
 from __future__ import annotations
 
 import json
-import os
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -13,18 +12,9 @@ from typing import Any
 
 import pytest
 
-# Fake credentials and region before any client exists; never reach a real account.
-os.environ.update(
-    AWS_ACCESS_KEY_ID="testing",
-    AWS_SECRET_ACCESS_KEY="testing",
-    AWS_DEFAULT_REGION="eu-west-1",
-    AWS_ACCOUNT_ID_ENDPOINT_MODE="disabled",
-    HELPDESK_STAGE="test",
-    POWERTOOLS_TRACE_DISABLED="true",
-    POWERTOOLS_METRICS_DISABLED="true",
-    POWERTOOLS_LOG_LEVEL="WARNING",
-)
-os.environ.pop("AWS_ENDPOINT_URL", None)
+from local_stack.environment import in_process_emulator
+
+in_process_emulator(stage="test", log_level="WARNING")
 
 from moto import mock_aws
 
