@@ -50,7 +50,6 @@ def _emulator_environment(aws_port: int) -> None:
         AWS_SECRET_ACCESS_KEY="local",  # noqa: S106 - any key works on the emulator
         AWS_DEFAULT_REGION=os.environ.get("AWS_DEFAULT_REGION", "eu-west-1"),
         AWS_ACCOUNT_ID_ENDPOINT_MODE="disabled",
-        HELPDESK_LOCAL_MODE="true",
         POWERTOOLS_TRACE_DISABLED="true",
         POWERTOOLS_METRICS_DISABLED="true",
     )

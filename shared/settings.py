@@ -22,8 +22,6 @@ class Settings(BaseSettings):
     # Points boto3 and pynamodb at the emulator; None in AWS.
     endpoint_url: str | None = Field(None, validation_alias="AWS_ENDPOINT_URL")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    # Local mode enables the dev-token routes and the movable clock; never set in AWS.
-    local_mode: bool = False
     ticket_prefix: str = Field("TKT", pattern=r"^[A-Z][A-Z0-9]{0,9}$")
     ticket_number_width: int = Field(4, ge=1, le=12)
 
