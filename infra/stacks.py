@@ -47,7 +47,12 @@ class ServiceStack:
 
 
 SERVICES: tuple[ServiceStack, ...] = (
-    ServiceStack("tickets", table="services.tickets.data.tables:TicketsTable", outbox=True),
+    ServiceStack(
+        "tickets",
+        table="services.tickets.data.tables:TicketsTable",
+        outbox=True,
+        consumer="services.tickets.handlers.events:consumer",
+    ),
     ServiceStack(
         "sla",
         table="services.sla.data.tables:SlaTable",

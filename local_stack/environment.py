@@ -7,6 +7,7 @@ point elsewhere, so nothing can ever reach a real account.
 from __future__ import annotations
 
 import os
+import threading
 
 
 def in_process_emulator(stage: str, log_level: str = "WARNING") -> None:
@@ -22,3 +23,26 @@ def in_process_emulator(stage: str, log_level: str = "WARNING") -> None:
         POWERTOOLS_LOG_LEVEL=log_level,
     )
     os.environ.pop("AWS_ENDPOINT_URL", None)
+    atomic_dynamodb_requests()
+
+
+_DYNAMODB_LOCK = threading.Lock()
+
+
+def atomic_dynamodb_requests() -> None:
+    """Make the emulator apply one DynamoDB request at a time, as DynamoDB applies each request
+    atomically. moto's in-memory tables have no locking: two concurrent `ADD` updates can read the
+    same old value, which DynamoDB never does, and concurrency tests would fail on the emulator's
+    account rather than ours. Our code still runs concurrently; only the emulator is serialized."""
+    from moto.dynamodb.responses import DynamoHandler
+
+    if getattr(DynamoHandler.call_action, "atomic", False):
+        return
+    unlocked = DynamoHandler.call_action
+
+    def call_action(self: DynamoHandler) -> object:
+        with _DYNAMODB_LOCK:
+            return unlocked(self)
+
+    call_action.atomic = True  # type: ignore[attr-defined]
+    DynamoHandler.call_action = call_action  # type: ignore[method-assign,assignment]

@@ -14,6 +14,7 @@ from typing import Any
 
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
+from local_stack.environment import atomic_dynamodb_requests
 from local_stack.gateway import Gateway, GatewayServer, LocalRoute
 from local_stack.mail import MailReceiver, SentMail, smtp_server
 from local_stack.provision import provision
@@ -78,6 +79,7 @@ class LocalStack:
         warnings.filterwarnings("ignore", "No application metrics to publish")
         for noisy in ("moto", "werkzeug"):
             logging.getLogger(noisy).setLevel(logging.ERROR)
+        atomic_dynamodb_requests()
         self._moto.start()
         settings = get_settings()
         with warnings.catch_warnings():  # resources the emulator skips (SES rules, Cognito)

@@ -125,6 +125,7 @@ class Api:
         status: int = 200,
         authenticated: bool = True,
         errors: tuple[int, ...] = (),
+        tag: str | None = None,
     ) -> Callable[[Callable[[ApiRequest[Any, Any]], Any]], Callable[..., Any]]:
         method = method.upper()
         if body is not None:  # every body can be malformed, too large or of the wrong type
@@ -136,7 +137,7 @@ class Api:
                 method,
                 view.__name__,
                 summary,
-                self.tag,
+                tag or self.tag,
                 status,
                 body,
                 query,

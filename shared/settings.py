@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     ticket_prefix: str = Field("TKT", pattern=r"^[A-Z][A-Z0-9]{0,9}$")
     ticket_number_width: int = Field(4, ge=1, le=12)
+    # Members of this department also see and work tickets that have no department.
+    triage_department: str | None = None
 
     @property
     def bus_name(self) -> str:

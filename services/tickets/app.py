@@ -2,6 +2,7 @@
 
 from chalice import Chalice
 
+from services.tickets.handlers.events import consumer
 from services.tickets.handlers.http import api
 from shared.events.outbox import register_outbox_relay
 from shared.observability import instrument, observability
@@ -9,4 +10,5 @@ from shared.observability import instrument, observability
 app = Chalice(app_name="helpdesk-tickets", configure_logs=False)
 app.register_blueprint(api.blueprint)
 relay_outbox = register_outbox_relay(app)
+consume_events = consumer.register(app)
 instrument(app, observability("tickets"))

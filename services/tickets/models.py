@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
+from typing import Any
 
-from pydantic import EmailStr, Field
+from pydantic import EmailStr, Field, field_validator
 
-from services.tickets.logic.ticket import Priority, Status, Ticket
+from services.tickets.logic.list_tickets import Sort
+from services.tickets.logic.ticket import (
+    Department,
+    HistoryEntry,
+    Message,
+    Priority,
+    SlaState,
+    Status,
+    Ticket,
+    Visibility,
+)
 from shared.api import RequestModel, ResponseModel
 
 MAX_SUBJECT = 250
 MAX_BODY = 100_000  # characters; a longer message is refused with 422 naming `body`
+MAX_TAGS = 50
+TAG = re.compile(r"^[^\s,]{1,50}$")
 
 
 class PersonIn(RequestModel):
@@ -24,8 +38,64 @@ class OpenTicketIn(RequestModel):
     priority: Priority = "medium"
     department_id: str | None = None
     requester: PersonIn
-    tags: list[str] = Field(default_factory=list, max_length=50)
+    tags: list[str] = Field(default_factory=list, max_length=MAX_TAGS)
     cc: list[EmailStr] = Field(default_factory=list, max_length=50)
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, tags: list[str]) -> list[str]:
+        return _valid_tags(tags)
+
+
+def _valid_tags(tags: list[str]) -> list[str]:
+    for tag in tags:
+        if not TAG.match(tag):
+            raise ValueError(f"{tag!r}: a tag is 1 to 50 characters, no spaces or commas")
+    return tags
+
+
+class PatchTicketIn(RequestModel):
+    """Only the fields sent change; `assignee: null` unassigns."""
+
+    status: Status | None = None
+    priority: Priority | None = None
+    assignee: EmailStr | None = None
+    department_id: str | None = None
+    tags: list[str] | None = Field(None, max_length=MAX_TAGS)
+    version: int | None = Field(None, ge=1, description="the version you read; or send If-Match")
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, tags: list[str] | None) -> list[str] | None:
+        return None if tags is None else _valid_tags(tags)
+
+
+class MessageIn(RequestModel):
+    body: str = Field(min_length=1, max_length=MAX_BODY)
+    visibility: Visibility = "public"
+    status: Status | None = Field(None, description="status to set with the message")
+
+
+class MergeIn(RequestModel):
+    into: str = Field(min_length=1, description="id or number of the ticket that remains")
+
+
+class ListTicketsQuery(RequestModel):
+    status: list[Status] = Field(default_factory=list)
+    priority: Priority | None = None
+    department_id: str | None = Field(None, description="a department id, or `none`")
+    assignee: str | None = Field(None, description="`me`, `none` or an agent's email")
+    contact_id: str | None = None
+    sla: SlaState | None = None
+    tag: str | None = None
+    sort: Sort = "updated"
+    limit: int = Field(25, ge=1, le=100)
+    cursor: str | None = None
+
+
+class PageQuery(RequestModel):
+    limit: int = Field(50, ge=1, le=200)
+    cursor: str | None = None
 
 
 class PersonOut(ResponseModel):
@@ -34,7 +104,7 @@ class PersonOut(ResponseModel):
 
 
 class SlaOut(ResponseModel):
-    state: str | None = None
+    state: SlaState | None = None
     first_response_due_at: datetime | None = None
     resolution_due_at: datetime | None = None
 
@@ -52,7 +122,12 @@ class TicketOut(ResponseModel):
     tags: list[str]
     cc: list[str]
     channel_id: str | None
-    sla: SlaOut = Field(default_factory=SlaOut)
+    sla: SlaOut
+    first_response_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    merged_into: str | None
+    follow_up_of: str | None
     version: int
     created_at: datetime
     updated_at: datetime
@@ -60,3 +135,113 @@ class TicketOut(ResponseModel):
     @classmethod
     def of(cls, ticket: Ticket) -> TicketOut:
         return cls.model_validate(ticket.model_dump())
+
+
+class TicketPage(ResponseModel):
+    items: list[TicketOut]
+    next_cursor: str | None
+
+
+class AuthorOut(ResponseModel):
+    type: str
+    email: str | None = None
+    name: str | None = None
+
+
+class AttachmentOut(ResponseModel):
+    name: str
+    content_type: str
+    size: int
+    key: str
+    content_id: str | None = None
+
+
+class MessageOut(ResponseModel):
+    id: str
+    ticket_id: str
+    visibility: Visibility
+    internal: bool = Field(description="true for notes: never shown to the client")
+    author: AuthorOut
+    body: str
+    html: str | None
+    attachments: list[AttachmentOut]
+    mail_message_id: str | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, message: Message) -> MessageOut:
+        return cls.model_validate(
+            {**message.model_dump(), "internal": message.visibility == "internal"}
+        )
+
+
+class MessagePage(ResponseModel):
+    ticket: TicketOut
+    items: list[MessageOut]
+    next_cursor: str | None
+
+
+class PostedOut(ResponseModel):
+    ticket: TicketOut
+    message: MessageOut
+
+
+class HistoryOut(ResponseModel):
+    field: str
+    old: Any = None
+    new: Any = None
+    actor: str
+    at: datetime
+
+    @classmethod
+    def of(cls, entry: HistoryEntry) -> HistoryOut:
+        return cls.model_validate(entry.model_dump())
+
+
+class HistoryPage(ResponseModel):
+    items: list[HistoryOut]
+    next_cursor: str | None
+
+
+class MergedOut(ResponseModel):
+    source: TicketOut
+    target: TicketOut
+
+
+class DepartmentIn(RequestModel):
+    name: str = Field(min_length=1, max_length=100)
+    id: str | None = Field(None, pattern=r"^[a-z0-9][a-z0-9-]{0,49}$")
+
+
+class DepartmentPatchIn(RequestModel):
+    name: str | None = Field(None, min_length=1, max_length=100)
+    archived: bool | None = None
+
+
+class MemberIn(RequestModel):
+    email: EmailStr
+
+
+class DepartmentOut(ResponseModel):
+    id: str
+    name: str
+    members: list[str]
+    archived: bool
+
+    @classmethod
+    def of(cls, department: Department) -> DepartmentOut:
+        return cls.model_validate(department.model_dump())
+
+
+class DepartmentList(ResponseModel):
+    items: list[DepartmentOut]
+    next_cursor: str | None = None
+
+
+class CountsOut(ResponseModel):
+    department_id: str
+    open: int
+    in_progress: int
+    waiting_on_client: int
+    resolved: int
+    closed: int

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -38,7 +39,123 @@ class TicketCreated(EventData):
     department_id: str | None
     requester: Person
     channel_id: str | None = None
+    follow_up_of: str | None = Field(None, description="the closed ticket this one continues")
     created_at: str
+
+
+class FieldChange(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    field: str
+    old: Any = None
+    new: Any = None
+
+
+class TicketUpdated(EventData):
+    """Fields of a ticket changed (by an agent, or by the system after a message)."""
+
+    source_service = "tickets"
+    event_name = "TicketUpdated"
+
+    ticket_id: str
+    number: str
+    changes: list[FieldChange]
+    actor: str = Field(description="agent email, or `system`")
+    version: int
+    updated_at: str
+
+
+class TicketStatusChanged(EventData):
+    """The status of a ticket changed; `reason` says why: `agent`, `client_reply`, `agent_reply`,
+    `merge`."""
+
+    source_service = "tickets"
+    event_name = "TicketStatusChanged"
+
+    ticket_id: str
+    number: str
+    old: str
+    new: str
+    priority: Priority
+    department_id: str | None
+    reason: str
+    changed_at: str
+
+
+class TicketAssigned(EventData):
+    """The assignee of a ticket changed (None: unassigned)."""
+
+    source_service = "tickets"
+    event_name = "TicketAssigned"
+
+    ticket_id: str
+    number: str
+    old: str | None
+    new: str | None
+    department_id: str | None
+
+
+class Attachment(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    content_type: str
+    size: int
+    key: str = Field(description="object key in the mail bucket")
+    content_id: str | None = Field(None, description="for inline images referenced by cid:")
+
+
+class MessagePosted(EventData):
+    """A message was added to a ticket.
+
+    Only `public` messages carry their content: an internal note is announced with its ids and
+    author alone, so no consumer (above all the one that sends mail) can ever show it to a client.
+    """
+
+    source_service = "tickets"
+    event_name = "MessagePosted"
+
+    ticket_id: str
+    number: str
+    subject: str
+    message_id: str
+    visibility: str = Field(description="`public` or `internal`")
+    author: dict[str, str | None] = Field(description="`type`, `email`, `name`")
+    department_id: str | None
+    requester: Person
+    cc: list[str] = Field(default_factory=list)
+    body: str | None = Field(None, description="public messages only")
+    html: str | None = Field(None, description="public messages only")
+    attachments: list[Attachment] = Field(default_factory=list)
+    mail_message_id: str | None = Field(None, description="Message-ID of the mail it came in")
+    first_response: bool = Field(False, description="the first public agent reply on the ticket")
+    created_at: str
+
+
+class TicketMerged(EventData):
+    """A ticket was merged into another; mail to the source now threads into the target."""
+
+    source_service = "tickets"
+    event_name = "TicketMerged"
+
+    source_ticket_id: str
+    source_number: str
+    target_ticket_id: str
+    target_number: str
+    actor: str
+    merged_at: str
+
+
+class DepartmentMembersChanged(EventData):
+    """Who belongs to a department now (whole list), for services that filter by membership."""
+
+    source_service = "tickets"
+    event_name = "DepartmentMembersChanged"
+
+    department_id: str
+    name: str
+    members: list[str]
+    archived: bool
 
 
 class MailVerdicts(BaseModel):
@@ -52,7 +169,11 @@ class MailVerdicts(BaseModel):
 
 
 class EmailReceived(EventData):
-    """A mail reached a support address; its raw MIME is in the mail bucket."""
+    """A mail reached a support address; its raw MIME is in the mail bucket.
+
+    The channels service decides where it belongs: `ticket_id` when it continues a thread,
+    otherwise the department and channel of the address it came to.
+    """
 
     source_service = "channels"
     event_name = "EmailReceived"
@@ -62,12 +183,95 @@ class EmailReceived(EventData):
     raw_key: str = Field(description="key of the raw MIME in the mail bucket")
     sender: Person
     recipients: list[str]
+    cc: list[str] = Field(default_factory=list)
     subject: str
+    text: str = ""
+    html: str | None = None
+    attachments: list[Attachment] = Field(default_factory=list)
+    ticket_id: str | None = Field(None, description="the thread the mail continues, if any")
+    department_id: str | None = None
+    channel_id: str | None = None
     received_at: str
     verdicts: MailVerdicts
 
 
-CATALOGUE: tuple[type[EventData], ...] = (TicketCreated, EmailReceived)
+class SlaDueTimesChanged(EventData):
+    """The due times of a ticket's targets, as they stand now."""
+
+    source_service = "sla"
+    event_name = "SlaDueTimesChanged"
+
+    ticket_id: str
+    first_response_due_at: str | None
+    resolution_due_at: str | None
+
+
+class SlaTargetEvent(EventData):
+    """Base of the events about one SLA target of a ticket."""
+
+    source_service = "sla"
+    event_name = "SlaTargetEvent"
+
+    ticket_id: str
+    target: str = Field(description="`first_response` or `resolution`")
+    due_at: str
+    at: str
+
+
+class SlaWarning(SlaTargetEvent):
+    """A target is approaching its due time."""
+
+    event_name = "SlaWarning"
+
+
+class SlaBreached(SlaTargetEvent):
+    """A target passed its due time unmet."""
+
+    event_name = "SlaBreached"
+
+
+class SlaMet(SlaTargetEvent):
+    """A target was met."""
+
+    event_name = "SlaMet"
+
+
+class ContactLinked(EventData):
+    """The requester of a ticket is this contact."""
+
+    source_service = "contacts"
+    event_name = "ContactLinked"
+
+    ticket_id: str
+    contact_id: str
+
+
+class ContactMerged(EventData):
+    """Two contacts became one; tickets of the merged-away contact belong to the survivor."""
+
+    source_service = "contacts"
+    event_name = "ContactMerged"
+
+    merged_contact_id: str
+    surviving_contact_id: str
+
+
+CATALOGUE: tuple[type[EventData], ...] = (
+    TicketCreated,
+    TicketUpdated,
+    TicketStatusChanged,
+    TicketAssigned,
+    MessagePosted,
+    TicketMerged,
+    DepartmentMembersChanged,
+    EmailReceived,
+    SlaDueTimesChanged,
+    SlaWarning,
+    SlaBreached,
+    SlaMet,
+    ContactLinked,
+    ContactMerged,
+)
 
 
 def render_markdown() -> str:

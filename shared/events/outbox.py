@@ -39,7 +39,9 @@ def outbox_model(table: type[M]) -> type[M]:
         "detail": UnicodeAttribute(),
         "expires_at": TTLAttribute(),
     }
-    return type(f"{table.__name__}Outbox", (table,), attributes)
+    # A table whose entities carry a discriminator registers the outbox as one of them.
+    options = {"discriminator": "outbox"} if table._get_discriminator_attribute() else {}
+    return type(table)(f"{table.__name__}Outbox", (table,), attributes, **options)  # type: ignore[misc,no-any-return]
 
 
 def outbox_items(model: type[M], events: Iterable[OutgoingEvent], now: datetime) -> list[M]:

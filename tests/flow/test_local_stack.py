@@ -134,8 +134,8 @@ def test_health_openapi_and_refusals(stack: RunningStack) -> None:
 
 
 def test_http_to_event_to_consumer(stack: RunningStack) -> None:
-    # Given an agent's token
-    token = stack.token("agent@example.com", "agent")
+    # Given an admin's token
+    token = stack.token()
     # When they open a ticket over HTTP
     status, ticket = stack.call(
         "POST",

@@ -20,11 +20,14 @@ NEW_TICKET = {
 
 
 def test_an_agent_opens_a_ticket_and_finds_it_by_id_and_by_number(http: HttpClient) -> None:
-    # Given an agent
+    # Given an agent of the Billing department
     agent = ("alice@example.com", "agent")
+    assert http.call("POST", "/departments", {"name": "Billing"}).status == 201
+    assert http.call("POST", "/departments/billing/members", {"email": agent[0]}).status == 200
     # When they open two tickets
-    first = http.call("POST", "/tickets", NEW_TICKET, as_=agent)
-    second = http.call("POST", "/tickets", {**NEW_TICKET, "subject": "Second"}, as_=agent)
+    ticket = {**NEW_TICKET, "department_id": "billing"}
+    first = http.call("POST", "/tickets", ticket, as_=agent)
+    second = http.call("POST", "/tickets", {**ticket, "subject": "Second"}, as_=agent)
     # Then each gets the next number and the shape a frontend relies on
     assert first.status == 201, first.body
     assert (first.body["number"], second.body["number"]) == ("TKT-0001", "TKT-0002")

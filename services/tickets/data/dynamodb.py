@@ -2,28 +2,77 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import base64
+import heapq
+import json
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.condition import Condition
+from pynamodb.models import BatchWrite
 
 from services.tickets.data.tables import (
+    NO_DEPARTMENT,
     SERVICE,
     CounterItem,
+    CountsItem,
+    DepartmentItem,
+    HistoryItem,
+    MemberItem,
     MessageItem,
     TicketItem,
     TicketsOutbox,
     TicketsTable,
 )
-from services.tickets.logic.ticket import Message, Ticket
+from services.tickets.logic.list_tickets import assignee_key, queue_key
+from services.tickets.logic.repository import (
+    Commit,
+    GuardFailed,
+    ListPlan,
+    MemberGuard,
+    OpenDepartmentGuard,
+    Page,
+    StaleVersion,
+    TicketFilter,
+)
+from services.tickets.logic.ticket import (
+    STATUSES,
+    Author,
+    Department,
+    HistoryEntry,
+    Message,
+    Sla,
+    Status,
+    Ticket,
+)
 from shared.clock import Clock
-from shared.events.catalogue import Person
+from shared.errors import FieldError, Invalid
+from shared.events.catalogue import Attachment, Person
 from shared.events.envelope import OutgoingEvent
 from shared.events.outbox import outbox_items
 from shared.storage import bind_table, transaction
 
 TICKET_NUMBER_COUNTER = "COUNTER#ticket-number"
+TICKET_SK = "#TICKET"
+DEPARTMENTS_PK = "DEPTS"
 
 
 def ticket_key(ticket_id: str) -> str:
     return f"TICKET#{ticket_id}"
+
+
+def department_key(department_id: str) -> str:
+    return f"DEPT#{department_id}"
+
+
+def member_key(email: str) -> str:
+    return f"MEMBER#{email}"
+
+
+def counts_key(department_id: str | None) -> str:
+    return f"COUNTS#{department_id or NO_DEPARTMENT}"
 
 
 class DynamoTicketRepository:
@@ -31,34 +80,261 @@ class DynamoTicketRepository:
         bind_table(TicketsTable, SERVICE)
         self._clock = clock
 
+    # --- tickets -------------------------------------------------------------------------------
+
     def next_number(self) -> int:
         counter = CounterItem(TICKET_NUMBER_COUNTER, "COUNTER")
-        counter.update(actions=[CounterItem.value.add(1)])
+        counter.update(actions=[CounterItem.value.add(1), CounterItem.kind.set(CounterItem)])
         return int(counter.value)
 
-    def add(self, ticket: Ticket, first_message: Message, events: Sequence[OutgoingEvent]) -> None:
-        with transaction(TicketsTable) as write:
-            write.save(_ticket_item(ticket), condition=TicketItem.pk.does_not_exist())
-            write.save(_message_item(first_message))
-            for item in outbox_items(TicketsOutbox, events, self._clock.now()):
-                write.save(item)
+    def commit(self, commit: Commit) -> None:
+        now = self._clock.now()
+        try:
+            with transaction(TicketsTable) as write:
+                # Condition checks go first in the request, in this order: failures map back.
+                for guard in commit.guards:
+                    if isinstance(guard, MemberGuard):
+                        write.condition_check(
+                            MemberItem,
+                            member_key(guard.email),
+                            department_key(guard.department_id),
+                            condition=MemberItem.pk.exists(),
+                        )
+                    else:
+                        write.condition_check(
+                            DepartmentItem,
+                            DEPARTMENTS_PK,
+                            department_key(guard.department_id),
+                            condition=DepartmentItem.pk.exists()
+                            & (DepartmentItem.archived == False),  # noqa: E712
+                        )
+                previous = commit.previous
+                condition: Condition = (
+                    TicketItem.pk.does_not_exist()
+                    if previous is None
+                    else TicketItem.version == previous.version
+                )
+                write.save(_ticket_item(commit.ticket), condition=condition)
+                for message in commit.messages:
+                    write.save(_message_item(message))
+                for number, entry in enumerate(commit.history):
+                    write.save(_history_item(entry, number))
+                for item in outbox_items(TicketsOutbox, commit.events, now):
+                    write.save(item)
+                self._count(write, previous, commit.ticket)
+        except TransactWriteError as error:
+            reasons = error.cancellation_reasons or []
+            for guard, reason in zip(commit.guards, reasons, strict=False):
+                if reason is not None and reason.code == "ConditionalCheckFailed":
+                    raise GuardFailed(guard) from None
+            ticket_reason = (
+                reasons[len(commit.guards)] if len(reasons) > len(commit.guards) else None
+            )
+            if ticket_reason is not None and ticket_reason.code == "ConditionalCheckFailed":
+                raise StaleVersion(commit.ticket.id) from None
+            raise
+
+    @staticmethod
+    def _count(write: Any, previous: Ticket | None, ticket: Ticket) -> None:
+        """Keep the per-department status counts in step, in the same transaction."""
+        before = (previous.department_id, previous.status) if previous else None
+        after = (ticket.department_id, ticket.status)
+        if before == after:
+            return
+        moves: dict[str | None, dict[str, int]] = {}
+        if before is not None:
+            moves.setdefault(before[0], {})[before[1]] = -1
+        moves.setdefault(after[0], {})
+        moves[after[0]][after[1]] = moves[after[0]].get(after[1], 0) + 1
+        for department, deltas in moves.items():
+            actions = [getattr(CountsItem, status).add(d) for status, d in deltas.items() if d]
+            if actions:
+                actions.append(CountsItem.kind.set(CountsItem))
+                write.update(CountsItem(counts_key(department), "COUNTS"), actions=actions)
 
     def get(self, ticket_id: str) -> Ticket | None:
         try:
-            return _ticket(TicketItem.get(ticket_key(ticket_id), "TICKET"))
+            return _ticket(TicketItem.get(ticket_key(ticket_id), TICKET_SK))
         except TicketItem.DoesNotExist:
             return None
 
     def get_by_number(self, number: str) -> Ticket | None:
-        for item in TicketItem.by_number.query(number, limit=1):
+        for item in TicketsTable.by_number.query(number, limit=1):
             return _ticket(item)
         return None
 
+    def get_with_messages(
+        self, ticket_id: str, limit: int, cursor: str | None
+    ) -> tuple[Ticket | None, Page[Message]]:
+        start = _decode(cursor) if cursor else None
+        ticket: Ticket | None = None
+        messages: list[Message] = []
+        # From `#TICKET` on: the ticket item first, then the messages in time order.
+        results = TicketsTable.query(
+            ticket_key(ticket_id),
+            TicketsTable.sk >= (start or TICKET_SK),
+            limit=limit + (0 if start else 1),
+        )
+        last_sk = None
+        for item in results:
+            if item.sk == TICKET_SK:
+                ticket = _ticket(item)
+                continue
+            if start is not None and item.sk == start:
+                continue
+            messages.append(_message(item))
+            last_sk = item.sk
+        if start is not None and ticket is None:
+            ticket = self.get(ticket_id)
+        more = results.last_evaluated_key is not None and len(messages) >= limit
+        return ticket, Page(messages, _encode(last_sk) if more and last_sk else None)
+
+    def copy_messages(self, messages: list[Message]) -> None:
+        with BatchWrite(MessageItem) as batch:
+            for message in messages:
+                batch.save(_message_item(message))
+
+    def history(self, ticket_id: str, limit: int, cursor: str | None) -> Page[HistoryEntry]:
+        last = _decode(cursor) if cursor else None
+        results = HistoryItem.query(
+            f"HIST#{ticket_id}",
+            limit=limit,
+            last_evaluated_key=last,
+        )
+        entries = [_history(item) for item in results]
+        return Page(
+            entries, _encode(results.last_evaluated_key) if results.last_evaluated_key else None
+        )
+
+    def tickets_of_contact(self, contact_id: str) -> list[Ticket]:
+        return [_ticket(item) for item in TicketsTable.by_contact.query(contact_id)]
+
+    # --- lists ---------------------------------------------------------------------------------
+
+    def list_page(self, plan: ListPlan, limit: int, cursor: str | None) -> Page[Ticket]:
+        """Read each partition in order, merge them, and remember where each one stands."""
+        positions: dict[str, Any] = _decode(cursor) if cursor else {}
+        condition = _filter_condition(plan.filter)
+        runs: list[Iterator[tuple[str, TicketItem]]] = []
+        for number, partition in enumerate(plan.partitions):
+            name = str(number)
+            position = positions.get(name)
+            index = getattr(TicketsTable, partition.index)
+            results = index.query(
+                partition.key,
+                scan_index_forward=not plan.newest_first,
+                filter_condition=condition,
+                limit=limit + 1,
+                page_size=limit + 1 if condition is None else max(limit * 4, 50),
+                last_evaluated_key=position,
+            )
+            runs.append((name, item) for item in results)
+        sort_attribute = _sort_attribute(plan)
+        merged = heapq.merge(
+            *runs,
+            key=lambda pair: getattr(pair[1], sort_attribute) or "",
+            reverse=plan.newest_first,
+        )
+        chosen: list[TicketItem] = []
+        seen_runs: dict[str, Any] = dict(positions)
+        more = False
+        for name, item in merged:
+            if len(chosen) == limit:
+                more = True
+                break
+            chosen.append(item)
+            seen_runs[name] = _item_key(item, plan.partitions[int(name)].index)
+        if not more:
+            return Page([_ticket(item) for item in chosen], None)
+        # Runs that gave nothing to this page keep their position; exhausted runs are not marked,
+        # so a later page may ask them once more (cheap: their query answers empty).
+        return Page([_ticket(item) for item in chosen], _encode(seen_runs))
+
+    # --- departments and membership ------------------------------------------------------------
+
+    def departments_of(self, email: str) -> frozenset[str]:
+        return frozenset(item.department_id for item in MemberItem.query(member_key(email)))
+
+    def is_member(self, email: str, department_id: str) -> bool:
+        try:
+            MemberItem.get(member_key(email), department_key(department_id))
+        except MemberItem.DoesNotExist:
+            return False
+        return True
+
+    def department(self, department_id: str) -> Department | None:
+        try:
+            return _department(DepartmentItem.get(DEPARTMENTS_PK, department_key(department_id)))
+        except DepartmentItem.DoesNotExist:
+            return None
+
+    def departments(self) -> list[Department]:
+        return [_department(item) for item in DepartmentItem.query(DEPARTMENTS_PK)]
+
+    def save_department(
+        self,
+        department: Department,
+        events: list[OutgoingEvent],
+        *,
+        new: bool = False,
+        added: str | None = None,
+        removed: str | None = None,
+    ) -> None:
+        item = DepartmentItem(
+            DEPARTMENTS_PK,
+            department_key(department.id),
+            id=department.id,
+            name=department.name,
+            members=set(department.members) or None,
+            archived=department.archived,
+        )
+        try:
+            with transaction(TicketsTable) as write:
+                write.save(item, condition=DepartmentItem.pk.does_not_exist() if new else None)
+                if added:
+                    write.save(
+                        MemberItem(
+                            member_key(added),
+                            department_key(department.id),
+                            email=added,
+                            department_id=department.id,
+                        )
+                    )
+                if removed:
+                    write.delete(MemberItem(member_key(removed), department_key(department.id)))
+                for outbox in outbox_items(TicketsOutbox, events, self._clock.now()):
+                    write.save(outbox)
+        except TransactWriteError as error:
+            reasons = error.cancellation_reasons or []
+            if (
+                new
+                and reasons
+                and reasons[0] is not None
+                and reasons[0].code == "ConditionalCheckFailed"
+            ):
+                raise GuardFailed(OpenDepartmentGuard(department.id)) from None
+            raise
+
+    def counts(self, department_id: str | None) -> dict[Status, int]:
+        try:
+            item = CountsItem.get(counts_key(department_id), "COUNTS")
+        except CountsItem.DoesNotExist:
+            return dict.fromkeys(STATUSES, 0)
+        return {status: int(getattr(item, status) or 0) for status in STATUSES}
+
+
+# --- mapping between items and the domain -------------------------------------------------------
+
+
+def _time_key(moment: datetime, ticket_id: str) -> str:
+    return f"{moment.isoformat()}#{ticket_id}"
+
 
 def _ticket_item(ticket: Ticket) -> TicketItem:
+    due = ticket.sla.next_due(ticket.first_response_at is not None)
     return TicketItem(
         ticket_key(ticket.id),
-        "TICKET",
+        TICKET_SK,
         id=ticket.id,
         number=ticket.number,
         subject=ticket.subject,
@@ -71,12 +347,28 @@ def _ticket_item(ticket: Ticket) -> TicketItem:
         tags=set(ticket.tags) or None,
         cc=ticket.cc or None,
         channel_id=ticket.channel_id,
+        sla=ticket.sla.model_dump(),
+        first_response_at=ticket.first_response_at,
+        resolved_at=ticket.resolved_at,
+        closed_at=ticket.closed_at,
+        merged_into=ticket.merged_into,
+        follow_up_of=ticket.follow_up_of,
         created_at=ticket.created_at,
         updated_at=ticket.updated_at,
+        version=ticket.version,
+        queue=queue_key(ticket.department_id, ticket.status),
+        assignee_queue=assignee_key(ticket.assignee, ticket.status),
+        updated_key=_time_key(ticket.updated_at, ticket.id),
+        created_key=_time_key(ticket.created_at, ticket.id),
+        # Only tickets still running against a target are in the SLA-ordered index.
+        sla_due_key=_time_key(due, ticket.id)
+        if due is not None and ticket.status not in ("resolved", "closed")
+        else None,
     )
 
 
 def _ticket(item: TicketItem) -> Ticket:
+    sla = item.sla
     return Ticket(
         id=item.id,
         number=item.number,
@@ -90,9 +382,21 @@ def _ticket(item: TicketItem) -> Ticket:
         tags=sorted(item.tags or ()),
         cc=list(item.cc or ()),
         channel_id=item.channel_id,
+        sla=Sla(
+            state=sla.state,
+            first_response_due_at=sla.first_response_due_at,
+            resolution_due_at=sla.resolution_due_at,
+        )
+        if sla is not None
+        else Sla(),
+        first_response_at=item.first_response_at,
+        resolved_at=item.resolved_at,
+        closed_at=item.closed_at,
+        merged_into=item.merged_into,
+        follow_up_of=item.follow_up_of,
         created_at=item.created_at,
         updated_at=item.updated_at,
-        version=item.version or 1,
+        version=int(item.version),
     )
 
 
@@ -105,5 +409,125 @@ def _message_item(message: Message) -> MessageItem:
         visibility=message.visibility,
         author=message.author.model_dump(exclude_none=True),
         body=message.body,
+        html=message.html,
+        attachments=[a.model_dump() for a in message.attachments] or None,
+        mail_message_id=message.mail_message_id,
         created_at=message.created_at,
     )
+
+
+def _message(item: MessageItem) -> Message:
+    return Message(
+        id=item.id,
+        ticket_id=item.ticket_id,
+        visibility=item.visibility,
+        author=Author(**item.author.as_dict()),
+        body=item.body,
+        html=item.html,
+        attachments=[Attachment(**a.as_dict()) for a in item.attachments or ()],
+        mail_message_id=item.mail_message_id,
+        created_at=item.created_at,
+    )
+
+
+def _history_item(entry: HistoryEntry, number: int) -> HistoryItem:
+    return HistoryItem(
+        f"HIST#{entry.ticket_id}",
+        f"{entry.at.isoformat()}#{number:03d}#{entry.field}",
+        ticket_id=entry.ticket_id,
+        field=entry.field,
+        old=json.dumps(entry.old, default=str),
+        new=json.dumps(entry.new, default=str),
+        actor=entry.actor,
+        at=entry.at,
+    )
+
+
+def _history(item: HistoryItem) -> HistoryEntry:
+    return HistoryEntry(
+        ticket_id=item.ticket_id,
+        field=item.field,
+        old=json.loads(item.old) if item.old else None,
+        new=json.loads(item.new) if item.new else None,
+        actor=item.actor,
+        at=item.at,
+    )
+
+
+def _department(item: DepartmentItem) -> Department:
+    return Department(
+        id=item.id, name=item.name, members=sorted(item.members or ()), archived=bool(item.archived)
+    )
+
+
+# --- list helpers --------------------------------------------------------------------------------
+
+
+def _filter_condition(conditions: TicketFilter) -> Condition | None:
+    parts: list[Condition] = []
+    if conditions.priority:
+        parts.append(TicketItem.priority == conditions.priority)
+    if conditions.tag:
+        parts.append(TicketItem.tags.contains(conditions.tag))
+    if conditions.sla_state:
+        parts.append(TicketItem.sla.state == conditions.sla_state)
+    if conditions.assignee:
+        parts.append(
+            TicketItem.assignee.does_not_exist()
+            if conditions.assignee == NO_DEPARTMENT
+            else TicketItem.assignee == conditions.assignee
+        )
+    if conditions.statuses:
+        parts.append(TicketItem.status.is_in(*conditions.statuses))
+    if conditions.departments is not None:
+        named = [d for d in conditions.departments if d]
+        allowed = [TicketItem.department_id.is_in(*named)] if named else []
+        if "" in conditions.departments:
+            allowed.append(TicketItem.department_id.does_not_exist())
+        if not allowed:
+            allowed.append(TicketItem.pk.does_not_exist())  # nothing may be seen
+        either = allowed[0]
+        for alternative in allowed[1:]:
+            either = either | alternative
+        parts.append(either)
+    if not parts:
+        return None
+    condition = parts[0]
+    for part in parts[1:]:
+        condition = condition & part
+    return condition
+
+
+SORT_ATTRIBUTE = {
+    "by_queue_updated": "updated_key",
+    "by_queue_created": "created_key",
+    "by_queue_sla": "sla_due_key",
+    "by_assignee": "updated_key",
+    "by_contact": "created_key",
+}
+
+
+def _sort_attribute(plan: ListPlan) -> str:
+    return SORT_ATTRIBUTE[plan.partitions[0].index]
+
+
+def _item_key(item: TicketItem, index: str) -> dict[str, dict[str, str]]:
+    """Where a read of `index` continues after `item` (DynamoDB's ExclusiveStartKey)."""
+    hash_attribute = {"by_assignee": "assignee_queue", "by_contact": "contact_id"}.get(
+        index, "queue"
+    )
+    key = {"pk": item.pk, "sk": item.sk, hash_attribute: getattr(item, hash_attribute)}
+    key[SORT_ATTRIBUTE[index]] = getattr(item, SORT_ATTRIBUTE[index])
+    return {name: {"S": value} for name, value in key.items()}
+
+
+def _encode(value: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value, separators=(",", ":")).encode()).decode()
+
+
+def _decode(cursor: str) -> Any:
+    try:
+        return json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except ValueError:
+        message = "not a cursor this API gave out"
+        raise Invalid(f"cursor: {message}", [FieldError("query.cursor", message)]) from None

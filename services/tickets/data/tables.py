@@ -2,26 +2,32 @@
 
 | item | pk | sk |
 |---|---|---|
-| ticket | `TICKET#<id>` | `TICKET` |
+| ticket | `TICKET#<id>` | `#TICKET` |
 | message | `TICKET#<id>` | `MSG#<created_at>#<id>` |
+| history entry | `HIST#<ticket id>` | `<at>#<n>#<id>` |
+| department | `DEPTS` | `DEPT#<id>` |
+| membership | `MEMBER#<agent email>` | `DEPT#<department id>` |
+| counts per status | `COUNTS#<department id or -none->` | `COUNTS` |
 | number counter | `COUNTER#ticket-number` | `COUNTER` |
 | outbox event | `OUTBOX#<event id>` | `OUTBOX` |
 
-A ticket's messages share its partition, so the ticket and its first page of messages are one
-Query. The `by_number` index finds a ticket by its human number. The infrastructure templates are
-rendered from these classes, so keys and indexes are declared only here.
+`#TICKET` sorts before `MSG#`, so a ticket and the first page of its conversation are one Query.
+Lists read indexes keyed by queue (`<department>#<status>`) or by assignee, each sorted by a time,
+and by contact: every list is a Query, never a Scan. The infrastructure templates are rendered from
+these classes, so keys and indexes are declared only here.
 """
 
 from __future__ import annotations
 
 from pynamodb.attributes import (
+    BooleanAttribute,
+    DiscriminatorAttribute,
     ListAttribute,
     MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
     UnicodeSetAttribute,
     UTCDateTimeAttribute,
-    VersionAttribute,
 )
 from pynamodb.constants import PAY_PER_REQUEST_BILLING_MODE
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
@@ -30,14 +36,29 @@ from pynamodb.models import Model
 from shared.events.outbox import outbox_model
 
 SERVICE = "tickets"
+NO_DEPARTMENT = "-none-"  # key part for tickets without a department, or without an assignee
 
 
-class ByNumber(GlobalSecondaryIndex["TicketItem"]):
-    class Meta:
-        index_name = "by_number"
-        projection = AllProjection()
+def _index(name: str, hash_key: str, range_key: str | None) -> type[GlobalSecondaryIndex[Model]]:
+    """A GSI projecting whole tickets (lists show whole tickets, so no second read is needed)."""
+    attributes: dict[str, object] = {
+        "Meta": type("Meta", (), {"index_name": name, "projection": AllProjection()}),
+        hash_key: UnicodeAttribute(hash_key=True),
+    }
+    if range_key is not None:
+        attributes[range_key] = UnicodeAttribute(range_key=True)
+    return type(name, (GlobalSecondaryIndex,), attributes)
 
-    number = UnicodeAttribute(hash_key=True)
+
+# name: (hash key attribute, range key attribute)
+INDEXES: dict[str, tuple[str, str | None]] = {
+    "by_number": ("number", None),
+    "by_queue_updated": ("queue", "updated_key"),
+    "by_queue_created": ("queue", "created_key"),
+    "by_queue_sla": ("queue", "sla_due_key"),
+    "by_assignee": ("assignee_queue", "updated_key"),
+    "by_contact": ("contact_id", "created_key"),
+}
 
 
 class TicketsTable(Model):
@@ -48,9 +69,16 @@ class TicketsTable(Model):
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
+    # Which entity an item is: queries on the table or an index answer with the right class.
+    kind = DiscriminatorAttribute()
     # Indexes hang on the table class, not on an entity: every entity shares the table's cached
     # connection, whose description of the table must know all of its indexes.
-    by_number = ByNumber()
+    by_number = _index("by_number", *INDEXES["by_number"])()
+    by_queue_updated = _index("by_queue_updated", *INDEXES["by_queue_updated"])()
+    by_queue_created = _index("by_queue_created", *INDEXES["by_queue_created"])()
+    by_queue_sla = _index("by_queue_sla", *INDEXES["by_queue_sla"])()
+    by_assignee = _index("by_assignee", *INDEXES["by_assignee"])()
+    by_contact = _index("by_contact", *INDEXES["by_contact"])()
 
 
 class PersonAttribute(MapAttribute[str, str]):
@@ -58,7 +86,13 @@ class PersonAttribute(MapAttribute[str, str]):
     name = UnicodeAttribute(null=True)
 
 
-class TicketItem(TicketsTable):
+class SlaAttribute(MapAttribute[str, object]):
+    state = UnicodeAttribute(null=True)
+    first_response_due_at = UTCDateTimeAttribute(null=True)
+    resolution_due_at = UTCDateTimeAttribute(null=True)
+
+
+class TicketItem(TicketsTable, discriminator="ticket"):
     id = UnicodeAttribute()
     number = UnicodeAttribute()
     subject = UnicodeAttribute()
@@ -71,21 +105,73 @@ class TicketItem(TicketsTable):
     tags = UnicodeSetAttribute(null=True)
     cc = ListAttribute[str](of=UnicodeAttribute, null=True)
     channel_id = UnicodeAttribute(null=True)
+    sla = SlaAttribute(null=True)
+    first_response_at = UTCDateTimeAttribute(null=True)
+    resolved_at = UTCDateTimeAttribute(null=True)
+    closed_at = UTCDateTimeAttribute(null=True)
+    merged_into = UnicodeAttribute(null=True)
+    follow_up_of = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
-    version = VersionAttribute()
+    version = NumberAttribute()
+    # Index keys, derived from the fields above whenever the ticket is written.
+    queue = UnicodeAttribute()
+    assignee_queue = UnicodeAttribute()
+    updated_key = UnicodeAttribute()
+    created_key = UnicodeAttribute()
+    sla_due_key = UnicodeAttribute(null=True)
 
 
-class MessageItem(TicketsTable):
+class AttachmentAttribute(MapAttribute[str, object]):
+    name = UnicodeAttribute()
+    content_type = UnicodeAttribute()
+    size = NumberAttribute()
+    key = UnicodeAttribute()
+    content_id = UnicodeAttribute(null=True)
+
+
+class MessageItem(TicketsTable, discriminator="message"):
     id = UnicodeAttribute()
     ticket_id = UnicodeAttribute()
     visibility = UnicodeAttribute()
     author = MapAttribute[str, str]()
     body = UnicodeAttribute()
+    html = UnicodeAttribute(null=True)
+    attachments = ListAttribute[AttachmentAttribute](of=AttachmentAttribute, null=True)
+    mail_message_id = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
 
 
-class CounterItem(TicketsTable):
+class HistoryItem(TicketsTable, discriminator="history"):
+    ticket_id = UnicodeAttribute()
+    field = UnicodeAttribute()
+    old = UnicodeAttribute(null=True)  # JSON of the old value
+    new = UnicodeAttribute(null=True)  # JSON of the new value
+    actor = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+
+
+class DepartmentItem(TicketsTable, discriminator="department"):
+    id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    members = UnicodeSetAttribute(null=True)
+    archived = BooleanAttribute(default=False)
+
+
+class MemberItem(TicketsTable, discriminator="member"):
+    email = UnicodeAttribute()
+    department_id = UnicodeAttribute()
+
+
+class CountsItem(TicketsTable, discriminator="counts"):
+    open = NumberAttribute(default=0)
+    in_progress = NumberAttribute(default=0)
+    waiting_on_client = NumberAttribute(default=0)
+    resolved = NumberAttribute(default=0)
+    closed = NumberAttribute(default=0)
+
+
+class CounterItem(TicketsTable, discriminator="counter"):
     value = NumberAttribute(default=0)
 
 

@@ -2,23 +2,68 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import unquote
 
 from services.tickets.data.dynamodb import DynamoTicketRepository
-from services.tickets.logic.find_ticket import find_ticket
-from services.tickets.logic.open_ticket import Numbering, OpenTicket, open_ticket
-from services.tickets.logic.ticket import Author
-from services.tickets.models import OpenTicketIn, TicketOut
-from shared.api import Api, ApiRequest
+from services.tickets.logic.change_ticket import UNSET, ExpectedVersion, TicketPatch, change_ticket
+from services.tickets.logic.departments import (
+    add_member,
+    create_department,
+    get_department,
+    remove_member,
+    update_department,
+)
+from services.tickets.logic.dependencies import Dependencies, DeskConfig
+from services.tickets.logic.find_ticket import conversation, find_ticket, history
+from services.tickets.logic.list_tickets import TicketQuery, list_tickets, queue_counts
+from services.tickets.logic.merge_tickets import merge_tickets
+from services.tickets.logic.open_ticket import OpenTicket, open_ticket
+from services.tickets.logic.post_message import NewMessage, post_agent_message
+from services.tickets.logic.ticket import Author, Ticket
+from services.tickets.models import (
+    CountsOut,
+    DepartmentIn,
+    DepartmentList,
+    DepartmentOut,
+    DepartmentPatchIn,
+    HistoryOut,
+    HistoryPage,
+    ListTicketsQuery,
+    MemberIn,
+    MergedOut,
+    MergeIn,
+    MessageIn,
+    MessageOut,
+    MessagePage,
+    OpenTicketIn,
+    PageQuery,
+    PatchTicketIn,
+    PostedOut,
+    TicketOut,
+    TicketPage,
+)
+from shared.api import Api, ApiRequest, Reply
 from shared.clock import get_clock
+from shared.errors import FieldError, Invalid
 from shared.events.catalogue import Person
 from shared.settings import get_settings
 
 api = Api(__name__, tag="tickets")
+ETAG = re.compile(r'^(?:W/)?"?(\d+)"?$')
 
 
-def _repository() -> DynamoTicketRepository:
-    return DynamoTicketRepository(get_clock())
+def dependencies() -> Dependencies:
+    settings = get_settings()
+    config = DeskConfig(
+        settings.ticket_prefix, settings.ticket_number_width, settings.triage_department
+    )
+    return Dependencies(DynamoTicketRepository(get_clock()), get_clock(), config)
+
+
+def _with_etag(ticket: Ticket, status: int | None = None) -> Reply:
+    return Reply(TicketOut.of(ticket), status, {"ETag": f'"{ticket.version}"'})
 
 
 @api.route(
@@ -28,11 +73,10 @@ def _repository() -> DynamoTicketRepository:
     body=OpenTicketIn,
     response=TicketOut,
     status=201,
-    errors=(400, 422),
+    errors=(422,),
 )
-def create_ticket(request: ApiRequest[OpenTicketIn, Any]) -> TicketOut:
+def create_ticket(request: ApiRequest[OpenTicketIn, Any]) -> Reply:
     body = request.body
-    settings = get_settings()
     ticket = open_ticket(
         OpenTicket(
             subject=body.subject,
@@ -45,11 +89,38 @@ def create_ticket(request: ApiRequest[OpenTicketIn, Any]) -> TicketOut:
             cc=[str(address) for address in body.cc],
             correlation_id=request.request_id,
         ),
-        _repository(),
-        get_clock(),
-        Numbering(settings.ticket_prefix, settings.ticket_number_width),
+        request.caller,
+        dependencies(),
     )
-    return TicketOut.of(ticket)
+    return _with_etag(ticket, 201)
+
+
+@api.route(
+    "/tickets",
+    "GET",
+    summary="List tickets (filtered, sorted, paged)",
+    query=ListTicketsQuery,
+    response=TicketPage,
+)
+def list_all(request: ApiRequest[Any, ListTicketsQuery]) -> TicketPage:
+    q = request.query
+    page = list_tickets(
+        TicketQuery(
+            statuses=tuple(dict.fromkeys(q.status)),
+            priority=q.priority,
+            department_id=q.department_id,
+            assignee=q.assignee,
+            contact_id=q.contact_id,
+            sla=q.sla,
+            tag=q.tag,
+            sort=q.sort,
+        ),
+        request.caller,
+        dependencies(),
+        q.limit,
+        q.cursor,
+    )
+    return TicketPage(items=[TicketOut.of(t) for t in page.items], next_cursor=page.cursor)
 
 
 @api.route(
@@ -59,5 +130,236 @@ def create_ticket(request: ApiRequest[OpenTicketIn, Any]) -> TicketOut:
     response=TicketOut,
     errors=(404,),
 )
-def get_ticket(request: ApiRequest[Any, Any]) -> TicketOut:
-    return TicketOut.of(find_ticket(request.path["ticket_id"], _repository()))
+def get_ticket(request: ApiRequest[Any, Any]) -> Reply:
+    return _with_etag(find_ticket(request.path["ticket_id"], request.caller, dependencies()))
+
+
+@api.route(
+    "/tickets/{ticket_id}",
+    "PATCH",
+    summary="Change status, priority, assignee, department, tags",
+    body=PatchTicketIn,
+    response=TicketOut,
+    errors=(404, 409, 412, 422),
+)
+def patch_ticket(request: ApiRequest[PatchTicketIn, Any]) -> Reply:
+    body = request.body
+    sent = body.model_fields_set
+    assignee: str | object | None = UNSET
+    if "assignee" in sent:  # sent as null: unassign
+        assignee = str(body.assignee).lower() if body.assignee else None
+    patch = TicketPatch(
+        status=body.status,
+        priority=body.priority,
+        assignee=assignee,
+        department_id=body.department_id if "department_id" in sent else UNSET,
+        tags=body.tags,
+    )
+    ticket = change_ticket(
+        request.path["ticket_id"],
+        patch,
+        _expected_version(request.headers.get("if-match"), body.version),
+        request.caller,
+        dependencies(),
+        request.request_id,
+    )
+    return _with_etag(ticket)
+
+
+def _expected_version(if_match: str | None, version: int | None) -> ExpectedVersion | None:
+    if if_match is not None:
+        match = ETAG.match(if_match.strip())
+        if match is None:
+            message = 'send the ETag you received, such as "3"'
+            raise Invalid(f"If-Match: {message}", [FieldError("header.If-Match", message)])
+        return ExpectedVersion(int(match.group(1)), "if-match")
+    return ExpectedVersion(version, "body") if version is not None else None
+
+
+@api.route(
+    "/tickets/{ticket_id}/messages",
+    "POST",
+    summary="Reply to the client, or add an internal note",
+    body=MessageIn,
+    response=PostedOut,
+    status=201,
+    errors=(404, 409),
+)
+def post_message(request: ApiRequest[MessageIn, Any]) -> PostedOut:
+    body = request.body
+    ticket, message = post_agent_message(
+        request.path["ticket_id"],
+        NewMessage(
+            body=body.body,
+            author=Author(type="agent", email=request.caller.email),
+            visibility=body.visibility,
+            status=body.status,
+            correlation_id=request.request_id,
+        ),
+        request.caller,
+        dependencies(),
+    )
+    return PostedOut(ticket=TicketOut.of(ticket), message=MessageOut.of(message))
+
+
+@api.route(
+    "/tickets/{ticket_id}/messages",
+    "GET",
+    summary="The conversation in order, notes marked",
+    query=PageQuery,
+    response=MessagePage,
+    errors=(404,),
+)
+def get_messages(request: ApiRequest[Any, PageQuery]) -> MessagePage:
+    ticket, page = conversation(
+        request.path["ticket_id"],
+        request.caller,
+        dependencies(),
+        request.query.limit,
+        request.query.cursor,
+    )
+    return MessagePage(
+        ticket=TicketOut.of(ticket),
+        items=[MessageOut.of(m) for m in page.items],
+        next_cursor=page.cursor,
+    )
+
+
+@api.route(
+    "/tickets/{ticket_id}/history",
+    "GET",
+    summary="Who changed what, when",
+    query=PageQuery,
+    response=HistoryPage,
+    errors=(404,),
+)
+def get_history(request: ApiRequest[Any, PageQuery]) -> HistoryPage:
+    page = history(
+        request.path["ticket_id"],
+        request.caller,
+        dependencies(),
+        request.query.limit,
+        request.query.cursor,
+    )
+    return HistoryPage(items=[HistoryOut.of(e) for e in page.items], next_cursor=page.cursor)
+
+
+@api.route(
+    "/tickets/{ticket_id}/merge",
+    "POST",
+    summary="Merge this ticket into another",
+    body=MergeIn,
+    response=MergedOut,
+    errors=(404, 409),
+)
+def merge(request: ApiRequest[MergeIn, Any]) -> MergedOut:
+    source, target = merge_tickets(
+        request.path["ticket_id"],
+        request.body.into,
+        request.caller,
+        dependencies(),
+        request.request_id,
+    )
+    return MergedOut(source=TicketOut.of(source), target=TicketOut.of(target))
+
+
+@api.route(
+    "/departments",
+    "POST",
+    summary="Create a department (admins)",
+    body=DepartmentIn,
+    response=DepartmentOut,
+    status=201,
+    errors=(403, 409),
+    tag="departments",
+)
+def post_department(request: ApiRequest[DepartmentIn, Any]) -> DepartmentOut:
+    department = create_department(
+        request.body.name, request.body.id, request.caller, dependencies()
+    )
+    return DepartmentOut.of(department)
+
+
+@api.route(
+    "/departments", "GET", summary="Every department", response=DepartmentList, tag="departments"
+)
+def get_departments(request: ApiRequest[Any, Any]) -> DepartmentList:
+    return DepartmentList(
+        items=[DepartmentOut.of(d) for d in dependencies().repository.departments()]
+    )
+
+
+@api.route(
+    "/departments/{department_id}",
+    "GET",
+    summary="One department",
+    response=DepartmentOut,
+    errors=(404,),
+    tag="departments",
+)
+def get_one_department(request: ApiRequest[Any, Any]) -> DepartmentOut:
+    return DepartmentOut.of(get_department(request.path["department_id"], dependencies()))
+
+
+@api.route(
+    "/departments/{department_id}",
+    "PATCH",
+    summary="Rename or archive a department (admins)",
+    body=DepartmentPatchIn,
+    response=DepartmentOut,
+    errors=(403, 404),
+    tag="departments",
+)
+def patch_department(request: ApiRequest[DepartmentPatchIn, Any]) -> DepartmentOut:
+    department = update_department(
+        request.path["department_id"],
+        request.body.name,
+        request.body.archived,
+        request.caller,
+        dependencies(),
+    )
+    return DepartmentOut.of(department)
+
+
+@api.route(
+    "/departments/{department_id}/members",
+    "POST",
+    summary="Add an agent (admins)",
+    body=MemberIn,
+    response=DepartmentOut,
+    errors=(403, 404),
+    tag="departments",
+)
+def post_member(request: ApiRequest[MemberIn, Any]) -> DepartmentOut:
+    department = add_member(
+        request.path["department_id"], str(request.body.email), request.caller, dependencies()
+    )
+    return DepartmentOut.of(department)
+
+
+@api.route(
+    "/departments/{department_id}/members/{email}",
+    "DELETE",
+    summary="Remove an agent (admins)",
+    response=DepartmentOut,
+    errors=(403, 404),
+    tag="departments",
+)
+def delete_member(request: ApiRequest[Any, Any]) -> DepartmentOut:
+    email = unquote(request.path["email"])  # `@` may arrive percent-encoded
+    department = remove_member(request.path["department_id"], email, request.caller, dependencies())
+    return DepartmentOut.of(department)
+
+
+@api.route(
+    "/departments/{department_id}/counts",
+    "GET",
+    summary="Tickets per status in the queue",
+    response=CountsOut,
+    errors=(404,),
+    tag="departments",
+)
+def get_counts(request: ApiRequest[Any, Any]) -> CountsOut:
+    department_id = request.path["department_id"]
+    counts = queue_counts(department_id, request.caller, dependencies())
+    return CountsOut(department_id=department_id, **counts)

@@ -5,17 +5,29 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
-from services.tickets.logic.repository import TicketRepository
+from services.tickets.logic.access import write_guards
+from services.tickets.logic.dependencies import Dependencies
+from services.tickets.logic.recording import outgoing
+from services.tickets.logic.repository import (
+    Commit,
+    Guard,
+    GuardFailed,
+    MemberGuard,
+    OpenDepartmentGuard,
+)
 from services.tickets.logic.ticket import (
+    SYSTEM,
     Author,
+    HistoryEntry,
     Message,
     Priority,
     Ticket,
     format_number,
 )
-from shared.clock import Clock, isoformat
-from shared.events.catalogue import Person, TicketCreated
-from shared.events.envelope import OutgoingEvent
+from shared.clock import isoformat
+from shared.errors import FieldError, Invalid
+from shared.events.catalogue import Attachment, Person, TicketCreated
+from shared.identity import Caller
 
 
 @dataclass(frozen=True)
@@ -29,22 +41,32 @@ class OpenTicket:
     tags: list[str] = field(default_factory=list)
     cc: list[str] = field(default_factory=list)
     channel_id: str | None = None
+    html: str | None = None
+    attachments: list[Attachment] = field(default_factory=list)
+    mail_message_id: str | None = None
+    follow_up_of: str | None = None
     correlation_id: str | None = None
 
 
-@dataclass(frozen=True)
-class Numbering:
-    prefix: str
-    width: int
-
-
-def open_ticket(
-    command: OpenTicket, repository: TicketRepository, clock: Clock, numbering: Numbering
-) -> Ticket:
-    now = clock.now()
+def open_ticket(command: OpenTicket, caller: Caller | None, deps: Dependencies) -> Ticket:
+    """Open a ticket for an agent (`caller`) or for mail (`caller` None, the system)."""
+    guards: list[Guard] = []
+    if command.department_id is not None:
+        guards.append(OpenDepartmentGuard(command.department_id))
+    if caller is not None:
+        if not caller.is_admin and command.department_id is None is deps.config.triage_department:
+            raise Invalid(
+                "department_id is required", [FieldError("department_id", "required for agents")]
+            )
+        guards += write_guards(
+            caller, command.department_id, deps.config.triage_department, "new ticket"
+        )
+    now = deps.clock.now()
     ticket = Ticket(
         id=str(uuid.uuid4()),
-        number=format_number(numbering.prefix, numbering.width, repository.next_number()),
+        number=format_number(
+            deps.config.number_prefix, deps.config.number_width, deps.repository.next_number()
+        ),
         subject=command.subject,
         priority=command.priority,
         department_id=command.department_id,
@@ -52,6 +74,7 @@ def open_ticket(
         tags=sorted(set(command.tags)),
         cc=list(dict.fromkeys(address.lower() for address in command.cc)),
         channel_id=command.channel_id,
+        follow_up_of=command.follow_up_of,
         created_at=now,
         updated_at=now,
     )
@@ -61,6 +84,9 @@ def open_ticket(
         visibility="public",
         author=command.author,
         body=command.body,
+        html=command.html,
+        attachments=command.attachments,
+        mail_message_id=command.mail_message_id,
         created_at=now,
     )
     created = TicketCreated(
@@ -72,7 +98,29 @@ def open_ticket(
         department_id=ticket.department_id,
         requester=ticket.requester,
         channel_id=ticket.channel_id,
+        follow_up_of=ticket.follow_up_of,
         created_at=isoformat(now),
     )
-    repository.add(ticket, first_message, [OutgoingEvent.of(created, now, command.correlation_id)])
+    actor = caller.email if caller is not None else SYSTEM
+    opened = HistoryEntry(
+        ticket_id=ticket.id, field="created", new=ticket.number, actor=actor, at=now
+    )
+    try:
+        deps.repository.commit(
+            Commit(
+                ticket=ticket,
+                previous=None,
+                messages=[first_message],
+                history=[opened],
+                events=outgoing([created], now, command.correlation_id),
+                guards=guards,
+            )
+        )
+    except GuardFailed as failed:
+        message = (
+            "you are not a member of this department"
+            if isinstance(failed.guard, MemberGuard)
+            else "no such department, or it is archived"
+        )
+        raise Invalid(f"department_id: {message}", [FieldError("department_id", message)]) from None
     return ticket

@@ -1,18 +1,23 @@
-"""A ticket and its messages as the domain sees them, with the values they may take."""
+"""A ticket, its messages, its history and its departments as the domain sees them, with the rules
+of how a ticket's status may move."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.events.catalogue import Person
+from shared.errors import Conflict
+from shared.events.catalogue import Attachment, Person
 
 Status = Literal["open", "in_progress", "waiting_on_client", "resolved", "closed"]
 Priority = Literal["low", "medium", "high", "urgent"]
 Visibility = Literal["public", "internal"]
 AuthorType = Literal["agent", "client", "system"]
+SlaState = Literal["ok", "at_risk", "breached", "met"]
+STATUSES: tuple[Status, ...] = ("open", "in_progress", "waiting_on_client", "resolved", "closed")
+SYSTEM = "system"  # the actor of automatic changes in history and events
 
 
 class Author(BaseModel):
@@ -29,7 +34,22 @@ class Message(BaseModel):
     visibility: Visibility
     author: Author
     body: str
+    html: str | None = None
+    attachments: list[Attachment] = Field(default_factory=list)
+    mail_message_id: str | None = None
     created_at: datetime
+
+
+class Sla(BaseModel):
+    state: SlaState | None = None
+    first_response_due_at: datetime | None = None
+    resolution_due_at: datetime | None = None
+
+    def next_due(self, first_response_done: bool) -> datetime | None:
+        """The due time that matters now: first response until it happened, then resolution."""
+        if not first_response_done and self.first_response_due_at is not None:
+            return self.first_response_due_at
+        return self.resolution_due_at
 
 
 class Ticket(BaseModel):
@@ -45,11 +65,74 @@ class Ticket(BaseModel):
     tags: list[str] = Field(default_factory=list)
     cc: list[str] = Field(default_factory=list)
     channel_id: str | None = None
+    sla: Sla = Field(default_factory=Sla)
+    first_response_at: datetime | None = None
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
+    merged_into: str | None = None
+    follow_up_of: str | None = None
     created_at: datetime
     updated_at: datetime
     version: int = 1
 
 
+class Change(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    field: str
+    old: Any = None
+    new: Any = None
+
+
+class HistoryEntry(BaseModel):
+    ticket_id: str
+    field: str
+    old: Any = None
+    new: Any = None
+    actor: str  # agent email, or "system"
+    at: datetime
+
+
+class Department(BaseModel):
+    id: str
+    name: str
+    members: list[str] = Field(default_factory=list)
+    archived: bool = False
+
+
 def format_number(prefix: str, width: int, value: int) -> str:
     """`TKT-0042`: the prefix, a dash and the counter value padded to `width` digits."""
     return f"{prefix}-{value:0{width}d}"
+
+
+def check_status_change(ticket: Ticket, new: Status) -> None:
+    """Agents may set any status by hand, except that a closed ticket is final."""
+    if ticket.status == "closed" and new != "closed":
+        raise Conflict(
+            f"{ticket.number} is closed, and a closed ticket is final: open a new ticket instead."
+        )
+
+
+def status_after_client_message(status: Status) -> Status:
+    """A client writing again re-opens a ticket that waited on them or was resolved."""
+    return "open" if status in ("waiting_on_client", "resolved") else status
+
+
+def status_after_agent_reply(status: Status, requested: Status | None) -> Status:
+    """An agent's public reply hands the ticket to the client, unless the reply says otherwise."""
+    if requested is not None:
+        return requested
+    return "waiting_on_client" if status in ("open", "in_progress") else status
+
+
+def apply_status(ticket: Ticket, new: Status, at: datetime) -> Change | None:
+    """Set the status and the times it implies; the change made, if any."""
+    if new == ticket.status:
+        return None
+    change = Change(field="status", old=ticket.status, new=new)
+    ticket.status = new
+    if new == "resolved":
+        ticket.resolved_at = at
+    elif new == "closed":
+        ticket.closed_at = at
+    return change

@@ -1,0 +1,66 @@
+"""The tickets service's event consumers: mail in, SLA state, contact links."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from services.tickets.handlers.http import dependencies
+from services.tickets.logic.system_updates import (
+    link_contact,
+    move_contact,
+    receive_email,
+    record_sla_event,
+    set_due_times,
+)
+from shared.events.catalogue import (
+    ContactLinked,
+    ContactMerged,
+    EmailReceived,
+    SlaBreached,
+    SlaDueTimesChanged,
+    SlaMet,
+    SlaTargetEvent,
+    SlaWarning,
+)
+from shared.events.consumer import EventConsumer
+from shared.events.envelope import Envelope
+from shared.settings import get_settings
+
+consumer = EventConsumer(lambda: get_settings().idempotency_table("tickets"))
+
+
+def _time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+@consumer.on(EmailReceived)
+def on_email_received(mail: EmailReceived, envelope: Envelope) -> None:
+    receive_email(mail, envelope, dependencies())
+
+
+@consumer.on(SlaDueTimesChanged)
+def on_due_times(data: SlaDueTimesChanged, envelope: Envelope) -> None:
+    set_due_times(
+        data.ticket_id,
+        _time(data.first_response_due_at),
+        _time(data.resolution_due_at),
+        dependencies(),
+    )
+
+
+def on_sla_target(data: SlaTargetEvent, envelope: Envelope) -> None:
+    record_sla_event(data, dependencies())
+
+
+for sla_event in (SlaWarning, SlaBreached, SlaMet):
+    consumer.on(sla_event)(on_sla_target)
+
+
+@consumer.on(ContactLinked)
+def on_contact_linked(data: ContactLinked, envelope: Envelope) -> None:
+    link_contact(data.ticket_id, data.contact_id, dependencies())
+
+
+@consumer.on(ContactMerged)
+def on_contact_merged(data: ContactMerged, envelope: Envelope) -> None:
+    move_contact(data.merged_contact_id, data.surviving_contact_id, dependencies())

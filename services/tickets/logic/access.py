@@ -1,0 +1,50 @@
+"""Who sees what: an agent sees and changes only tickets of departments they belong to; admins see
+all; a ticket without a department is for admins and the triage department, if one is set.
+
+A ticket someone may not see answers exactly like one that does not exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.tickets.logic.repository import Guard, MemberGuard, TicketRepository
+from services.tickets.logic.ticket import Ticket
+from shared.errors import not_found
+from shared.identity import Caller
+
+
+@dataclass(frozen=True)
+class Viewer:
+    caller: Caller
+    departments: frozenset[str]  # the caller's; unused for admins, who see everything
+    triage_department: str | None
+
+    def sees_department(self, department_id: str | None) -> bool:
+        if self.caller.is_admin:
+            return True
+        if department_id is None:
+            return self.triage_department is not None and self.triage_department in self.departments
+        return department_id in self.departments
+
+    def sees(self, ticket: Ticket) -> bool:
+        return self.sees_department(ticket.department_id)
+
+
+def viewer_of(caller: Caller, repository: TicketRepository, triage: str | None) -> Viewer:
+    """The caller with their departments (one read for agents, none for admins)."""
+    departments = frozenset() if caller.is_admin else repository.departments_of(caller.email)
+    return Viewer(caller, departments, triage)
+
+
+def write_guards(
+    caller: Caller, department_id: str | None, triage: str | None, ticket_key: str
+) -> list[Guard]:
+    """Conditions under which `caller` may change a ticket of `department_id`, checked by the write
+    itself so a change costs no separate membership read."""
+    if caller.is_admin:
+        return []
+    target = department_id if department_id is not None else triage
+    if target is None:  # no department and no triage team: admins only
+        raise not_found("ticket", ticket_key)
+    return [MemberGuard(caller.email, target)]

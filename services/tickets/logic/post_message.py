@@ -1,0 +1,136 @@
+"""Adding to the conversation: an agent's public reply or internal note, a client's message.
+
+A client message re-opens a ticket that waited on them; an agent's public reply hands an open
+ticket to the client unless it names a status; both automatic changes are the system's in history.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from services.tickets.logic.access import viewer_of, write_guards
+from services.tickets.logic.dependencies import Dependencies
+from services.tickets.logic.find_ticket import load_ticket
+from services.tickets.logic.recording import change_events, history_of, message_posted, outgoing
+from services.tickets.logic.repository import Commit, Guard, GuardFailed, StaleVersion
+from services.tickets.logic.ticket import (
+    SYSTEM,
+    Author,
+    Change,
+    Message,
+    Status,
+    Ticket,
+    Visibility,
+    apply_status,
+    check_status_change,
+    status_after_agent_reply,
+    status_after_client_message,
+)
+from shared.errors import Conflict, DomainError, not_found
+from shared.events.catalogue import Attachment
+from shared.events.envelope import EventData
+from shared.identity import Caller
+
+RETRIES = 5  # a message is an append: on a concurrent change, read again and add it again
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    body: str
+    author: Author
+    visibility: Visibility = "public"
+    status: Status | None = None  # what the author asks the status to become with it
+    html: str | None = None
+    attachments: list[Attachment] = field(default_factory=list)
+    mail_message_id: str | None = None
+    correlation_id: str | None = None
+
+
+def post_agent_message(
+    key: str, new: NewMessage, caller: Caller, deps: Dependencies
+) -> tuple[Ticket, Message]:
+    for _ in range(RETRIES):
+        current = load_ticket(key, deps)
+        if current is None:
+            raise not_found("ticket", key)
+        guards = write_guards(caller, current.department_id, deps.config.triage_department, key)
+        try:
+            if new.visibility == "public" and current.status == "closed":
+                raise Conflict(f"{current.number} is closed, and a closed ticket is final.")
+            if new.status is not None:
+                check_status_change(current, new.status)
+        except DomainError:
+            if not viewer_of(caller, deps.repository, deps.config.triage_department).sees(current):
+                raise not_found("ticket", key) from None
+            raise
+        try:
+            return _append(current, new, guards, deps)
+        except GuardFailed:
+            raise not_found("ticket", key) from None
+        except StaleVersion:
+            continue
+    raise Conflict("The ticket is changing too fast; try again.")
+
+
+def post_client_message(ticket: Ticket, new: NewMessage, deps: Dependencies) -> Ticket:
+    """A client's message (from mail) on a ticket that is not closed."""
+    current = ticket
+    for _ in range(RETRIES):
+        try:
+            return _append(current, new, [], deps)[0]
+        except StaleVersion:
+            reloaded = deps.repository.get(ticket.id)
+            if reloaded is None:
+                raise
+            current = reloaded
+    raise Conflict("The ticket is changing too fast; try again.")
+
+
+def _append(
+    current: Ticket, new: NewMessage, guards: list[Guard], deps: Dependencies
+) -> tuple[Ticket, Message]:
+    now = deps.clock.now()
+    ticket = current.model_copy(deep=True)
+    message = Message(
+        id=str(uuid.uuid4()),
+        ticket_id=ticket.id,
+        visibility=new.visibility,
+        author=new.author,
+        body=new.body,
+        html=new.html,
+        attachments=new.attachments,
+        mail_message_id=new.mail_message_id,
+        created_at=now,
+    )
+    agent = new.author.type == "agent"
+    public_reply = agent and new.visibility == "public"
+    first_response = public_reply and ticket.first_response_at is None
+    if first_response:
+        ticket.first_response_at = now
+    if public_reply:
+        target = status_after_agent_reply(ticket.status, new.status)
+    elif agent:
+        target = new.status or ticket.status
+    else:
+        target = status_after_client_message(ticket.status)
+    status_change = apply_status(ticket, target, now)
+    changes: list[Change] = [status_change] if status_change else []
+    # A status the author named is theirs; one that followed from the message is the system's.
+    actor = (new.author.email or SYSTEM) if new.status is not None else SYSTEM
+    reason = "agent" if new.status is not None else ("agent_reply" if agent else "client_reply")
+    ticket.version = current.version + 1
+    ticket.updated_at = now
+    events: list[EventData] = [message_posted(ticket, message, first_response)]
+    events += change_events(ticket, changes, actor, now, reason)
+    deps.repository.commit(
+        Commit(
+            ticket=ticket,
+            previous=current,
+            messages=[message],
+            history=history_of(ticket, changes, actor, now),
+            events=outgoing(events, now, new.correlation_id),
+            guards=guards,
+        )
+    )
+    return ticket, message

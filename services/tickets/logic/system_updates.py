@@ -1,0 +1,149 @@
+"""Changes other services cause: mail that opens or continues a ticket, SLA state and due times,
+contact links and merges. The actor of each is the system."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from services.tickets.logic.dependencies import Dependencies
+from services.tickets.logic.open_ticket import OpenTicket, open_ticket
+from services.tickets.logic.post_message import NewMessage, post_client_message
+from services.tickets.logic.recording import history_of
+from services.tickets.logic.repository import Commit, StaleVersion
+from services.tickets.logic.ticket import SYSTEM, Author, Change, Ticket
+from shared.events.catalogue import EmailReceived, SlaTargetEvent
+from shared.events.envelope import Envelope
+
+MERGE_HOPS = 5  # a merged ticket points at its target; follow a short chain, never a loop
+RETRIES = 5
+
+
+def receive_email(mail: EmailReceived, envelope: Envelope, deps: Dependencies) -> Ticket:
+    """Add the mail to the thread the channels service found, or open a ticket for it."""
+    thread = _follow_merges(mail.ticket_id, deps) if mail.ticket_id else None
+    author = Author(type="client", email=mail.sender.email, name=mail.sender.name)
+    if thread is not None and thread.status != "closed":
+        return post_client_message(
+            thread,
+            NewMessage(
+                body=mail.text,
+                author=author,
+                html=mail.html,
+                attachments=mail.attachments,
+                mail_message_id=mail.message_id,
+                correlation_id=envelope.id,
+            ),
+            deps,
+        )
+    # New mail, or a reply to a closed ticket: a closed ticket is final, so a follow-up opens.
+    return open_ticket(
+        OpenTicket(
+            subject=mail.subject or "(no subject)",
+            body=mail.text,
+            requester=mail.sender,
+            author=author,
+            department_id=thread.department_id if thread else mail.department_id,
+            cc=mail.cc,
+            channel_id=mail.channel_id,
+            html=mail.html,
+            attachments=mail.attachments,
+            mail_message_id=mail.message_id,
+            follow_up_of=thread.id if thread else None,
+            correlation_id=envelope.id,
+        ),
+        None,
+        deps,
+    )
+
+
+def _follow_merges(ticket_id: str, deps: Dependencies) -> Ticket | None:
+    ticket = deps.repository.get(ticket_id)
+    for _ in range(MERGE_HOPS):
+        if ticket is None or ticket.merged_into is None:
+            return ticket
+        ticket = deps.repository.get(ticket.merged_into)
+    return ticket
+
+
+def update_by_system(
+    ticket_id: str, change: Callable[[Ticket], list[Change]], deps: Dependencies
+) -> Ticket | None:
+    """Apply a change the system makes, retrying on concurrent writes; None if no such ticket."""
+    for _ in range(RETRIES):
+        current = deps.repository.get(ticket_id)
+        if current is None:
+            return None
+        ticket = current.model_copy(deep=True)
+        changes = change(ticket)
+        if not changes:
+            return current
+        now = deps.clock.now()
+        ticket.version, ticket.updated_at = current.version + 1, now
+        try:
+            deps.repository.commit(
+                Commit(ticket, current, history=history_of(ticket, changes, SYSTEM, now))
+            )
+        except StaleVersion:
+            continue
+        return ticket
+    raise StaleVersion(ticket_id)
+
+
+def _set(ticket: Ticket, field: str, value: object) -> list[Change]:
+    old = getattr(ticket, field)
+    if old == value:
+        return []
+    setattr(ticket, field, value)
+    return [Change(field=field, old=old, new=value)]
+
+
+def set_due_times(
+    ticket_id: str, first_response: datetime | None, resolution: datetime | None, deps: Dependencies
+) -> None:
+    def change(ticket: Ticket) -> list[Change]:
+        sla = ticket.sla.model_copy(
+            update={"first_response_due_at": first_response, "resolution_due_at": resolution}
+        )
+        if sla == ticket.sla:
+            return []
+        old, ticket.sla = ticket.sla, sla
+        if ticket.sla.state is None:
+            ticket.sla.state = "ok"
+        return [
+            Change(field="sla", old=old.model_dump(mode="json"), new=sla.model_dump(mode="json"))
+        ]
+
+    update_by_system(ticket_id, change, deps)
+
+
+SLA_STATE_OF = {"SlaWarning": "at_risk", "SlaBreached": "breached", "SlaMet": "met"}
+SEVERITY = {None: 0, "ok": 0, "met": 1, "at_risk": 2, "breached": 3}
+
+
+def record_sla_event(event: SlaTargetEvent, deps: Dependencies) -> None:
+    """Keep the worst state seen; a met resolution closes the book (the ticket is done)."""
+    state = SLA_STATE_OF[event.event_name]
+
+    def change(ticket: Ticket) -> list[Change]:
+        current = ticket.sla.state
+        resolution_met = state == "met" and event.target == "resolution" and current != "breached"
+        if not resolution_met and SEVERITY[state] <= SEVERITY[current]:
+            return []  # an older or milder event, perhaps delivered late: keep what we know
+        old = ticket.sla.model_dump(mode="json")
+        ticket.sla = ticket.sla.model_copy(update={"state": state})
+        return [Change(field="sla", old=old, new=ticket.sla.model_dump(mode="json"))]
+
+    update_by_system(event.ticket_id, change, deps)
+
+
+def link_contact(ticket_id: str, contact_id: str, deps: Dependencies) -> None:
+    update_by_system(ticket_id, lambda ticket: _set(ticket, "contact_id", contact_id), deps)
+
+
+def move_contact(merged: str, surviving: str, deps: Dependencies) -> int:
+    moved = 0
+    for ticket in deps.repository.tickets_of_contact(merged):
+        if update_by_system(ticket.id, lambda t: _set(t, "contact_id", surviving), deps):
+            moved += 1
+    return moved
