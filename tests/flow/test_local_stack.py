@@ -1,127 +1,17 @@
-"""The whole system as `make run` starts it: a subprocess on free ports, driven over HTTP and SMTP.
-
-One stack is started for the module (it takes a few seconds) and stopped at the end; the restart
-test starts a second one on the same state folder.
-"""
+"""The whole system as `make run` starts it: health, the contract, HTTP → event → consumer, the
+clock, SMTP in, mail out, and a restart that keeps the data."""
 
 from __future__ import annotations
 
-import json
-import os
-import signal
 import smtplib
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import boto3
 import pytest
 
-from local_stack.stack import free_port
-from tests.conftest import REPO
+from tests.flow.conftest import RunningStack, eventually, start_stack
 
 pytestmark = pytest.mark.flow
-STARTUP_SECONDS = 60
-
-
-@dataclass
-class RunningStack:
-    process: subprocess.Popen[bytes]
-    http: int
-    smtp: int
-    aws: int
-    state: Path
-    log: Path
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.http}"
-
-    def call(
-        self, method: str, path: str, body: Any = None, token: str | None = None
-    ) -> tuple[int, Any]:
-        request = urllib.request.Request(self.base + path, method=method)
-        request.add_header("Content-Type", "application/json")
-        if token:
-            request.add_header("Authorization", f"Bearer {token}")
-        data = None if body is None else json.dumps(body).encode()
-        try:
-            with urllib.request.urlopen(request, data, timeout=10) as response:
-                raw = response.read()
-                return response.status, json.loads(raw) if raw else None
-        except urllib.error.HTTPError as error:
-            raw = error.read()
-            return error.code, json.loads(raw) if raw else None
-
-    def token(self, email: str = "admin@example.com", role: str = "admin") -> str:
-        status, body = self.call("POST", "/local/token", {"email": email, "role": role})
-        assert status == 200, body
-        return str(body["token"])
-
-    def stop(self) -> float:
-        """Ctrl-C, as a person would; returns the seconds it took to exit."""
-        started = time.monotonic()
-        self.process.send_signal(signal.SIGINT)
-        self.process.wait(timeout=30)
-        return time.monotonic() - started
-
-
-def start_stack(state: Path, log: Path) -> RunningStack:
-    http, smtp, aws = free_port(), free_port(), free_port()
-    environment = {
-        **os.environ,
-        "HELPDESK_PORT": str(http),
-        "HELPDESK_SMTP_PORT": str(smtp),
-        "HELPDESK_AWS_PORT": str(aws),
-        "HELPDESK_STATE_DIR": str(state),
-        "HELPDESK_STAGE": "local",
-    }
-    environment.pop("AWS_ENDPOINT_URL", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "local_stack"],
-        cwd=REPO,
-        env=environment,
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-    )
-    stack = RunningStack(process, http, smtp, aws, state, log)
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"the local stack exited early:\n{log.read_text()[-3000:]}")
-        try:
-            if stack.call("GET", "/health")[0] == 200:
-                return stack
-        except OSError:
-            pass
-        time.sleep(0.3)
-    process.kill()
-    raise AssertionError(f"no /health within {STARTUP_SECONDS}s:\n{log.read_text()[-3000:]}")
-
-
-def eventually(fetch: Any, done: Any = bool, seconds: float = 15) -> Any:
-    """Fetch until `done(result)` or the time is up; returns the last result."""
-    deadline = time.monotonic() + seconds
-    while True:
-        result = fetch()
-        if done(result) or time.monotonic() > deadline:
-            return result
-        time.sleep(0.2)
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    folder = tmp_path_factory.mktemp("stack")
-    running = start_stack(folder / "state", folder / "stack.log")
-    yield running
-    if running.process.poll() is None:
-        running.stop()
 
 
 def test_health_openapi_and_refusals(stack: RunningStack) -> None:

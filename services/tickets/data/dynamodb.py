@@ -29,6 +29,7 @@ from services.tickets.data.tables import (
 from services.tickets.logic.list_tickets import assignee_key, queue_key
 from services.tickets.logic.repository import (
     Commit,
+    Guard,
     GuardFailed,
     ListPlan,
     MemberGuard,
@@ -89,10 +90,11 @@ class DynamoTicketRepository:
 
     def commit(self, commit: Commit) -> None:
         now = self._clock.now()
+        guards = _distinct(commit.guards)
         try:
             with transaction(TicketsTable) as write:
                 # Condition checks go first in the request, in this order: failures map back.
-                for guard in commit.guards:
+                for guard in guards:
                     if isinstance(guard, MemberGuard):
                         write.condition_check(
                             MemberItem,
@@ -124,11 +126,11 @@ class DynamoTicketRepository:
                 self._count(write, previous, commit.ticket)
         except TransactWriteError as error:
             reasons = error.cancellation_reasons or []
-            for guard, reason in zip(commit.guards, reasons, strict=False):
+            for guard, reason in zip(guards, reasons, strict=False):
                 if reason is not None and reason.code == "ConditionalCheckFailed":
                     raise GuardFailed(guard) from None
             ticket_reason = (
-                reasons[len(commit.guards)] if len(reasons) > len(commit.guards) else None
+                reasons[len(guards)] if len(reasons) > len(guards) else None
             )
             if ticket_reason is not None and ticket_reason.code == "ConditionalCheckFailed":
                 raise StaleVersion(commit.ticket.id) from None
@@ -321,6 +323,20 @@ class DynamoTicketRepository:
         except CountsItem.DoesNotExist:
             return dict.fromkeys(STATUSES, 0)
         return {status: int(getattr(item, status) or 0) for status in STATUSES}
+
+
+def _distinct(guards: list[Guard]) -> list[Guard]:
+    """One check per item (a transaction may touch an item once); the first guard of an item
+    names the failure, so the caller's own membership outranks an assignee's on the same item."""
+    seen: dict[tuple[str, ...], Guard] = {}
+    for guard in guards:
+        key = (
+            ("member", guard.email, guard.department_id)
+            if isinstance(guard, MemberGuard)
+            else ("department", guard.department_id)
+        )
+        seen.setdefault(key, guard)
+    return list(seen.values())
 
 
 # --- mapping between items and the domain -------------------------------------------------------

@@ -1,0 +1,136 @@
+"""A ticket's life through the whole local system: departments, an agent's work over HTTP, a
+client's mail through the bus, and who sees what."""
+
+from __future__ import annotations
+
+import json
+import smtplib
+import uuid
+from datetime import UTC, datetime
+
+import boto3
+import pytest
+
+from tests.flow.conftest import RunningStack, eventually
+
+pytestmark = pytest.mark.flow
+ALICE, BOB = ("alice@example.com", "agent"), ("bob@example.com", "agent")
+
+
+def _client_mail(stack: RunningStack, ticket_id: str, text: str) -> None:
+    """Put EmailReceived on the bus as the channels service does for a reply it threaded."""
+    events = boto3.client("events", endpoint_url=f"http://127.0.0.1:{stack.aws}")
+    now = datetime.now(UTC).isoformat()
+    detail = {
+        "id": str(uuid.uuid4()),
+        "occurred_at": now,
+        "schema_version": 1,
+        "data": {
+            "ses_message_id": uuid.uuid4().hex,
+            "message_id": f"<{uuid.uuid4()}@client.example.org>",
+            "raw_key": "inbound/x",
+            "sender": {"email": "carol@client.example.org", "name": "Carol"},
+            "recipients": ["billing@example.com"],
+            "subject": "Re: Invoice",
+            "text": text,
+            "ticket_id": ticket_id,
+            "received_at": now,
+            "verdicts": {},
+        },
+    }
+    answer = events.put_events(
+        Entries=[
+            {
+                "EventBusName": "helpdesk-local-bus",
+                "Source": "helpdesk.channels",
+                "DetailType": "EmailReceived",
+                "Detail": json.dumps(detail),
+            }
+        ]
+    )
+    assert answer["FailedEntryCount"] == 0
+
+
+def test_a_ticket_from_open_to_answered_to_reopened(stack: RunningStack) -> None:
+    admin, alice, bob = stack.token(), stack.token(*ALICE), stack.token(*BOB)
+    # Given Billing with Alice in it, and Bob elsewhere
+    assert stack.call("POST", "/departments", {"name": "Billing"}, admin)[0] == 201
+    assert stack.call("POST", "/departments", {"name": "Sales"}, admin)[0] == 201
+    assert stack.call("POST", "/departments/billing/members", {"email": ALICE[0]}, admin)[0] == 200
+    assert stack.call("POST", "/departments/sales/members", {"email": BOB[0]}, admin)[0] == 200
+    # When Alice opens a ticket for a client
+    status, ticket = stack.call(
+        "POST",
+        "/tickets",
+        {
+            "subject": "Invoice twice",
+            "body": "Charged twice in May.",
+            "department_id": "billing",
+            "requester": {"email": "carol@client.example.org", "name": "Carol"},
+            "priority": "high",
+        },
+        alice,
+    )
+    assert status == 201, ticket
+    path = f"/tickets/{ticket['number']}"
+    # Then Bob can neither see it nor find it in his lists
+    assert stack.call("GET", path, token=bob)[0] == 404
+    assert stack.call("GET", "/tickets", token=bob)[1]["items"] == []
+    # When Alice replies and adds a note
+    status, posted = stack.call("POST", f"{path}/messages", {"body": "Refund on its way."}, alice)
+    assert (status, posted["ticket"]["status"]) == (201, "waiting_on_client")
+    note = {"body": "Checked with finance", "visibility": "internal"}
+    assert stack.call("POST", f"{path}/messages", note, alice)[0] == 201
+    # And the client answers by mail
+    _client_mail(stack, ticket["id"], "Thanks, but when?")
+    reopened = eventually(
+        lambda: stack.call("GET", path, token=alice),
+        done=lambda answer: answer[1]["status"] == "open",
+    )
+    # Then the ticket is open again, by the system, and the conversation reads in order
+    assert reopened[1]["status"] == "open"
+    _, conversation = stack.call("GET", f"{path}/messages", token=alice)
+    assert [(m["author"]["type"], m["visibility"]) for m in conversation["items"]] == [
+        ("agent", "public"),
+        ("agent", "public"),
+        ("agent", "internal"),
+        ("client", "public"),
+    ]
+    _, history = stack.call("GET", f"{path}/history", token=alice)
+    assert [
+        (e["field"], e["new"], e["actor"]) for e in history["items"] if e["field"] == "status"
+    ] == [
+        ("status", "waiting_on_client", "system"),
+        ("status", "open", "system"),
+    ]
+    # When Alice assigns it to herself with a stale version, then the current one
+    version = reopened[1]["version"]
+    stale = stack.call("PATCH", path, {"assignee": ALICE[0], "version": version - 1}, alice)
+    assert stale[0] == 409
+    status, assigned = stack.call("PATCH", path, {"assignee": ALICE[0], "version": version}, alice)
+    assert status == 200, assigned
+    assert assigned["assignee"] == ALICE[0]
+    # Then her queue, her list and the tab counts show it
+    _, mine = stack.call("GET", "/tickets?assignee=me", token=alice)
+    assert [t["number"] for t in mine["items"]] == [ticket["number"]]
+    _, counts = stack.call("GET", "/departments/billing/counts", token=alice)
+    assert counts["open"] == 1
+    assert stack.call("GET", "/departments/billing/counts", token=bob)[0] == 404
+
+
+def test_mail_to_the_smtp_port_opens_a_ticket(stack: RunningStack) -> None:
+    admin = stack.token()
+    raw = (
+        "From: Dan <dan@client.example.org>\r\nTo: support@example.com\r\n"
+        "Subject: Cannot log in\r\nMessage-ID: <login-1@client.example.org>\r\n\r\n"
+    )
+    with smtplib.SMTP("127.0.0.1", stack.smtp, timeout=10) as smtp:
+        smtp.sendmail("dan@client.example.org", ["support@example.com"], raw.encode())
+
+    def opened() -> list[dict[str, object]]:
+        _, page = stack.call("GET", "/tickets?department_id=none", token=admin)
+        return [t for t in page["items"] if t["subject"] == "Cannot log in"]
+
+    tickets = eventually(opened)
+    assert tickets, "no ticket for the mail"
+    assert tickets[0]["requester"] == {"email": "dan@client.example.org", "name": "Dan"}
