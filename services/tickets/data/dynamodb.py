@@ -129,9 +129,7 @@ class DynamoTicketRepository:
             for guard, reason in zip(guards, reasons, strict=False):
                 if reason is not None and reason.code == "ConditionalCheckFailed":
                     raise GuardFailed(guard) from None
-            ticket_reason = (
-                reasons[len(guards)] if len(reasons) > len(guards) else None
-            )
+            ticket_reason = reasons[len(guards)] if len(reasons) > len(guards) else None
             if ticket_reason is not None and ticket_reason.code == "ConditionalCheckFailed":
                 raise StaleVersion(commit.ticket.id) from None
             raise
@@ -174,15 +172,13 @@ class DynamoTicketRepository:
         # From `#TICKET` on: the ticket item first, then the messages in time order.
         results = TicketsTable.query(
             ticket_key(ticket_id),
-            TicketsTable.sk >= (start or TICKET_SK),
+            TicketsTable.sk > start if start else TicketsTable.sk >= TICKET_SK,
             limit=limit + (0 if start else 1),
         )
         last_sk = None
         for item in results:
             if item.sk == TICKET_SK:
                 ticket = _ticket(item)
-                continue
-            if start is not None and item.sk == start:
                 continue
             messages.append(_message(item))
             last_sk = item.sk

@@ -24,6 +24,8 @@ from shared.errors import Conflict, not_found
 from shared.events.catalogue import TicketMerged
 from shared.identity import Caller
 
+COPY_NAMESPACE = uuid.UUID("5f0c7c56-2f57-4c2e-9a55-5d0b6f1f2a10")
+
 
 def merge_tickets(
     source_key: str, target_key: str, caller: Caller, deps: Dependencies, correlation_id: str | None
@@ -41,10 +43,19 @@ def merge_tickets(
     if target.status == "closed":
         raise Conflict(f"{target.number} is closed, and a closed ticket is final.")
     now = deps.clock.now()
-    # Copies keep their time, so the target's conversation reads in order; ids are new.
+    # Copies keep their time, so the target's conversation reads in order. Their ids derive from
+    # the original and the target, so a merge retried after a failure rewrites the same copies.
     _, page = deps.repository.get_with_messages(source.id, 10_000, None)
     deps.repository.copy_messages(
-        [m.model_copy(update={"id": str(uuid.uuid4()), "ticket_id": target.id}) for m in page.items]
+        [
+            m.model_copy(
+                update={
+                    "id": str(uuid.uuid5(COPY_NAMESPACE, f"{target.id}/{m.id}")),
+                    "ticket_id": target.id,
+                }
+            )
+            for m in page.items
+        ]
     )
     note = Message(
         id=str(uuid.uuid4()),
