@@ -77,6 +77,9 @@ def change_ticket(
             raise not_found("ticket", key) from None
         raise
     if not changes:
+        # Nothing to write means no write-time membership check: check before answering.
+        if not viewer_of(caller, deps.repository, triage).sees(current):
+            raise not_found("ticket", key)
         return current
     now = deps.clock.now()
     ticket.version = current.version + 1
@@ -142,7 +145,8 @@ def _apply(
             ticket.assignee = None
     if patch.assignee is not UNSET:
         assignee = patch.assignee.lower() if isinstance(patch.assignee, str) else None
-        if assignee != ticket.assignee:
+        moved = ticket.department_id != current.department_id
+        if assignee != ticket.assignee or (moved and assignee is not None):
             if assignee is not None:
                 if ticket.department_id is None:
                     raise Invalid(
@@ -150,8 +154,9 @@ def _apply(
                         [FieldError("assignee", "the ticket has no department")],
                     )
                 guards.append(MemberGuard(assignee, ticket.department_id, role="assignee"))
-            changes.append(Change(field="assignee", old=ticket.assignee, new=assignee))
-            ticket.assignee = assignee
+            if assignee != ticket.assignee:
+                changes.append(Change(field="assignee", old=ticket.assignee, new=assignee))
+                ticket.assignee = assignee
     return ticket, changes, guards
 
 

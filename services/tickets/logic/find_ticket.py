@@ -34,10 +34,11 @@ def conversation(
 ) -> tuple[Ticket, Page[Message]]:
     """The conversation in order, notes included and marked; one read beside the caller's."""
     viewer = viewer_of(caller, deps.repository, deps.config.triage_department)
+    ticket_id = key
     if NUMBER.match(key):
         found = deps.repository.get_by_number(key)
-        key = found.id if found is not None else key
-    ticket, page = deps.repository.get_with_messages(key, limit, cursor)
+        ticket_id = found.id if found is not None else key
+    ticket, page = deps.repository.get_with_messages(ticket_id, limit, cursor)
     if ticket is None or not viewer.sees(ticket):
         raise not_found("ticket", key)
     return ticket, page
