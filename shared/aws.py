@@ -20,9 +20,16 @@ _CONFIG = Config(
 
 
 @cache
+def _session() -> boto3.session.Session:
+    # One session per process: it parses the service models once, however often clients are
+    # made again (tests make new ones for every emulator they start).
+    return boto3.session.Session()
+
+
+@cache
 def client(service_name: str) -> Any:
     # Typed per service by the stubs; callers here name the service at run time.
-    factory = cast(Any, boto3.client)
+    factory = cast(Any, _session().client)
     return factory(service_name, region_name=get_settings().region, config=_CONFIG)
 
 
