@@ -28,16 +28,9 @@ from shared.errors import (
 )
 from shared.identity import Caller, caller_from_claims
 
-# Chalice refuses other media types with its own (non problem+json) 415, so it is told to accept
-# the common ones and `_parse_body` answers anything but JSON with a problem of ours.
-ACCEPTED_CONTENT_TYPES = [
-    "application/json",
-    "application/merge-patch+json",
-    "application/x-www-form-urlencoded",
-    "multipart/form-data",
-    "text/plain",
-    "application/octet-stream",
-]
+# Chalice would refuse other media types with its own (non problem+json) 415; it is told to take
+# any, and `_parse_body` answers anything but JSON with a problem of ours.
+ACCEPT_ANY_CONTENT_TYPE = ["*/*"]
 JSON_TYPES = ("application/json", "application/merge-patch+json")
 MAX_BODY_BYTES = 256 * 1024  # documented limit for JSON bodies; mail bodies come by SES, not here
 logger = logging.getLogger(__name__)
@@ -152,7 +145,7 @@ class Api:
 
             chalice_view.__name__ = view.__name__
             self.blueprint.route(
-                path, methods=[method], name=view.__name__, content_types=ACCEPTED_CONTENT_TYPES
+                path, methods=[method], name=view.__name__, content_types=ACCEPT_ANY_CONTENT_TYPE
             )(chalice_view)
             return view
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import heapq
+import itertools
 import json
 from collections.abc import Iterator
 from datetime import datetime
@@ -14,6 +15,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.models import BatchWrite
 
 from services.tickets.data.tables import (
+    INDEXES,
     NO_DEPARTMENT,
     SERVICE,
     CounterItem,
@@ -211,7 +213,7 @@ class DynamoTicketRepository:
 
     def list_page(self, plan: ListPlan, limit: int, cursor: str | None) -> Page[Ticket]:
         """Read each partition in order, merge them, and remember where each one stands."""
-        positions: dict[str, Any] = _decode(cursor) if cursor else {}
+        positions = _positions(cursor, plan) if cursor else {}
         condition = _filter_condition(plan.filter)
         runs: list[Iterator[tuple[str, TicketItem]]] = []
         for number, partition in enumerate(plan.partitions):
@@ -226,7 +228,7 @@ class DynamoTicketRepository:
                 page_size=limit + 1 if condition is None else max(limit * 4, 50),
                 last_evaluated_key=position,
             )
-            runs.append((name, item) for item in results)
+            runs.append(zip(itertools.repeat(name), results, strict=False))
         sort_attribute = _sort_attribute(plan)
         merged = heapq.merge(
             *runs,
@@ -265,6 +267,17 @@ class DynamoTicketRepository:
             return _department(DepartmentItem.get(DEPARTMENTS_PK, department_key(department_id)))
         except DepartmentItem.DoesNotExist:
             return None
+
+    def department_and_membership(
+        self, department_id: str, email: str | None
+    ) -> tuple[Department | None, bool]:
+        keys = [(DEPARTMENTS_PK, department_key(department_id))]
+        if email is not None:
+            keys.append((member_key(email), department_key(department_id)))
+        found = list(TicketsTable.batch_get(keys))
+        departments = [_department(item) for item in found if isinstance(item, DepartmentItem)]
+        member = any(isinstance(item, MemberItem) for item in found)
+        return (departments[0] if departments else None), member
 
     def departments(self) -> list[Department]:
         return [_department(item) for item in DepartmentItem.query(DEPARTMENTS_PK)]
@@ -510,27 +523,45 @@ def _filter_condition(conditions: TicketFilter) -> Condition | None:
     return condition
 
 
-SORT_ATTRIBUTE = {
-    "by_queue_updated": "updated_key",
-    "by_queue_created": "created_key",
-    "by_queue_sla": "sla_due_key",
-    "by_assignee": "updated_key",
-    "by_contact": "created_key",
-}
-
-
 def _sort_attribute(plan: ListPlan) -> str:
-    return SORT_ATTRIBUTE[plan.partitions[0].index]
+    sort_attribute = INDEXES[plan.partitions[0].index][1]
+    assert sort_attribute is not None  # every list index is sorted
+    return sort_attribute
 
 
 def _item_key(item: TicketItem, index: str) -> dict[str, dict[str, str]]:
     """Where a read of `index` continues after `item` (DynamoDB's ExclusiveStartKey)."""
-    hash_attribute = {"by_assignee": "assignee_queue", "by_contact": "contact_id"}.get(
-        index, "queue"
-    )
-    key = {"pk": item.pk, "sk": item.sk, hash_attribute: getattr(item, hash_attribute)}
-    key[SORT_ATTRIBUTE[index]] = getattr(item, SORT_ATTRIBUTE[index])
-    return {name: {"S": value} for name, value in key.items()}
+    hash_attribute, sort_attribute = INDEXES[index]
+    names = ("pk", "sk", hash_attribute, sort_attribute)
+    return {name: {"S": getattr(item, name)} for name in names if name is not None}
+
+
+def _positions(cursor: str, plan: ListPlan) -> dict[str, Any]:
+    """The read positions a list cursor holds, refused unless they fit this very list."""
+    positions = _decode(cursor)
+    if not isinstance(positions, dict):
+        raise _bad_cursor()
+    for name, position in positions.items():
+        if not name.isdigit() or int(name) >= len(plan.partitions):
+            raise _bad_cursor()
+        partition = plan.partitions[int(name)]
+        hash_attribute, sort_attribute = INDEXES[partition.index]
+        wanted = {"pk", "sk", hash_attribute, sort_attribute}
+        if (
+            not isinstance(position, dict)
+            or set(position) != wanted
+            or not all(
+                isinstance(v, dict) and isinstance(v.get("S"), str) for v in position.values()
+            )
+            or position[hash_attribute]["S"] != partition.key
+        ):
+            raise _bad_cursor()
+    return positions
+
+
+def _bad_cursor() -> Invalid:
+    message = "not a cursor this API gave out for this list"
+    return Invalid(f"cursor: {message}", [FieldError("query.cursor", message)])
 
 
 def _encode(value: Any) -> str:
@@ -541,5 +572,4 @@ def _decode(cursor: str) -> Any:
     try:
         return json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except ValueError:
-        message = "not a cursor this API gave out"
-        raise Invalid(f"cursor: {message}", [FieldError("query.cursor", message)]) from None
+        raise _bad_cursor() from None

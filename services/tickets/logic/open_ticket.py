@@ -52,6 +52,7 @@ def open_ticket(command: OpenTicket, caller: Caller | None, deps: Dependencies) 
     """Open a ticket for an agent (`caller`) or for mail (`caller` None, the system)."""
     guards: list[Guard] = []
     if command.department_id is not None:
+        _check_department(command.department_id, caller, deps)
         guards.append(OpenDepartmentGuard(command.department_id))
     if caller is not None:
         if not caller.is_admin and command.department_id is None is deps.config.triage_department:
@@ -117,10 +118,26 @@ def open_ticket(command: OpenTicket, caller: Caller | None, deps: Dependencies) 
             )
         )
     except GuardFailed as failed:
-        message = (
-            "you are not a member of this department"
-            if isinstance(failed.guard, MemberGuard)
-            else "no such department, or it is archived"
-        )
-        raise Invalid(f"department_id: {message}", [FieldError("department_id", message)]) from None
+        # Checked before numbering too; this is a change in between (and leaves a gap).
+        raise _refused(not isinstance(failed.guard, MemberGuard)) from None
     return ticket
+
+
+def _check_department(department_id: str, caller: Caller | None, deps: Dependencies) -> None:
+    """Refuse a department that cannot take the ticket before a number is drawn for it, so a
+    refused request leaves no gap in the numbering."""
+    agent = caller.email if caller is not None and not caller.is_admin else None
+    department, member = deps.repository.department_and_membership(department_id, agent)
+    if department is None or department.archived:
+        raise _refused(missing=True)
+    if agent is not None and not member:
+        raise _refused(missing=False)
+
+
+def _refused(missing: bool) -> Invalid:
+    message = (
+        "no such department, or it is archived"
+        if missing
+        else "you are not a member of this department"
+    )
+    return Invalid(f"department_id: {message}", [FieldError("department_id", message)])

@@ -127,6 +127,12 @@ class TicketRepository(Protocol):
 
     def department(self, department_id: str) -> Department | None: ...
 
+    def department_and_membership(
+        self, department_id: str, email: str | None
+    ) -> tuple[Department | None, bool]:
+        """The department, and whether `email` belongs to it, in one read."""
+        ...
+
     def departments(self) -> list[Department]: ...
 
     def save_department(
