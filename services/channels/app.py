@@ -1,12 +1,14 @@
-"""The channels service's Chalice app: registers the mail and event functions."""
+"""The channels service's Chalice app: registers the HTTP routes, the mail and event functions."""
 
 from chalice import Chalice
 
+from services.channels.handlers.http import api
 from services.channels.handlers.mail import mail
 from shared.events.outbox import register_outbox_relay
 from shared.observability import instrument, observability
 
 app = Chalice(app_name="helpdesk-channels", configure_logs=False)
+app.register_blueprint(api.blueprint)
 app.register_blueprint(mail)
 relay_outbox = register_outbox_relay(app)
 instrument(app, observability("channels"))

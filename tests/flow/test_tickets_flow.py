@@ -134,3 +134,28 @@ def test_mail_to_the_smtp_port_opens_a_ticket(stack: RunningStack) -> None:
     tickets = eventually(opened)
     assert tickets, "no ticket for the mail"
     assert tickets[0]["requester"] == {"email": "dan@client.example.org", "name": "Dan"}
+
+
+def test_mail_to_a_department_address_opens_a_ticket_there(stack: RunningStack) -> None:
+    admin = stack.token()
+    # Given Support with its own address
+    assert stack.call("POST", "/departments", {"name": "Support"}, admin)[0] == 201
+    status, channel = stack.call(
+        "POST", "/channels", {"address": "help@example.com", "department_id": "support"}, admin
+    )
+    assert status == 201, channel
+    # When a client writes to it by SMTP, with a +tag
+    raw = (
+        "From: Eve <eve@client.example.org>\r\nTo: help+urgent@example.com\r\n"
+        "Subject: Printer jammed\r\nMessage-ID: <jam-1@client.example.org>\r\n\r\nJammed.\r\n"
+    )
+    with smtplib.SMTP("127.0.0.1", stack.smtp, timeout=10) as smtp:
+        smtp.sendmail("eve@client.example.org", ["help+urgent@example.com"], raw.encode())
+    # Then a ticket opens in Support, on that channel
+    _, page = eventually(
+        lambda: stack.call("GET", "/tickets?department_id=support", token=admin),
+        done=lambda answer: bool(answer[1]["items"]),
+    )
+    assert [(t["subject"], t["channel_id"]) for t in page["items"]] == [
+        ("Printer jammed", channel["id"])
+    ]

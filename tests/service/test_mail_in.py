@@ -35,11 +35,11 @@ def test_real_ses_receipt_events_are_recorded_once(system: LocalSystem, path: Pa
     # When SES invokes the function with it, twice (Lambda's async retry)
     first = system.invoke("channels", "receive_mail", event)
     again = system.invoke("channels", "receive_mail", event)
-    # Then the mail is recorded once and announced once
+    # Then the mail is recorded once (with its Message-ID) and announced once
     assert first == {"received": len(event["Records"]), "duplicates": 0}
     assert again == {"received": 0, "duplicates": len(event["Records"])}
     kinds = sorted(item["pk"]["S"].split("#")[0] for item in _channels_items())
-    assert kinds == sorted(["INBOUND", "OUTBOX"] * len(event["Records"]))
+    assert kinds == sorted(["INBOUND", "MSGID", "OUTBOX"] * len(event["Records"]))
 
 
 def test_smtp_mail_takes_the_ses_path(system: LocalSystem, delivery: Delivery) -> None:

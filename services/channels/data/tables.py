@@ -2,13 +2,16 @@
 
 | item | pk | sk |
 |---|---|---|
-| received mail (one per SES message) | `INBOUND#<ses message id>` | `INBOUND` |
+| received mail (one per SES message and department) | `INBOUND#<ses message id>` | `<department>` |
+| Message-ID seen for a department | `MSGID#<Message-ID>` | `<department>` |
+| channel (an inbound address) | `CHANNELS` | `CHANNEL#<id>` |
+| address → channel (unique) | `ADDRESS#<address>` | `ADDRESS` |
 | outbox event | `OUTBOX#<event id>` | `OUTBOX` |
 """
 
 from __future__ import annotations
 
-from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import BooleanAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.constants import PAY_PER_REQUEST_BILLING_MODE
 from pynamodb.models import Model
 
@@ -33,6 +36,24 @@ class InboundItem(ChannelsTable):
     sender = UnicodeAttribute()
     subject = UnicodeAttribute()
     received_at = UTCDateTimeAttribute()
+
+
+class MessageIdItem(ChannelsTable):
+    """A Message-ID seen for a department: the same mail is applied once per department."""
+
+
+class ChannelItem(ChannelsTable):
+    id = UnicodeAttribute()
+    address = UnicodeAttribute()
+    department_id = UnicodeAttribute()
+    acknowledge = BooleanAttribute(default=False)
+    acknowledge_template = UnicodeAttribute(null=True)
+    signature = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+
+
+class AddressItem(ChannelsTable):
+    channel_id = UnicodeAttribute()
 
 
 ChannelsOutbox = outbox_model(ChannelsTable)

@@ -6,6 +6,7 @@ from typing import Any
 
 from chalice import Blueprint
 
+from services.channels.data.channels import DynamoChannelRepository
 from services.channels.data.dynamodb import DynamoInboundRepository
 from services.channels.logic.receive_mail import receive_mail
 from shared.clock import get_clock
@@ -15,7 +16,7 @@ mail = Blueprint(__name__)
 
 @mail.lambda_function(name="receive_mail")
 def receive_mail_function(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    repository = DynamoInboundRepository(get_clock())
-    received = [receive_mail(record["ses"], repository, get_clock()) for record in event["Records"]]
+    repository, channels = DynamoInboundRepository(get_clock()), DynamoChannelRepository()
+    new = [receive_mail(r["ses"], repository, channels, get_clock()) for r in event["Records"]]
     # SES's Lambda action ignores the answer for asynchronous invocation; it is for logs and tests.
-    return {"received": sum(received), "duplicates": len(received) - sum(received)}
+    return {"received": sum(new), "duplicates": sum(1 for n in new if n == 0)}

@@ -1,4 +1,12 @@
-"""Receiving one mail that SES accepted: record it once and announce it."""
+"""Receiving one mail that SES accepted: find the channels it was sent to, record it once per
+department, and announce it so the tickets service opens or continues a ticket.
+
+Rule for a mail sent to two department addresses: one ticket per department. Each department's
+copy is recorded under the mail's Message-ID and the department, so the same mail delivered again
+(by SES, or through a second address of the same department) is applied once per department and
+never lost for one of them. Mail to no known channel is announced without a department: admins
+(and the triage department, if one is set) see it.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +15,7 @@ from datetime import datetime
 from email.utils import getaddresses
 from typing import Any, Protocol
 
+from services.channels.logic.channel import ChannelRepository, channels_for
 from shared.clock import Clock, isoformat
 from shared.events.catalogue import EmailReceived, MailVerdicts, Person
 from shared.events.envelope import OutgoingEvent
@@ -16,7 +25,8 @@ INBOUND_PREFIX = "inbound/"  # where the SES receipt rule's S3 action stores raw
 
 class InboundRepository(Protocol):
     def record(self, received: EmailReceived, events: Sequence[OutgoingEvent]) -> bool:
-        """Store the mail and its events; False if this SES message was recorded before."""
+        """Store the mail for its department, with its events; False if it was recorded before
+        (same SES message, or same Message-ID for the same department)."""
         ...
 
 
@@ -27,16 +37,30 @@ def _sender(headers: dict[str, Any], envelope_from: str) -> Person:
     return Person(email=envelope_from.lower())
 
 
-def receive_mail(ses_record: dict[str, Any], repository: InboundRepository, clock: Clock) -> bool:
-    """Handle one record of an SES receipt event; True if it was new."""
+def _addresses(headers: dict[str, Any], field: str) -> list[str]:
+    return [address.lower() for _, address in getaddresses(headers.get(field) or []) if address]
+
+
+def receive_mail(
+    ses_record: dict[str, Any],
+    repository: InboundRepository,
+    channels: ChannelRepository,
+    clock: Clock,
+) -> int:
+    """Handle one record of an SES receipt event; returns how many departments it was new for."""
     mail, receipt = ses_record["mail"], ses_record["receipt"]
     headers = mail.get("commonHeaders") or {}
-    received = EmailReceived(
+    recipients = [address.lower() for address in receipt.get("recipients", [])]
+    to, cc = _addresses(headers, "to"), _addresses(headers, "cc")
+    # SES's recipients are the envelope's (they include Bcc and forwarding); headers add the rest.
+    matched = channels_for(recipients + to + cc, channels)
+    base = EmailReceived(
         ses_message_id=mail["messageId"],
         message_id=headers.get("messageId"),
         raw_key=INBOUND_PREFIX + mail["messageId"],
         sender=_sender(headers, mail.get("source", "")),
-        recipients=[address.lower() for address in receipt.get("recipients", [])],
+        recipients=recipients,
+        cc=cc,
         subject=headers.get("subject") or "",
         received_at=isoformat(datetime.fromisoformat(mail["timestamp"])),
         verdicts=MailVerdicts(
@@ -46,4 +70,8 @@ def receive_mail(ses_record: dict[str, Any], repository: InboundRepository, cloc
             }
         ),
     )
-    return repository.record(received, [OutgoingEvent.of(received, clock.now())])
+    copies = [
+        base.model_copy(update={"department_id": c.department_id, "channel_id": c.id})
+        for c in {c.department_id: c for c in reversed(matched)}.values()  # first channel wins
+    ] or [base]
+    return sum(repository.record(copy, [OutgoingEvent.of(copy, clock.now())]) for copy in copies)

@@ -1,0 +1,107 @@
+"""The channels HTTP API: inbound addresses and their departments (admins only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.channels.data.channels import DynamoChannelRepository
+from services.channels.logic.manage_channels import (
+    ChannelFields,
+    create_channel,
+    delete_channel,
+    find_channel,
+    list_channels,
+    update_channel,
+)
+from services.channels.models import ChannelIn, ChannelList, ChannelOut, ChannelPatchIn
+from shared.api import Api, ApiRequest, Reply
+from shared.clock import get_clock
+
+api = Api(__name__, tag="channels")
+
+
+def _fields(body: ChannelIn | ChannelPatchIn) -> ChannelFields:
+    return ChannelFields(
+        address=str(body.address) if body.address is not None else None,
+        department_id=body.department_id,
+        acknowledge=body.acknowledge,
+        acknowledge_template=body.acknowledge_template,
+        signature=body.signature,
+    )
+
+
+@api.route(
+    "/channels",
+    "POST",
+    summary="Add an inbound address (admins)",
+    body=ChannelIn,
+    response=ChannelOut,
+    status=201,
+    errors=(403, 409),
+)
+def post_channel(request: ApiRequest[ChannelIn, Any]) -> ChannelOut:
+    body = request.body
+    channel = create_channel(
+        str(body.address),
+        body.department_id,
+        _fields(body),
+        request.caller,
+        DynamoChannelRepository(),
+        get_clock(),
+    )
+    return ChannelOut.of(channel)
+
+
+@api.route(
+    "/channels",
+    "GET",
+    summary="Every inbound address (admins)",
+    response=ChannelList,
+    errors=(403,),
+)
+def get_channels(request: ApiRequest[Any, Any]) -> ChannelList:
+    channels = list_channels(request.caller, DynamoChannelRepository())
+    return ChannelList(items=[ChannelOut.of(c) for c in channels])
+
+
+@api.route(
+    "/channels/{channel_id}",
+    "GET",
+    summary="One inbound address (admins)",
+    response=ChannelOut,
+    errors=(403, 404),
+)
+def get_channel(request: ApiRequest[Any, Any]) -> ChannelOut:
+    return ChannelOut.of(
+        find_channel(request.path["channel_id"], request.caller, DynamoChannelRepository())
+    )
+
+
+@api.route(
+    "/channels/{channel_id}",
+    "PATCH",
+    summary="Change an inbound address (admins)",
+    body=ChannelPatchIn,
+    response=ChannelOut,
+    errors=(403, 404, 409),
+)
+def patch_channel(request: ApiRequest[ChannelPatchIn, Any]) -> ChannelOut:
+    channel = update_channel(
+        request.path["channel_id"],
+        _fields(request.body),
+        request.caller,
+        DynamoChannelRepository(),
+    )
+    return ChannelOut.of(channel)
+
+
+@api.route(
+    "/channels/{channel_id}",
+    "DELETE",
+    summary="Remove an inbound address (admins)",
+    status=204,
+    errors=(403, 404),
+)
+def remove_channel(request: ApiRequest[Any, Any]) -> Reply:
+    delete_channel(request.path["channel_id"], request.caller, DynamoChannelRepository())
+    return Reply(None)

@@ -1,0 +1,94 @@
+"""Managing channels (admins only): create, change and delete inbound addresses."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from services.channels.logic.channel import Channel, ChannelRepository, canonical_address
+from shared.clock import Clock
+from shared.errors import Conflict, FieldError, Forbidden, Invalid, not_found
+from shared.identity import Caller
+
+
+@dataclass(frozen=True)
+class ChannelFields:
+    address: str | None = None
+    department_id: str | None = None
+    acknowledge: bool | None = None
+    acknowledge_template: str | None = None
+    signature: str | None = None
+
+
+def _admin_only(caller: Caller) -> None:
+    if not caller.is_admin:
+        raise Forbidden("Only admins manage channels.")
+
+
+def _address(address: str) -> str:
+    canonical = canonical_address(address)
+    if canonical != address.strip().lower():
+        message = "give the address without a +tag: tagged addresses reach it anyway"
+        raise Invalid(f"address: {message}", [FieldError("address", message)])
+    return canonical
+
+
+def _taken(address: str) -> Conflict:
+    return Conflict(f"{address} is already the address of another channel.")
+
+
+def create_channel(
+    address: str,
+    department_id: str,
+    fields: ChannelFields,
+    caller: Caller,
+    repository: ChannelRepository,
+    clock: Clock,
+) -> Channel:
+    _admin_only(caller)
+    channel = Channel(
+        id=str(uuid.uuid4()),
+        address=_address(address),
+        department_id=department_id,
+        acknowledge=bool(fields.acknowledge),
+        acknowledge_template=fields.acknowledge_template,
+        signature=fields.signature,
+        created_at=clock.now(),
+    )
+    if not repository.add(channel):
+        raise _taken(channel.address)
+    return channel
+
+
+def find_channel(channel_id: str, caller: Caller, repository: ChannelRepository) -> Channel:
+    _admin_only(caller)
+    channel = repository.get(channel_id)
+    if channel is None:
+        raise not_found("channel", channel_id)
+    return channel
+
+
+def update_channel(
+    channel_id: str, fields: ChannelFields, caller: Caller, repository: ChannelRepository
+) -> Channel:
+    current = find_channel(channel_id, caller, repository)
+    changes = {
+        name: value
+        for name, value in vars(fields).items()
+        if value is not None and name != "address"
+    }
+    if fields.address is not None:
+        changes["address"] = _address(fields.address)
+    changed = current.model_copy(update=changes)
+    if changed != current and not repository.replace(current, changed):
+        raise _taken(changed.address)
+    return changed
+
+
+def delete_channel(channel_id: str, caller: Caller, repository: ChannelRepository) -> None:
+    repository.remove(find_channel(channel_id, caller, repository))
+
+
+def list_channels(caller: Caller, repository: ChannelRepository) -> list[Channel]:
+    _admin_only(caller)
+    return repository.all()
