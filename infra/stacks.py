@@ -62,6 +62,7 @@ SERVICES: tuple[ServiceStack, ...] = (
         "channels",
         table="services.channels.data.tables:ChannelsTable",
         outbox=True,
+        consumer="services.channels.handlers.events:consumer",
         mail_function="receive_mail",
     ),
     ServiceStack("contacts"),

@@ -412,13 +412,14 @@ def function_policy(stack: ServiceStack, settings: Settings) -> dict[str, Any]:
             },
         ]
     if stack.mail_function is not None:
-        statements.append(
+        statements += [
             {
                 "Effect": "Allow",
                 "Action": "s3:GetObject",
                 "Resource": f"arn:aws:s3:::{settings.mail_bucket}/{MAIL_PREFIX}*",
-            }
-        )
+            },
+            {"Effect": "Allow", "Action": "ses:SendRawEmail", "Resource": "*"},
+        ]
     return {"Version": "2012-10-17", "Statement": statements}
 
 

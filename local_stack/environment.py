@@ -7,6 +7,7 @@ point elsewhere, so nothing can ever reach a real account.
 from __future__ import annotations
 
 import os
+import secrets
 import threading
 
 
@@ -18,6 +19,7 @@ def in_process_emulator(stage: str, log_level: str = "WARNING") -> None:
         # botocore would otherwise address some services by account-specific hosts moto ignores
         AWS_ACCOUNT_ID_ENDPOINT_MODE="disabled",
         HELPDESK_STAGE=stage,
+        HELPDESK_REPLY_TOKEN_SECRET=secrets.token_hex(16),
         POWERTOOLS_TRACE_DISABLED="true",
         POWERTOOLS_METRICS_DISABLED="true",
         POWERTOOLS_LOG_LEVEL=log_level,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import socket
 import threading
 import warnings
@@ -75,6 +76,12 @@ class LocalStack:
 
     def start(self) -> None:
         _emulator_environment(self.ports.aws)
+        # Reply-to addresses stay valid across restarts: the secret lives with the state.
+        secret_file = self.state_dir / "reply-token.key"
+        if not secret_file.exists():
+            secret_file.parent.mkdir(parents=True, exist_ok=True)
+            secret_file.write_text(secrets.token_hex(16))
+        os.environ.setdefault("HELPDESK_REPLY_TOKEN_SECRET", secret_file.read_text().strip())
         # Functions that record no metric are the norm here; the warning would fill the console.
         warnings.filterwarnings("ignore", "No application metrics to publish")
         for noisy in ("moto", "werkzeug"):

@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     ticket_number_width: int = Field(4, ge=1, le=12)
     # Members of this department also see and work tickets that have no department.
     triage_department: str | None = None
+    # Signs the reply-to addresses of outgoing mail; without it none are given out or accepted.
+    reply_token_secret: str | None = Field(None, min_length=16)
 
     @property
     def bus_name(self) -> str:

@@ -2,6 +2,7 @@
 
 from chalice import Chalice
 
+from services.channels.handlers.events import consumer
 from services.channels.handlers.http import api
 from services.channels.handlers.mail import mail
 from shared.events.outbox import register_outbox_relay
@@ -11,4 +12,5 @@ app = Chalice(app_name="helpdesk-channels", configure_logs=False)
 app.register_blueprint(api.blueprint)
 app.register_blueprint(mail)
 relay_outbox = register_outbox_relay(app)
+consume_events = consumer.register(app)
 instrument(app, observability("channels"))

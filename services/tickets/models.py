@@ -128,6 +128,7 @@ class TicketOut(ResponseModel):
     closed_at: datetime | None
     merged_into: str | None
     follow_up_of: str | None
+    possible_follow_up_of: str | None
     version: int
     created_at: datetime
     updated_at: datetime

@@ -39,7 +39,9 @@ class TicketCreated(EventData):
     department_id: str | None
     requester: Person
     channel_id: str | None = None
+    cc: list[str] = Field(default_factory=list)
     follow_up_of: str | None = Field(None, description="the closed ticket this one continues")
+    mail_message_id: str | None = Field(None, description="Message-ID of the mail that opened it")
     created_at: str
 
 
@@ -146,6 +148,20 @@ class TicketMerged(EventData):
     merged_at: str
 
 
+class EmailSent(EventData):
+    """A public reply went out by mail; `message_id` is the Message-ID we gave it."""
+
+    source_service = "channels"
+    event_name = "EmailSent"
+
+    ticket_id: str
+    ticket_message_id: str = Field(description="the id of the message on the ticket")
+    message_id: str
+    sender: str
+    recipients: list[str]
+    sent_at: str
+
+
 class DepartmentMembersChanged(EventData):
     """Who belongs to a department now (whole list), for services that filter by membership."""
 
@@ -189,6 +205,9 @@ class EmailReceived(EventData):
     html: str | None = None
     attachments: list[Attachment] = Field(default_factory=list)
     ticket_id: str | None = Field(None, description="the thread the mail continues, if any")
+    possible_follow_up_of: str | None = Field(
+        None, description="a ticket the subject named but that the sender may not write into"
+    )
     department_id: str | None = None
     channel_id: str | None = None
     received_at: str
@@ -265,6 +284,7 @@ CATALOGUE: tuple[type[EventData], ...] = (
     TicketMerged,
     DepartmentMembersChanged,
     EmailReceived,
+    EmailSent,
     SlaDueTimesChanged,
     SlaWarning,
     SlaBreached,

@@ -58,6 +58,12 @@ class DynamoChannelRepository:
     def all(self) -> list[Channel]:
         return [_channel(item) for item in ChannelItem.query(CHANNELS_PK)]
 
+    def of_department(self, department_id: str) -> Channel | None:
+        channels = sorted(
+            (c for c in self.all() if c.department_id == department_id), key=lambda c: c.created_at
+        )
+        return channels[0] if channels else None
+
     def by_addresses(self, addresses: list[str]) -> list[Channel]:
         keys = [(_address_key(address), "ADDRESS") for address in addresses]
         channel_ids = {item.channel_id for item in AddressItem.batch_get(keys)}

@@ -4,6 +4,9 @@
 |---|---|---|
 | received mail (one per SES message and department) | `INBOUND#<ses message id>` | `<department>` |
 | Message-ID seen for a department | `MSGID#<Message-ID>` | `<department>` |
+| what channels knows of a ticket | `THREAD#<ticket id>` | `THREAD` |
+| ticket number → ticket | `NUMBER#<number>` | `REF` |
+| Message-ID of mail sent or received → ticket | `MID#<Message-ID>` | `REF` |
 | channel (an inbound address) | `CHANNELS` | `CHANNEL#<id>` |
 | address → channel (unique) | `ADDRESS#<address>` | `ADDRESS` |
 | outbox event | `OUTBOX#<event id>` | `OUTBOX` |
@@ -11,7 +14,12 @@
 
 from __future__ import annotations
 
-from pynamodb.attributes import BooleanAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import (
+    BooleanAttribute,
+    ListAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
 from pynamodb.constants import PAY_PER_REQUEST_BILLING_MODE
 from pynamodb.models import Model
 
@@ -36,6 +44,23 @@ class InboundItem(ChannelsTable):
     sender = UnicodeAttribute()
     subject = UnicodeAttribute()
     received_at = UTCDateTimeAttribute()
+
+
+class ThreadItem(ChannelsTable):
+    ticket_id = UnicodeAttribute()
+    number = UnicodeAttribute()
+    subject = UnicodeAttribute()
+    requester = UnicodeAttribute()
+    cc = ListAttribute[str](of=UnicodeAttribute, null=True)
+    department_id = UnicodeAttribute(null=True)
+    channel_id = UnicodeAttribute(null=True)
+    message_ids = ListAttribute[str](of=UnicodeAttribute, null=True)
+
+
+class TicketRefItem(ChannelsTable):
+    """A ticket number or a Message-ID, pointing at its ticket."""
+
+    ticket_id = UnicodeAttribute()
 
 
 class MessageIdItem(ChannelsTable):

@@ -8,8 +8,10 @@ from chalice import Blueprint
 
 from services.channels.data.channels import DynamoChannelRepository
 from services.channels.data.dynamodb import DynamoInboundRepository
+from services.channels.data.threads import DynamoThreadRepository
 from services.channels.logic.receive_mail import receive_mail
 from shared.clock import get_clock
+from shared.settings import get_settings
 
 mail = Blueprint(__name__)
 
@@ -17,6 +19,10 @@ mail = Blueprint(__name__)
 @mail.lambda_function(name="receive_mail")
 def receive_mail_function(event: dict[str, Any], context: Any) -> dict[str, Any]:
     repository, channels = DynamoInboundRepository(get_clock()), DynamoChannelRepository()
-    new = [receive_mail(r["ses"], repository, channels, get_clock()) for r in event["Records"]]
+    threads, secret = DynamoThreadRepository(get_clock()), get_settings().reply_token_secret
+    new = [
+        receive_mail(r["ses"], repository, channels, threads, get_clock(), secret)
+        for r in event["Records"]
+    ]
     # SES's Lambda action ignores the answer for asynchronous invocation; it is for logs and tests.
     return {"received": sum(new), "duplicates": sum(1 for n in new if n == 0)}

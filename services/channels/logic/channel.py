@@ -37,6 +37,10 @@ class ChannelRepository(Protocol):
 
     def all(self) -> list[Channel]: ...
 
+    def of_department(self, department_id: str) -> Channel | None:
+        """The department's first channel (its address answers its tickets)."""
+        ...
+
     def by_addresses(self, addresses: list[str]) -> list[Channel]:
         """The channels of these (canonical) addresses, in one read."""
         ...

@@ -16,6 +16,12 @@ from email.utils import getaddresses
 from typing import Any, Protocol
 
 from services.channels.logic.channel import ChannelRepository, channels_for
+from services.channels.logic.threading import (
+    MailFacts,
+    ThreadRepository,
+    find_thread,
+    message_ids,
+)
 from shared.clock import Clock, isoformat
 from shared.events.catalogue import EmailReceived, MailVerdicts, Person
 from shared.events.envelope import OutgoingEvent
@@ -41,11 +47,21 @@ def _addresses(headers: dict[str, Any], field: str) -> list[str]:
     return [address.lower() for _, address in getaddresses(headers.get(field) or []) if address]
 
 
+def _header(mail: dict[str, Any], name: str) -> str | None:
+    """A header from SES's list of the mail's headers (present unless SES truncated them)."""
+    for header in mail.get("headers") or []:
+        if header.get("name", "").lower() == name.lower():
+            return str(header.get("value", ""))
+    return None
+
+
 def receive_mail(
     ses_record: dict[str, Any],
     repository: InboundRepository,
     channels: ChannelRepository,
+    threads: ThreadRepository,
     clock: Clock,
+    reply_secret: str | None,
 ) -> int:
     """Handle one record of an SES receipt event; returns how many departments it was new for."""
     mail, receipt = ses_record["mail"], ses_record["receipt"]
@@ -56,7 +72,8 @@ def receive_mail(
     matched = channels_for(recipients + to + cc, channels)
     base = EmailReceived(
         ses_message_id=mail["messageId"],
-        message_id=headers.get("messageId"),
+        # Message-IDs travel without their angle brackets, as the threading tables key them.
+        message_id=next(iter(message_ids(headers.get("messageId"))), None),
         raw_key=INBOUND_PREFIX + mail["messageId"],
         sender=_sender(headers, mail.get("source", "")),
         recipients=recipients,
@@ -70,8 +87,30 @@ def receive_mail(
             }
         ),
     )
-    copies = [
-        base.model_copy(update={"department_id": c.department_id, "channel_id": c.id})
-        for c in {c.department_id: c for c in reversed(matched)}.values()  # first channel wins
-    ] or [base]
+    verdicts = base.verdicts
+    decision = find_thread(
+        MailFacts(
+            sender=base.sender.email,
+            subject=base.subject,
+            recipients=recipients + to + cc,
+            in_reply_to=message_ids(_header(mail, "In-Reply-To"))[:1],
+            references=message_ids(_header(mail, "References")),
+            authentication_failed="FAIL" in {verdicts.dkim, verdicts.dmarc},
+        ),
+        threads,
+        reply_secret,
+    )
+    if decision.ticket_id is not None:
+        # A reply belongs to its ticket, whichever of our addresses it went to.
+        thread = threads.thread(decision.ticket_id)
+        department = thread.department_id if thread else None
+        copies = [
+            base.model_copy(update={"ticket_id": decision.ticket_id, "department_id": department})
+        ]
+    else:
+        base = base.model_copy(update={"possible_follow_up_of": decision.suspected_ticket})
+        copies = [
+            base.model_copy(update={"department_id": c.department_id, "channel_id": c.id})
+            for c in {c.department_id: c for c in reversed(matched)}.values()  # first wins
+        ] or [base]
     return sum(repository.record(copy, [OutgoingEvent.of(copy, clock.now())]) for copy in copies)

@@ -111,6 +111,7 @@ class TicketItem(TicketsTable, discriminator="ticket"):
     closed_at = UTCDateTimeAttribute(null=True)
     merged_into = UnicodeAttribute(null=True)
     follow_up_of = UnicodeAttribute(null=True)
+    possible_follow_up_of = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     version = NumberAttribute()

@@ -45,6 +45,7 @@ class OpenTicket:
     attachments: list[Attachment] = field(default_factory=list)
     mail_message_id: str | None = None
     follow_up_of: str | None = None
+    possible_follow_up_of: str | None = None
     correlation_id: str | None = None
 
 
@@ -76,6 +77,7 @@ def open_ticket(command: OpenTicket, caller: Caller | None, deps: Dependencies) 
         cc=list(dict.fromkeys(address.lower() for address in command.cc)),
         channel_id=command.channel_id,
         follow_up_of=command.follow_up_of,
+        possible_follow_up_of=command.possible_follow_up_of,
         created_at=now,
         updated_at=now,
     )
@@ -99,7 +101,9 @@ def open_ticket(command: OpenTicket, caller: Caller | None, deps: Dependencies) 
         department_id=ticket.department_id,
         requester=ticket.requester,
         channel_id=ticket.channel_id,
+        cc=ticket.cc,
         follow_up_of=ticket.follow_up_of,
+        mail_message_id=command.mail_message_id,
         created_at=isoformat(now),
     )
     actor = caller.email if caller is not None else SYSTEM

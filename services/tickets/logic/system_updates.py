@@ -50,6 +50,7 @@ def receive_email(mail: EmailReceived, envelope: Envelope, deps: Dependencies) -
             attachments=mail.attachments,
             mail_message_id=mail.message_id,
             follow_up_of=thread.id if thread else None,
+            possible_follow_up_of=mail.possible_follow_up_of,
             correlation_id=envelope.id,
         ),
         None,

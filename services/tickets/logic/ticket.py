@@ -71,6 +71,8 @@ class Ticket(BaseModel):
     closed_at: datetime | None = None
     merged_into: str | None = None
     follow_up_of: str | None = None
+    # Mail named this ticket in its subject but could not prove it belongs there: agents decide.
+    possible_follow_up_of: str | None = None
     created_at: datetime
     updated_at: datetime
     version: int = 1

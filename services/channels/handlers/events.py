@@ -1,0 +1,32 @@
+"""The channels service's event consumers: ticket threads, and replies to mail out."""
+
+from __future__ import annotations
+
+from services.channels.data.channels import DynamoChannelRepository
+from services.channels.data.ses import SesMailSender
+from services.channels.data.threads import DynamoThreadRepository
+from services.channels.logic.follow_tickets import follow_message, remember_ticket
+from shared.clock import get_clock
+from shared.events.catalogue import MessagePosted, TicketCreated
+from shared.events.consumer import EventConsumer
+from shared.events.envelope import Envelope
+from shared.settings import get_settings
+
+consumer = EventConsumer(lambda: get_settings().idempotency_table("channels"))
+
+
+@consumer.on(TicketCreated)
+def on_ticket_created(data: TicketCreated, envelope: Envelope) -> None:
+    remember_ticket(data, DynamoThreadRepository(get_clock()))
+
+
+@consumer.on(MessagePosted)
+def on_message_posted(data: MessagePosted, envelope: Envelope) -> None:
+    follow_message(
+        data,
+        DynamoThreadRepository(get_clock()),
+        DynamoChannelRepository(),
+        SesMailSender(),
+        get_clock(),
+        get_settings().reply_token_secret,
+    )

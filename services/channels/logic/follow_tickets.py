@@ -1,0 +1,60 @@
+"""Keeping up with tickets: remember each ticket's thread, and mail agents' public replies."""
+
+from __future__ import annotations
+
+import logging
+
+from services.channels.logic.channel import ChannelRepository
+from services.channels.logic.send_reply import MailSender, compose_reply, sent_event, should_mail
+from services.channels.logic.threading import Thread, ThreadRepository
+from shared.clock import Clock
+from shared.events.catalogue import MessagePosted, TicketCreated
+
+logger = logging.getLogger(__name__)
+
+
+def remember_ticket(created: TicketCreated, threads: ThreadRepository) -> None:
+    thread = Thread(
+        ticket_id=created.ticket_id,
+        number=created.number,
+        subject=created.subject,
+        requester=created.requester.email,
+        cc=created.cc,
+        department_id=created.department_id,
+        channel_id=created.channel_id,
+    )
+    threads.save(thread, [created.mail_message_id] if created.mail_message_id else [])
+
+
+def follow_message(
+    posted: MessagePosted,
+    threads: ThreadRepository,
+    channels: ChannelRepository,
+    sender: MailSender,
+    clock: Clock,
+    secret: str | None,
+) -> None:
+    thread = threads.thread(posted.ticket_id) or Thread(
+        ticket_id=posted.ticket_id,
+        number=posted.number,
+        subject=posted.subject,
+        requester=posted.requester.email,
+        cc=posted.cc,
+        department_id=posted.department_id,
+    )
+    if posted.author.get("type") == "client" and posted.mail_message_id:
+        threads.save(thread, [posted.mail_message_id])
+        return
+    if not should_mail(posted):
+        return
+    channel = channels.get(thread.channel_id) if thread.channel_id else None
+    if channel is None and thread.department_id is not None:
+        channel = channels.of_department(thread.department_id)
+    if channel is None:
+        logger.warning("no address to answer from", extra={"ticket": posted.number})
+        return
+    outgoing = compose_reply(posted, thread, channel, clock, secret)
+    sender.send(channel.address, outgoing.recipients, outgoing.message.as_bytes())
+    threads.save(
+        thread, [outgoing.message_id], [sent_event(posted, outgoing, channel.address, clock)]
+    )

@@ -1,0 +1,86 @@
+"""Answering by mail: an agent's public reply goes to the requester and the CCs from the
+department's address, threaded so every mail client shows it in the conversation.
+
+Only public messages written by agents are mailed. Internal notes never are: their announcement
+carries no body, and this module refuses anything that is not a public agent message.
+"""
+
+from __future__ import annotations
+
+import html
+import uuid
+from dataclasses import dataclass
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+from typing import Protocol
+
+from services.channels.logic.channel import Channel
+from services.channels.logic.threading import Thread, reply_token
+from shared.clock import Clock, isoformat
+from shared.events.catalogue import EmailSent, MessagePosted
+from shared.events.envelope import OutgoingEvent
+
+
+class MailSender(Protocol):
+    def send(self, sender: str, recipients: list[str], raw: bytes) -> None: ...
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    message: EmailMessage
+    message_id: str
+    recipients: list[str]
+
+
+def should_mail(posted: MessagePosted) -> bool:
+    return (
+        posted.visibility == "public"
+        and posted.author.get("type") == "agent"
+        and posted.body is not None
+    )
+
+
+def compose_reply(
+    posted: MessagePosted, thread: Thread, channel: Channel, clock: Clock, secret: str | None
+) -> Outgoing:
+    local, _, domain = channel.address.partition("@")
+    message_id = f"{uuid.uuid4()}@{domain}"
+    message = EmailMessage()
+    agent = posted.author.get("name") or posted.author.get("email") or ""
+    display = f"{agent} ({channel.department_id})" if agent else channel.department_id
+    message["From"] = Address(display_name=display, addr_spec=channel.address)
+    message["To"] = posted.requester.email
+    cc = [address for address in thread.cc if address != posted.requester.email]
+    if cc:
+        message["Cc"] = ", ".join(cc)
+    if secret:
+        message["Reply-To"] = f"{local}+{reply_token(thread.number, secret)}@{domain}"
+    message["Subject"] = f"[{thread.number}] {thread.subject}"
+    message["Message-ID"] = f"<{message_id}>"
+    if thread.message_ids:
+        message["In-Reply-To"] = f"<{thread.message_ids[-1]}>"
+        message["References"] = " ".join(f"<{m}>" for m in thread.message_ids)
+    message["Date"] = format_datetime(clock.now())
+    message["Auto-Submitted"] = "no"  # a person wrote this; auto-responders may answer it
+    text = posted.body or ""
+    if channel.signature:
+        text = f"{text}\n\n-- \n{channel.signature}"
+    message.set_content(text)
+    paragraphs = "".join(f"<p>{html.escape(p)}</p>" for p in text.split("\n\n"))
+    message.add_alternative(f"<html><body>{paragraphs}</body></html>", subtype="html")
+    return Outgoing(message, message_id, [posted.requester.email, *cc])
+
+
+def sent_event(
+    posted: MessagePosted, outgoing: Outgoing, sender: str, clock: Clock
+) -> OutgoingEvent:
+    sent = EmailSent(
+        ticket_id=posted.ticket_id,
+        ticket_message_id=posted.message_id,
+        message_id=outgoing.message_id,
+        sender=sender,
+        recipients=outgoing.recipients,
+        sent_at=isoformat(clock.now()),
+    )
+    return OutgoingEvent.of(sent, clock.now())

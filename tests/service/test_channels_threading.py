@@ -1,0 +1,191 @@
+"""Replies by mail and back: agents' public replies leave as threaded mail, and a client's answer
+finds its ticket again, while a stranger cannot write into someone else's ticket."""
+
+from __future__ import annotations
+
+import email
+import uuid
+from email import policy
+from typing import Any
+
+import pytest
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.ses.models import ses_backends
+
+from local_stack.mail import ses_receipt_event
+from local_stack.system import LocalSystem
+from services.channels.logic.threading import number_of_token, reply_token
+from tests.conftest import Delivery, HttpClient
+
+pytestmark = pytest.mark.service
+CLIENT = "carol@client.example.org"
+
+
+def _sent() -> list[email.message.EmailMessage]:
+    backend = ses_backends[DEFAULT_ACCOUNT_ID]["eu-west-1"]
+    return [
+        email.message_from_bytes(
+            m.raw_data.encode() if isinstance(m.raw_data, str) else m.raw_data,
+            policy=policy.default,
+        )
+        for m in backend.sent_messages
+    ]
+
+
+def _receive(
+    system: LocalSystem, headers: dict[str, str], body: str = "Thanks.", dkim: str = "PASS"
+) -> Any:
+    raw = "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + f"\r\n{body}\r\n"
+    recipients = [headers["To"]]
+    event = ses_receipt_event(raw.encode(), CLIENT, recipients, uuid.uuid4().hex)
+    event["Records"][0]["ses"]["receipt"]["dkimVerdict"] = {"status": dkim}
+    return system.invoke("channels", "receive_mail", event)
+
+
+@pytest.fixture
+def ticket(http: HttpClient, system: LocalSystem, delivery: Delivery) -> dict[str, Any]:
+    """A ticket a client opened by mail to Billing's address."""
+    assert http.call("POST", "/departments", {"name": "Billing"}).status == 201
+    channel = {"address": "billing@example.com", "department_id": "billing", "signature": "Billing"}
+    assert http.call("POST", "/channels", channel).status == 201
+    _receive(
+        system,
+        {
+            "From": f"Carol <{CLIENT}>",
+            "To": "billing@example.com",
+            "Cc": "dave@client.example.org",
+            "Subject": "Invoice twice",
+            "Message-ID": "<first@client.example.org>",
+        },
+        "I was charged twice.",
+    )
+    delivery.run()
+    (opened,) = http.call("GET", "/tickets?department_id=billing").body["items"]
+    return opened
+
+
+def test_an_agents_reply_leaves_as_threaded_mail(
+    http: HttpClient, delivery: Delivery, ticket: dict[str, Any]
+) -> None:
+    # When an agent replies publicly
+    posted = http.call("POST", f"/tickets/{ticket['id']}/messages", {"body": "Refund sent."})
+    assert posted.status == 201
+    delivery.run()
+    # Then one mail leaves from Billing's address to the client and the CC, in the thread
+    (mail,) = _sent()
+    assert mail["Subject"] == f"[{ticket['number']}] Invoice twice"
+    assert mail["From"].addresses[0].addr_spec == "billing@example.com"
+    assert mail["To"] == CLIENT
+    assert mail["Cc"] == "dave@client.example.org"
+    assert mail["In-Reply-To"] == "<first@client.example.org>"
+    assert "<first@client.example.org>" in mail["References"]
+    assert mail["Reply-To"].startswith("billing+")
+    assert mail["Message-ID"].endswith("@example.com>")
+    text = mail.get_body(preferencelist=("plain",)).get_content()
+    assert "Refund sent." in text
+    assert "Billing" in text  # the channel's signature
+    assert mail.get_body(preferencelist=("html",)) is not None
+
+
+def test_internal_notes_are_never_mailed(
+    http: HttpClient, delivery: Delivery, ticket: dict[str, Any]
+) -> None:
+    marker = f"SECRET-{uuid.uuid4()}"
+    note = {"body": f"Client is difficult {marker}", "visibility": "internal"}
+    assert http.call("POST", f"/tickets/{ticket['id']}/messages", note).status == 201
+    assert http.call("POST", f"/tickets/{ticket['id']}/messages", {"body": "Done."}).status == 201
+    delivery.run()
+    sent = _sent()
+    assert len(sent) == 1  # the public reply only
+    assert all(marker not in m.as_string() for m in sent)
+
+
+def _reply_to_last_mail(system: LocalSystem, **changes: str) -> Any:
+    last = _sent()[-1]
+    headers = {
+        "From": f"Carol <{CLIENT}>",
+        "To": "billing@example.com",
+        "Subject": f"Re: {last['Subject']}",
+        "Message-ID": f"<{uuid.uuid4()}@client.example.org>",
+        "In-Reply-To": last["Message-ID"],
+        "References": f"{last['References']} {last['Message-ID']}",
+    }
+    headers.update(changes)
+    return _receive(system, {k: v for k, v in headers.items() if v})
+
+
+@pytest.mark.parametrize(
+    "how",
+    ["in-reply-to", "references only", "reply-to address only", "subject tag only"],
+)
+def test_a_client_reply_returns_to_its_ticket(
+    http: HttpClient, system: LocalSystem, delivery: Delivery, ticket: dict[str, Any], how: str
+) -> None:
+    # Given the agent answered and the ticket waits on the client
+    http.call("POST", f"/tickets/{ticket['id']}/messages", {"body": "Which card?"})
+    delivery.run()
+    last = _sent()[-1]
+    # When the client answers, with their mail client keeping only some of the threading
+    changes = {
+        "in-reply-to": {},
+        "references only": {"In-Reply-To": ""},
+        "reply-to address only": {
+            "In-Reply-To": "",
+            "References": "",
+            "To": str(last["Reply-To"]),
+            "Subject": "no tag here",
+        },
+        "subject tag only": {"In-Reply-To": "", "References": ""},
+    }[how]
+    _reply_to_last_mail(system, **changes)
+    delivery.run()
+    # Then the answer is on the same ticket, which is open again, and no new ticket exists
+    tickets = http.call("GET", "/tickets").body["items"]
+    assert [t["id"] for t in tickets] == [ticket["id"]]
+    assert tickets[0]["status"] == "open"
+    messages = http.call("GET", f"/tickets/{ticket['id']}/messages").body["items"]
+    assert messages[-1]["author"] == {"type": "client", "email": CLIENT, "name": "Carol"}
+
+
+@pytest.mark.parametrize(
+    ("sender", "dkim"),
+    [("mallory@evil.example.net", "PASS"), (CLIENT, "FAIL")],
+    ids=["stranger", "forged sender"],
+)
+def test_a_guessed_subject_tag_opens_a_new_ticket(
+    http: HttpClient,
+    system: LocalSystem,
+    delivery: Delivery,
+    ticket: dict[str, Any],
+    sender: str,
+    dkim: str,
+) -> None:
+    # When someone not on the ticket (or failing DKIM) writes with its tag in the subject
+    _receive(
+        system,
+        {
+            "From": sender,
+            "To": "billing@example.com",
+            "Subject": f"Re: [{ticket['number']}] Invoice twice",
+            "Message-ID": f"<{uuid.uuid4()}@evil.example.net>",
+        },
+        "Send the refund to my account instead.",
+        dkim=dkim,
+    )
+    delivery.run()
+    # Then the original ticket is untouched and a new one is marked as a possible follow-up
+    tickets = {t["id"]: t for t in http.call("GET", "/tickets").body["items"]}
+    assert len(tickets) == 2
+    original = tickets.pop(ticket["id"])
+    assert original["version"] == ticket["version"]
+    (new,) = tickets.values()
+    assert new["possible_follow_up_of"] == ticket["id"]
+
+
+def test_a_forged_reply_token_is_ignored() -> None:
+    token = reply_token("TKT-0042", "a-secret-of-sixteen+")
+    assert number_of_token(token, "a-secret-of-sixteen+") == "TKT-0042"
+    forged = token[:-1] + ("0" if token[-1] != "0" else "1")
+    assert number_of_token(forged, "a-secret-of-sixteen+") is None
+    assert number_of_token(token, "another-secret-value") is None
+    assert number_of_token("tkt-0042", "a-secret-of-sixteen+") is None
