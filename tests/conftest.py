@@ -20,9 +20,10 @@ from moto import mock_aws
 
 from local_stack.gateway import Gateway
 from local_stack.provision import provision
+from local_stack.stack import LOCAL_MAIL_DOMAIN
 from local_stack.system import LocalSystem
 from local_stack.tokens import DevTokens
-from shared.aws import reset_process_state
+from shared.aws import client, reset_process_state
 from shared.settings import get_settings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -96,6 +97,7 @@ def system(aws: None) -> LocalSystem:
     with warnings.catch_warnings():  # resources moto's CloudFormation skips
         warnings.simplefilter("ignore")
         provision(get_settings())
+    client("ses").verify_domain_identity(Domain=LOCAL_MAIL_DOMAIN)  # as the local stack does
     return LocalSystem(get_settings())
 
 

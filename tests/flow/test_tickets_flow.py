@@ -159,3 +159,55 @@ def test_mail_to_a_department_address_opens_a_ticket_there(stack: RunningStack) 
     assert [(t["subject"], t["channel_id"]) for t in page["items"]] == [
         ("Printer jammed", channel["id"])
     ]
+
+
+def test_a_reply_by_mail_and_the_answer_by_mail_stay_in_one_thread(stack: RunningStack) -> None:
+    admin = stack.token()
+    assert stack.call("POST", "/departments", {"name": "Returns"}, admin)[0] == 201
+    channel = {"address": "returns@example.com", "department_id": "returns"}
+    assert stack.call("POST", "/channels", channel, admin)[0] == 201
+    # Given a client's mail opened a ticket
+    first = (
+        "From: Fay <fay@client.example.org>\r\nTo: returns@example.com\r\n"
+        "Subject: Broken lamp\r\nMessage-ID: <lamp-1@client.example.org>\r\n\r\nIt broke.\r\n"
+    )
+    with smtplib.SMTP("127.0.0.1", stack.smtp, timeout=10) as smtp:
+        smtp.sendmail("fay@client.example.org", ["returns@example.com"], first.encode())
+    _, page = eventually(
+        lambda: stack.call("GET", "/tickets?department_id=returns", token=admin),
+        done=lambda answer: bool(answer[1]["items"]),
+    )
+    (ticket,) = page["items"]
+    # When an agent answers over HTTP
+    answer = stack.call(
+        "POST", f"/tickets/{ticket['id']}/messages", {"body": "Send it back."}, admin
+    )
+    assert answer[0] == 201
+    # Then the mail is in the local outbox, threaded to the client's mail
+    _, outbox = eventually(
+        lambda: stack.call("GET", "/local/outbox"),
+        done=lambda answer: any(m["to"] == "fay@client.example.org" for m in answer[1]),
+    )
+    (sent,) = [m for m in outbox if m["to"] == "fay@client.example.org"]
+    assert sent["subject"] == f"[{ticket['number']}] Broken lamp"
+    assert sent["in_reply_to"] == "<lamp-1@client.example.org>"
+    assert "Send it back." in sent["text"]
+    # When the client answers that mail
+    reply = (
+        f"From: Fay <fay@client.example.org>\r\nTo: returns@example.com\r\n"
+        f"Subject: Re: {sent['subject']}\r\nMessage-ID: <lamp-2@client.example.org>\r\n"
+        f"In-Reply-To: {sent['message_id']}\r\nReferences: {sent['references']} "
+        f"{sent['message_id']}\r\n\r\nWhere to?\r\n"
+    )
+    with smtplib.SMTP("127.0.0.1", stack.smtp, timeout=10) as smtp:
+        smtp.sendmail("fay@client.example.org", ["returns@example.com"], reply.encode())
+    # Then it lands on the same ticket, which is open again
+    _, reopened = eventually(
+        lambda: stack.call("GET", f"/tickets/{ticket['id']}", token=admin),
+        done=lambda answer: answer[1]["status"] == "open" and answer[1]["version"] > 2,
+    )
+    assert reopened["status"] == "open"
+    _, messages = stack.call("GET", f"/tickets/{ticket['id']}/messages", token=admin)
+    assert [m["body"].strip() for m in messages["items"]][-1] == "Where to?"
+    _, everything = stack.call("GET", "/tickets?department_id=returns", token=admin)
+    assert len(everything["items"]) == 1

@@ -8,6 +8,7 @@ from chalice import Blueprint
 
 from services.channels.data.channels import DynamoChannelRepository
 from services.channels.data.dynamodb import DynamoInboundRepository
+from services.channels.data.mail_bucket import S3MailStore
 from services.channels.data.threads import DynamoThreadRepository
 from services.channels.logic.receive_mail import receive_mail
 from shared.clock import get_clock
@@ -21,7 +22,7 @@ def receive_mail_function(event: dict[str, Any], context: Any) -> dict[str, Any]
     repository, channels = DynamoInboundRepository(get_clock()), DynamoChannelRepository()
     threads, secret = DynamoThreadRepository(get_clock()), get_settings().reply_token_secret
     new = [
-        receive_mail(r["ses"], repository, channels, threads, get_clock(), secret)
+        receive_mail(r["ses"], repository, channels, threads, S3MailStore(), get_clock(), secret)
         for r in event["Records"]
     ]
     # SES's Lambda action ignores the answer for asynchronous invocation; it is for logs and tests.

@@ -1,21 +1,27 @@
-"""Receiving one mail that SES accepted: find the channels it was sent to, record it once per
-department, and announce it so the tickets service opens or continues a ticket.
+"""Receiving one mail that SES accepted: read and parse it, find the ticket it continues or the
+channels it was sent to, record it once per department, and announce it so the tickets service
+opens or continues a ticket.
 
 Rule for a mail sent to two department addresses: one ticket per department. Each department's
 copy is recorded under the mail's Message-ID and the department, so the same mail delivered again
 (by SES, or through a second address of the same department) is applied once per department and
 never lost for one of them. Mail to no known channel is announced without a department: admins
 (and the triage department, if one is set) see it.
+
+The ticket shows the new text of a reply first (`text` is the part above the quoted history); the
+whole mail stays in the bucket under `raw_key`, and its sanitised HTML travels with it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import getaddresses
 from typing import Any, Protocol
 
 from services.channels.logic.channel import ChannelRepository, channels_for
+from services.channels.logic.mail_parser import ParsedAttachment, ParsedMail, parse_mail
 from services.channels.logic.threading import (
     MailFacts,
     ThreadRepository,
@@ -23,10 +29,15 @@ from services.channels.logic.threading import (
     message_ids,
 )
 from shared.clock import Clock, isoformat
-from shared.events.catalogue import EmailReceived, MailVerdicts, Person
+from shared.events.catalogue import Attachment, EmailReceived, MailVerdicts, Person
 from shared.events.envelope import OutgoingEvent
 
 INBOUND_PREFIX = "inbound/"  # where the SES receipt rule's S3 action stores raw MIME
+# An event must fit EventBridge (256 KB) and its outbox item DynamoDB (400 KB): the text and HTML
+# of a large mail travel cut to these sizes, flagged, and the whole mail stays in the bucket.
+MAX_TEXT_BYTES = 64 * 1024
+MAX_HTML_BYTES = 128 * 1024
+MAX_ATTACHMENTS = 100
 
 
 class InboundRepository(Protocol):
@@ -36,23 +47,93 @@ class InboundRepository(Protocol):
         ...
 
 
-def _sender(headers: dict[str, Any], envelope_from: str) -> Person:
-    for name, address in getaddresses(headers.get("from") or []):
-        if "@" in address:
-            return Person(email=address.lower(), name=name or None)
-    return Person(email=envelope_from.lower())
+class MailStore(Protocol):
+    def raw(self, key: str) -> bytes | None:
+        """The raw MIME SES stored, or None if it is not there."""
+        ...
+
+    def keep_attachments(
+        self, ses_message_id: str, files: list[ParsedAttachment]
+    ) -> list[Attachment]:
+        """Store the attachments beside the mail; their names, types, sizes and keys."""
+        ...
 
 
-def _addresses(headers: dict[str, Any], field: str) -> list[str]:
-    return [address.lower() for _, address in getaddresses(headers.get(field) or []) if address]
+@dataclass
+class IncomingMail:
+    """What the routing and threading need of a mail, from its parse or, failing that, from the
+    headers SES put in the event."""
+
+    sender: Person
+    subject: str
+    message_id: str | None
+    in_reply_to: list[str]
+    references: list[str]
+    to: list[str]
+    cc: list[str]
+    text: str = ""
+    html: str | None = None
+    attachments: list[Attachment] = field(default_factory=list)
 
 
-def _header(mail: dict[str, Any], name: str) -> str | None:
-    """A header from SES's list of the mail's headers (present unless SES truncated them)."""
+def _ses_header(mail: dict[str, Any], name: str) -> str | None:
     for header in mail.get("headers") or []:
         if header.get("name", "").lower() == name.lower():
             return str(header.get("value", ""))
     return None
+
+
+def _from_ses_event(mail: dict[str, Any]) -> IncomingMail:
+    headers = mail.get("commonHeaders") or {}
+
+    def addresses(field_name: str) -> list[str]:
+        return [a.lower() for _, a in getaddresses(headers.get(field_name) or []) if a]
+
+    senders = [(n, a) for n, a in getaddresses(headers.get("from") or []) if "@" in a]
+    sender = (
+        Person(email=senders[0][1].lower(), name=senders[0][0] or None)
+        if senders
+        else Person(email=mail.get("source", "").lower())
+    )
+    return IncomingMail(
+        sender=sender,
+        subject=headers.get("subject") or "",
+        # Message-IDs travel without their angle brackets, as the threading tables key them.
+        message_id=next(iter(message_ids(headers.get("messageId"))), None),
+        in_reply_to=message_ids(_ses_header(mail, "In-Reply-To"))[:1],
+        references=message_ids(_ses_header(mail, "References")),
+        to=addresses("to"),
+        cc=addresses("cc"),
+    )
+
+
+def _from_parse(
+    parsed: ParsedMail, mail: dict[str, Any], store: MailStore, ses_message_id: str
+) -> IncomingMail:
+    sender = (
+        Person(email=parsed.sender.email, name=parsed.sender.name or None)
+        if parsed.sender is not None and "@" in parsed.sender.email
+        else Person(email=mail.get("source", "").lower())
+    )
+    return IncomingMail(
+        sender=sender,
+        subject=parsed.subject,
+        message_id=parsed.message_id,
+        in_reply_to=[parsed.in_reply_to] if parsed.in_reply_to else [],
+        references=parsed.references,
+        to=[a.email for a in parsed.to],
+        cc=[a.email for a in parsed.cc],
+        text=parsed.reply_text,
+        html=parsed.html,
+        attachments=store.keep_attachments(ses_message_id, parsed.attachments),
+    )
+
+
+def _cut(text: str, limit: int) -> tuple[str, bool]:
+    encoded = text.encode()
+    if len(encoded) <= limit:
+        return text, False
+    return encoded[:limit].decode(errors="ignore"), True
 
 
 def receive_mail(
@@ -60,41 +141,53 @@ def receive_mail(
     repository: InboundRepository,
     channels: ChannelRepository,
     threads: ThreadRepository,
+    store: MailStore,
     clock: Clock,
     reply_secret: str | None,
 ) -> int:
     """Handle one record of an SES receipt event; returns how many departments it was new for."""
     mail, receipt = ses_record["mail"], ses_record["receipt"]
-    headers = mail.get("commonHeaders") or {}
-    recipients = [address.lower() for address in receipt.get("recipients", [])]
-    to, cc = _addresses(headers, "to"), _addresses(headers, "cc")
-    # SES's recipients are the envelope's (they include Bcc and forwarding); headers add the rest.
-    matched = channels_for(recipients + to + cc, channels)
-    base = EmailReceived(
-        ses_message_id=mail["messageId"],
-        # Message-IDs travel without their angle brackets, as the threading tables key them.
-        message_id=next(iter(message_ids(headers.get("messageId"))), None),
-        raw_key=INBOUND_PREFIX + mail["messageId"],
-        sender=_sender(headers, mail.get("source", "")),
-        recipients=recipients,
-        cc=cc,
-        subject=headers.get("subject") or "",
-        received_at=isoformat(datetime.fromisoformat(mail["timestamp"])),
-        verdicts=MailVerdicts(
-            **{
-                name: (receipt.get(f"{name}Verdict") or {}).get("status")
-                for name in ("spam", "virus", "spf", "dkim", "dmarc")
-            }
-        ),
+    ses_message_id = mail["messageId"]
+    raw = store.raw(INBOUND_PREFIX + ses_message_id)
+    incoming = (
+        _from_parse(parse_mail(raw), mail, store, ses_message_id)
+        if raw is not None
+        else _from_ses_event(mail)
     )
-    verdicts = base.verdicts
+    recipients = [address.lower() for address in receipt.get("recipients", [])]
+    # SES's recipients are the envelope's (they include Bcc and forwarding); headers add the rest.
+    addressed = recipients + incoming.to + incoming.cc
+    verdicts = MailVerdicts(
+        **{
+            name: (receipt.get(f"{name}Verdict") or {}).get("status")
+            for name in ("spam", "virus", "spf", "dkim", "dmarc")
+        }
+    )
+    text, text_cut = _cut(incoming.text, MAX_TEXT_BYTES)
+    html = incoming.html
+    html_cut = html is not None and len(html.encode()) > MAX_HTML_BYTES
+    base = EmailReceived(
+        ses_message_id=ses_message_id,
+        message_id=incoming.message_id,
+        raw_key=INBOUND_PREFIX + ses_message_id,
+        sender=incoming.sender,
+        recipients=recipients,
+        cc=incoming.cc,
+        subject=incoming.subject,
+        text=text,
+        html=None if html_cut else html,  # cut HTML would be broken HTML: the text stands in
+        attachments=incoming.attachments[:MAX_ATTACHMENTS],
+        truncated=text_cut or html_cut or len(incoming.attachments) > MAX_ATTACHMENTS,
+        received_at=isoformat(datetime.fromisoformat(mail["timestamp"])),
+        verdicts=verdicts,
+    )
     decision = find_thread(
         MailFacts(
-            sender=base.sender.email,
-            subject=base.subject,
-            recipients=recipients + to + cc,
-            in_reply_to=message_ids(_header(mail, "In-Reply-To"))[:1],
-            references=message_ids(_header(mail, "References")),
+            sender=incoming.sender.email,
+            subject=incoming.subject,
+            recipients=addressed,
+            in_reply_to=incoming.in_reply_to,
+            references=incoming.references,
             authentication_failed="FAIL" in {verdicts.dkim, verdicts.dmarc},
         ),
         threads,
@@ -109,6 +202,7 @@ def receive_mail(
         ]
     else:
         base = base.model_copy(update={"possible_follow_up_of": decision.suspected_ticket})
+        matched = channels_for(addressed, channels)
         copies = [
             base.model_copy(update={"department_id": c.department_id, "channel_id": c.id})
             for c in {c.department_id: c for c in reversed(matched)}.values()  # first wins
