@@ -24,7 +24,7 @@ NOT_MAIL_SUFFIXES = {".tsv", ".md", ".yml", ".json"}
 
 
 def run() -> list[Row]:
-    mails = _corpus_mail()
+    mails = corpus_mail()
     if not mails:
         return [Row("mail parse: corpus", f"absent ({MAIL} not found)", TARGET)]
 
@@ -62,7 +62,7 @@ def run() -> list[Row]:
     ]
 
 
-def _corpus_mail() -> list[bytes]:
+def corpus_mail() -> list[bytes]:
     if not MAIL.is_dir():
         return []
     return [
