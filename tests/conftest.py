@@ -65,6 +65,20 @@ class HttpClient:
         parsed = json.loads(response.body) if response.body else None
         return Answer(response.status, response.headers, parsed)
 
+    def expect(
+        self,
+        status: int,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        as_: tuple[str, str] | None = ("admin@example.com", "admin"),
+    ) -> Any:
+        """Call, insist on `status`, and return the answer's body."""
+        answer = self.call(method, path, body, as_=as_)
+        assert answer.status == status, (answer.status, answer.body)
+        return answer.body
+
 
 class Delivery:
     """Steps events through streams, the bus and queues until nothing moves."""

@@ -119,32 +119,20 @@ def _support_with_agents(http: HttpClient) -> None:
 
 
 def _open(http: HttpClient, **changes: Any) -> dict[str, Any]:
-    answer = http.call("POST", "/tickets", {**NEW_TICKET, **changes}, as_=AGENT)
-    assert answer.status == 201, answer.body
-    return answer.body  # type: ignore[no-any-return]
+    return http.expect(201, "POST", "/tickets", {**NEW_TICKET, **changes}, as_=AGENT)  # type: ignore[no-any-return]
 
 
 def _get(http: HttpClient, key: str) -> dict[str, Any]:
-    answer = http.call("GET", f"/tickets/{key}", as_=AGENT)
-    assert answer.status == 200, answer.body
-    return answer.body  # type: ignore[no-any-return]
+    return http.expect(200, "GET", f"/tickets/{key}", as_=AGENT)  # type: ignore[no-any-return]
 
 
 def _patch(http: HttpClient, ticket_id: str, body: dict[str, Any]) -> dict[str, Any]:
-    answer = http.call("PATCH", f"/tickets/{ticket_id}", body, as_=AGENT)
-    assert answer.status == 200, answer.body
-    return answer.body  # type: ignore[no-any-return]
+    return http.expect(200, "PATCH", f"/tickets/{ticket_id}", body, as_=AGENT)  # type: ignore[no-any-return]
 
 
 def _post(http: HttpClient, ticket_id: str, body: str, visibility: str = "public") -> Any:
-    answer = http.call(
-        "POST",
-        f"/tickets/{ticket_id}/messages",
-        {"body": body, "visibility": visibility},
-        as_=AGENT,
-    )
-    assert answer.status == 201, answer.body
-    return answer.body
+    message = {"body": body, "visibility": visibility}
+    return http.expect(201, "POST", f"/tickets/{ticket_id}/messages", message, as_=AGENT)
 
 
 def _list(http: HttpClient, **query: str) -> list[dict[str, Any]]:

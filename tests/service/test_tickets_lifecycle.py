@@ -63,34 +63,22 @@ def _billing_with_agent(http: HttpClient) -> None:
 
 
 def _open(http: HttpClient, **changes: Any) -> dict[str, Any]:
-    answer = http.call("POST", "/tickets", {**NEW_TICKET, **changes}, as_=AGENT)
-    assert answer.status == 201, answer.body
-    return answer.body  # type: ignore[no-any-return]
+    return http.expect(201, "POST", "/tickets", {**NEW_TICKET, **changes}, as_=AGENT)  # type: ignore[no-any-return]
 
 
 def _get(http: HttpClient, key: str) -> dict[str, Any]:
-    answer = http.call("GET", f"/tickets/{key}", as_=AGENT)
-    assert answer.status == 200, answer.body
-    return answer.body  # type: ignore[no-any-return]
+    return http.expect(200, "GET", f"/tickets/{key}", as_=AGENT)  # type: ignore[no-any-return]
 
 
 def _patch(http: HttpClient, ticket_id: str, body: dict[str, Any]) -> dict[str, Any]:
-    answer = http.call("PATCH", f"/tickets/{ticket_id}", body, as_=AGENT)
-    assert answer.status == 200, answer.body
-    return answer.body  # type: ignore[no-any-return]
+    return http.expect(200, "PATCH", f"/tickets/{ticket_id}", body, as_=AGENT)  # type: ignore[no-any-return]
 
 
 def _post(
     http: HttpClient, ticket_id: str, body: str, visibility: str = "public", **extra: Any
 ) -> dict[str, Any]:
-    answer = http.call(
-        "POST",
-        f"/tickets/{ticket_id}/messages",
-        {"body": body, "visibility": visibility, **extra},
-        as_=AGENT,
-    )
-    assert answer.status == 201, answer.body
-    return answer.body  # type: ignore[no-any-return]
+    message = {"body": body, "visibility": visibility, **extra}
+    return http.expect(201, "POST", f"/tickets/{ticket_id}/messages", message, as_=AGENT)  # type: ignore[no-any-return]
 
 
 def _all_pages(http: HttpClient, path: str, limit: int) -> list[list[dict[str, Any]]]:

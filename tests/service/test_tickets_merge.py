@@ -55,19 +55,12 @@ def _open(
 
 
 def _get(http: HttpClient, key: str) -> dict[str, Any]:
-    answer = http.call("GET", f"/tickets/{key}")
-    assert answer.status == 200, answer.body
-    return answer.body  # type: ignore[no-any-return]
+    return http.expect(200, "GET", f"/tickets/{key}")  # type: ignore[no-any-return]
 
 
-def _post(http: HttpClient, ticket_id: str, body: str, visibility: str = "public") -> None:
-    answer = http.call(
-        "POST",
-        f"/tickets/{ticket_id}/messages",
-        {"body": body, "visibility": visibility},
-        as_=AGENT,
-    )
-    assert answer.status == 201, answer.body
+def _post(http: HttpClient, ticket_id: str, body: str, visibility: str = "public") -> Any:
+    message = {"body": body, "visibility": visibility}
+    return http.expect(201, "POST", f"/tickets/{ticket_id}/messages", message, as_=AGENT)
 
 
 def _messages(http: HttpClient, ticket_id: str) -> list[dict[str, Any]]:
