@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     triage_department: str | None = None
     # Signs the reply-to addresses of outgoing mail; without it none are given out or accepted.
     reply_token_secret: str | None = Field(None, min_length=16)
+    # At most this many acknowledgements per sender per hour: a runaway sender gets no flood back.
+    acknowledgements_per_hour: int = Field(5, ge=0)
 
     @property
     def bus_name(self) -> str:

@@ -205,6 +205,9 @@ class EmailReceived(EventData):
     html: str | None = None
     attachments: list[Attachment] = Field(default_factory=list)
     truncated: bool = Field(False, description="text, HTML or attachments were cut to fit")
+    automated: str | None = Field(
+        None, description="why a machine wrote it (autoreply, bounce...): never answered"
+    )
     ticket_id: str | None = Field(None, description="the thread the mail continues, if any")
     possible_follow_up_of: str | None = Field(
         None, description="a ticket the subject named but that the sender may not write into"

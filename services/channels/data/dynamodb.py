@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from services.channels.data.tables import (
     SERVICE,
+    AckCountItem,
     ChannelsOutbox,
     ChannelsTable,
     InboundItem,
@@ -21,6 +22,7 @@ from shared.events.outbox import outbox_items
 from shared.storage import bind_table, transaction
 
 NO_DEPARTMENT = "-none-"
+ACK_WINDOW = timedelta(hours=2)
 
 
 class DynamoInboundRepository:
@@ -28,7 +30,13 @@ class DynamoInboundRepository:
         bind_table(ChannelsTable, SERVICE)
         self._clock = clock
 
-    def record(self, received: EmailReceived, events: Sequence[OutgoingEvent]) -> bool:
+    def record(
+        self,
+        received: EmailReceived,
+        events: Sequence[OutgoingEvent],
+        held: str | None = None,
+        acknowledge: bool = False,
+    ) -> bool:
         department = received.department_id or NO_DEPARTMENT
         item = InboundItem(
             f"INBOUND#{received.ses_message_id}",
@@ -38,13 +46,19 @@ class DynamoInboundRepository:
             sender=received.sender.email,
             subject=received.subject,
             received_at=datetime.fromisoformat(received.received_at),
+            held=held,
         )
         try:
             with transaction(ChannelsTable) as write:
                 write.save(item, condition=InboundItem.pk.does_not_exist())
                 if received.message_id:
                     write.save(
-                        MessageIdItem(f"MSGID#{received.message_id}", department),
+                        MessageIdItem(
+                            f"MSGID#{received.message_id}",
+                            department,
+                            acknowledge=acknowledge or None,
+                            channel_id=received.channel_id,
+                        ),
                         condition=MessageIdItem.pk.does_not_exist(),
                     )
                 for outbox_item in outbox_items(ChannelsOutbox, events, self._clock.now()):
@@ -53,6 +67,36 @@ class DynamoInboundRepository:
             reasons = error.cancellation_reasons or []
             if any(r is not None and r.code == "ConditionalCheckFailed" for r in reasons[:2]):
                 return False  # delivered before: by SES again, or as the same Message-ID
-
             raise
         return True
+
+    def take_acknowledgement(self, sender: str, limit: int) -> bool:
+        """Count one acknowledgement to `sender` this hour; False once the hour's limit is met."""
+        now = self._clock.now()
+        slot = AckCountItem(f"ACKS#{sender}", now.strftime("%Y-%m-%dT%H"))
+        try:
+            slot.update(
+                actions=[AckCountItem.count.add(1), AckCountItem.expires_at.set(now + ACK_WINDOW)],
+                condition=AckCountItem.count.does_not_exist() | (AckCountItem.count < limit),
+            )
+        except UpdateError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def claim_acknowledgement(self, message_id: str, department_id: str | None) -> str | None:
+        """The channel to acknowledge from if the ticket this mail opened is to be acknowledged
+        and nobody did yet; marks it done, so a redelivered event sends nothing twice."""
+        item = MessageIdItem(f"MSGID#{message_id}", department_id or NO_DEPARTMENT)
+        try:
+            item.update(
+                actions=[MessageIdItem.acknowledged.set(True)],
+                condition=(MessageIdItem.acknowledge == True)  # noqa: E712
+                & MessageIdItem.acknowledged.does_not_exist(),
+            )
+        except UpdateError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                return None
+            raise
+        return item.channel_id

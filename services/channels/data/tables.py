@@ -7,6 +7,7 @@
 | what channels knows of a ticket | `THREAD#<ticket id>` | `THREAD` |
 | ticket number → ticket | `NUMBER#<number>` | `REF` |
 | Message-ID of mail sent or received → ticket | `MID#<Message-ID>` | `REF` |
+| acknowledgements to a sender in an hour | `ACKS#<sender>` | `<yyyy-mm-ddThh>` |
 | channel (an inbound address) | `CHANNELS` | `CHANNEL#<id>` |
 | address → channel (unique) | `ADDRESS#<address>` | `ADDRESS` |
 | outbox event | `OUTBOX#<event id>` | `OUTBOX` |
@@ -17,6 +18,8 @@ from __future__ import annotations
 from pynamodb.attributes import (
     BooleanAttribute,
     ListAttribute,
+    NumberAttribute,
+    TTLAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
@@ -44,6 +47,7 @@ class InboundItem(ChannelsTable):
     sender = UnicodeAttribute()
     subject = UnicodeAttribute()
     received_at = UTCDateTimeAttribute()
+    held = UnicodeAttribute(null=True)  # why it was kept back instead of announced
 
 
 class ThreadItem(ChannelsTable):
@@ -64,7 +68,19 @@ class TicketRefItem(ChannelsTable):
 
 
 class MessageIdItem(ChannelsTable):
-    """A Message-ID seen for a department: the same mail is applied once per department."""
+    """A Message-ID seen for a department: the same mail is applied once per department.
+    It also remembers whether the ticket it opens is to be acknowledged, and whether it was."""
+
+    acknowledge = BooleanAttribute(null=True)
+    acknowledged = BooleanAttribute(null=True)
+    channel_id = UnicodeAttribute(null=True)
+
+
+class AckCountItem(ChannelsTable):
+    """Acknowledgements sent to one sender in one hour; expires after two."""
+
+    count = NumberAttribute(default=0)
+    expires_at = TTLAttribute(null=True)
 
 
 class ChannelItem(ChannelsTable):

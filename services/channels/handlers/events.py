@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from services.channels.data.channels import DynamoChannelRepository
+from services.channels.data.dynamodb import DynamoInboundRepository
 from services.channels.data.ses import SesMailSender
 from services.channels.data.threads import DynamoThreadRepository
 from services.channels.logic.follow_tickets import follow_message, remember_ticket
@@ -17,7 +18,15 @@ consumer = EventConsumer(lambda: get_settings().idempotency_table("channels"))
 
 @consumer.on(TicketCreated)
 def on_ticket_created(data: TicketCreated, envelope: Envelope) -> None:
-    remember_ticket(data, DynamoThreadRepository(get_clock()))
+    remember_ticket(
+        data,
+        DynamoThreadRepository(get_clock()),
+        DynamoInboundRepository(get_clock()),
+        DynamoChannelRepository(),
+        SesMailSender(),
+        get_clock(),
+        get_settings().reply_token_secret,
+    )
 
 
 @consumer.on(MessagePosted)

@@ -20,9 +20,18 @@ mail = Blueprint(__name__)
 @mail.lambda_function(name="receive_mail")
 def receive_mail_function(event: dict[str, Any], context: Any) -> dict[str, Any]:
     repository, channels = DynamoInboundRepository(get_clock()), DynamoChannelRepository()
-    threads, secret = DynamoThreadRepository(get_clock()), get_settings().reply_token_secret
+    threads, settings = DynamoThreadRepository(get_clock()), get_settings()
     new = [
-        receive_mail(r["ses"], repository, channels, threads, S3MailStore(), get_clock(), secret)
+        receive_mail(
+            r["ses"],
+            repository,
+            channels,
+            threads,
+            S3MailStore(),
+            get_clock(),
+            settings.reply_token_secret,
+            settings.acknowledgements_per_hour,
+        )
         for r in event["Records"]
     ]
     # SES's Lambda action ignores the answer for asynchronous invocation; it is for logs and tests.

@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import logging
+from typing import Protocol
 
 from services.channels.logic.channel import ChannelRepository
-from services.channels.logic.send_reply import MailSender, compose_reply, sent_event, should_mail
+from services.channels.logic.send_reply import (
+    MailSender,
+    compose_acknowledgement,
+    compose_reply,
+    sent_event,
+    should_mail,
+)
 from services.channels.logic.threading import Thread, ThreadRepository
 from shared.clock import Clock
 from shared.events.catalogue import MessagePosted, TicketCreated
@@ -13,7 +20,22 @@ from shared.events.catalogue import MessagePosted, TicketCreated
 logger = logging.getLogger(__name__)
 
 
-def remember_ticket(created: TicketCreated, threads: ThreadRepository) -> None:
+class Acknowledgements(Protocol):
+    def claim_acknowledgement(self, message_id: str, department_id: str | None) -> str | None:
+        """The channel to acknowledge from, once, if the opening mail asked for it."""
+        ...
+
+
+def remember_ticket(
+    created: TicketCreated,
+    threads: ThreadRepository,
+    acknowledgements: Acknowledgements,
+    channels: ChannelRepository,
+    sender: MailSender,
+    clock: Clock,
+    secret: str | None,
+) -> None:
+    """Keep the new ticket's thread; acknowledge it if the mail that opened it should be."""
     thread = Thread(
         ticket_id=created.ticket_id,
         number=created.number,
@@ -24,6 +46,17 @@ def remember_ticket(created: TicketCreated, threads: ThreadRepository) -> None:
         channel_id=created.channel_id,
     )
     threads.save(thread, [created.mail_message_id] if created.mail_message_id else [])
+    if created.mail_message_id is None:
+        return
+    channel_id = acknowledgements.claim_acknowledgement(
+        created.mail_message_id, created.department_id
+    )
+    channel = channels.get(channel_id) if channel_id else None
+    if channel is None:
+        return
+    outgoing = compose_acknowledgement(created.number, thread, channel, clock, secret)
+    sender.send(channel.address, outgoing.recipients, outgoing.message.as_bytes())
+    threads.save(thread, [outgoing.message_id])
 
 
 def follow_message(

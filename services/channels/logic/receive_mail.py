@@ -20,7 +20,8 @@ from datetime import datetime
 from email.utils import getaddresses
 from typing import Any, Protocol
 
-from services.channels.logic.channel import ChannelRepository, channels_for
+from services.channels.logic.channel import ChannelRepository, canonical_address, channels_for
+from services.channels.logic.loops import automated_reason
 from services.channels.logic.mail_parser import ParsedAttachment, ParsedMail, parse_mail
 from services.channels.logic.threading import (
     MailFacts,
@@ -41,9 +42,20 @@ MAX_ATTACHMENTS = 100
 
 
 class InboundRepository(Protocol):
-    def record(self, received: EmailReceived, events: Sequence[OutgoingEvent]) -> bool:
-        """Store the mail for its department, with its events; False if it was recorded before
-        (same SES message, or same Message-ID for the same department)."""
+    def record(
+        self,
+        received: EmailReceived,
+        events: Sequence[OutgoingEvent],
+        held: str | None = None,
+        acknowledge: bool = False,
+    ) -> bool:
+        """Store the mail for its department, with its events (none when `held`, with the reason
+        it was kept back); False if it was recorded before (same SES message, or same Message-ID
+        for the same department). `acknowledge`: the ticket it opens is to be acknowledged."""
+        ...
+
+    def take_acknowledgement(self, sender: str, limit: int) -> bool:
+        """Count one acknowledgement to the sender this hour; False past the hour's limit."""
         ...
 
 
@@ -71,6 +83,7 @@ class IncomingMail:
     references: list[str]
     to: list[str]
     cc: list[str]
+    headers: dict[str, str]  # lowercased names: what loop protection decides on
     text: str = ""
     html: str | None = None
     attachments: list[Attachment] = field(default_factory=list)
@@ -104,6 +117,11 @@ def _from_ses_event(mail: dict[str, Any]) -> IncomingMail:
         references=message_ids(_ses_header(mail, "References")),
         to=addresses("to"),
         cc=addresses("cc"),
+        headers={
+            header["name"].lower(): str(header.get("value", ""))
+            for header in mail.get("headers") or []
+            if header.get("name")
+        },
     )
 
 
@@ -123,6 +141,7 @@ def _from_parse(
         references=parsed.references,
         to=[a.email for a in parsed.to],
         cc=[a.email for a in parsed.cc],
+        headers=parsed.headers_of_interest,
         text=parsed.reply_text,
         html=parsed.html,
         attachments=store.keep_attachments(ses_message_id, parsed.attachments),
@@ -144,6 +163,7 @@ def receive_mail(
     store: MailStore,
     clock: Clock,
     reply_secret: str | None,
+    acknowledgements_per_hour: int = 5,
 ) -> int:
     """Handle one record of an SES receipt event; returns how many departments it was new for."""
     mail, receipt = ses_record["mail"], ses_record["receipt"]
@@ -163,6 +183,8 @@ def receive_mail(
             for name in ("spam", "virus", "spf", "dkim", "dmarc")
         }
     )
+    ours = bool(channels.by_addresses([canonical_address(incoming.sender.email)]))
+    automated = automated_reason(incoming.headers, incoming.sender.email, ours)
     text, text_cut = _cut(incoming.text, MAX_TEXT_BYTES)
     html = incoming.html
     html_cut = html is not None and len(html.encode()) > MAX_HTML_BYTES
@@ -180,6 +202,7 @@ def receive_mail(
         truncated=text_cut or html_cut or len(incoming.attachments) > MAX_ATTACHMENTS,
         received_at=isoformat(datetime.fromisoformat(mail["timestamp"])),
         verdicts=verdicts,
+        automated=automated,
     )
     decision = find_thread(
         MailFacts(
@@ -197,14 +220,28 @@ def receive_mail(
         # A reply belongs to its ticket, whichever of our addresses it went to.
         thread = threads.thread(decision.ticket_id)
         department = thread.department_id if thread else None
-        copies = [
-            base.model_copy(update={"ticket_id": decision.ticket_id, "department_id": department})
-        ]
-    else:
-        base = base.model_copy(update={"possible_follow_up_of": decision.suspected_ticket})
-        matched = channels_for(addressed, channels)
-        copies = [
-            base.model_copy(update={"department_id": c.department_id, "channel_id": c.id})
-            for c in {c.department_id: c for c in reversed(matched)}.values()  # first wins
-        ] or [base]
-    return sum(repository.record(copy, [OutgoingEvent.of(copy, clock.now())]) for copy in copies)
+        threaded = base.model_copy(
+            update={"ticket_id": decision.ticket_id, "department_id": department}
+        )
+        return int(repository.record(threaded, [OutgoingEvent.of(threaded, clock.now())]))
+    if automated is not None:
+        # Machine mail that answers no ticket of ours opens none: kept, never answered.
+        return int(repository.record(base, [], held=automated))
+    base = base.model_copy(update={"possible_follow_up_of": decision.suspected_ticket})
+    matched = channels_for(addressed, channels)
+    routed = [
+        (base.model_copy(update={"department_id": c.department_id, "channel_id": c.id}), c)
+        for c in {c.department_id: c for c in reversed(matched)}.values()  # first wins
+    ]
+    new = 0
+    for copy, channel in routed or [(base, None)]:
+        acknowledge = (
+            channel is not None
+            and channel.acknowledge
+            and copy.message_id is not None
+            and repository.take_acknowledgement(copy.sender.email, acknowledgements_per_hour)
+        )
+        new += repository.record(
+            copy, [OutgoingEvent.of(copy, clock.now())], acknowledge=acknowledge
+        )
+    return new

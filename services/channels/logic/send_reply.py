@@ -84,3 +84,42 @@ def sent_event(
         sent_at=isoformat(clock.now()),
     )
     return OutgoingEvent.of(sent, clock.now())
+
+
+DEFAULT_ACKNOWLEDGEMENT = (
+    "We received your message and opened ticket {number}: {subject}.\n\n"
+    "Reply to this mail to add to it; please keep {number} in the subject."
+)
+
+
+def compose_acknowledgement(
+    created_number: str,
+    thread: Thread,
+    channel: Channel,
+    clock: Clock,
+    secret: str | None,
+) -> Outgoing:
+    """The mail that tells a client their ticket exists. It declares itself automatic (RFC 3834)
+    and asks autoresponders not to answer, so two robots never talk to each other."""
+    local, _, domain = channel.address.partition("@")
+    message_id = f"{uuid.uuid4()}@{domain}"
+    message = EmailMessage()
+    message["From"] = Address(display_name=channel.department_id, addr_spec=channel.address)
+    message["To"] = thread.requester
+    if secret:
+        message["Reply-To"] = f"{local}+{reply_token(thread.number, secret)}@{domain}"
+    message["Subject"] = f"[{created_number}] {thread.subject}"
+    message["Message-ID"] = f"<{message_id}>"
+    if thread.message_ids:
+        message["In-Reply-To"] = f"<{thread.message_ids[-1]}>"
+        message["References"] = " ".join(f"<{m}>" for m in thread.message_ids)
+    message["Date"] = format_datetime(clock.now())
+    message["Auto-Submitted"] = "auto-replied"
+    message["X-Auto-Response-Suppress"] = "All"
+    template = channel.acknowledge_template or DEFAULT_ACKNOWLEDGEMENT
+    try:
+        text = template.format(number=created_number, subject=thread.subject)
+    except (KeyError, IndexError, ValueError):  # a template with other braces: send it as written
+        text = template
+    message.set_content(text)
+    return Outgoing(message, message_id, [thread.requester])

@@ -44,6 +44,7 @@ class NewMessage:
     html: str | None = None
     attachments: list[Attachment] = field(default_factory=list)
     mail_message_id: str | None = None
+    automated: bool = False  # an autoreply or a bounce: recorded, but it re-opens nothing
     correlation_id: str | None = None
 
 
@@ -112,6 +113,8 @@ def _append(
         target = status_after_agent_reply(ticket.status, new.status)
     elif agent:
         target = new.status or ticket.status
+    elif new.automated:
+        target = ticket.status
     else:
         target = status_after_client_message(ticket.status)
     status_change = apply_status(ticket, target, now)

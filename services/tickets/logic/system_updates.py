@@ -32,6 +32,7 @@ def receive_email(mail: EmailReceived, envelope: Envelope, deps: Dependencies) -
                 html=mail.html,
                 attachments=mail.attachments,
                 mail_message_id=mail.message_id,
+                automated=mail.automated is not None,
                 correlation_id=envelope.id,
             ),
             deps,

@@ -1,0 +1,175 @@
+"""Acknowledgements and mail loops: a new ticket from mail is acknowledged once, machine mail is
+never answered and opens nothing, and a sender cannot make us send a flood."""
+
+from __future__ import annotations
+
+import email
+import uuid
+from email import policy
+from typing import Any
+
+import pytest
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.ses.models import ses_backends
+
+from local_stack.mail import MailReceiver
+from local_stack.system import LocalSystem
+from services.channels.logic.loops import automated_reason
+from shared.settings import get_settings
+from tests.conftest import Delivery, HttpClient
+
+pytestmark = pytest.mark.service
+CLIENT = "carol@client.example.org"
+
+
+def _sent() -> list[email.message.EmailMessage]:
+    backend = ses_backends[DEFAULT_ACCOUNT_ID]["eu-west-1"]
+    return [
+        email.message_from_bytes(
+            m.raw_data.encode() if isinstance(m.raw_data, str) else m.raw_data,
+            policy=policy.default,
+        )
+        for m in backend.sent_messages
+    ]
+
+
+@pytest.fixture
+def inbox(http: HttpClient, system: LocalSystem) -> MailReceiver:
+    """Billing's address, acknowledging new tickets, and a way to mail it as SES would."""
+    assert http.call("POST", "/departments", {"name": "Billing"}).status == 201
+    channel = {
+        "address": "billing@example.com",
+        "department_id": "billing",
+        "acknowledge": True,
+        "acknowledge_template": "Ticket {number} is open: {subject}",
+    }
+    assert http.call("POST", "/channels", channel).status == 201
+    return MailReceiver(
+        get_settings().mail_bucket, lambda e: system.invoke("channels", "receive_mail", e)
+    )
+
+
+def _mail(inbox: MailReceiver, sender: str = CLIENT, **headers: str) -> str:
+    message_id = f"{uuid.uuid4()}@client.example.org"
+    lines = {
+        "From": sender,
+        "To": "billing@example.com",
+        "Subject": "Invoice",
+        "Message-ID": f"<{message_id}>",
+        **headers,
+    }
+    raw = "".join(f"{k}: {v}\r\n" for k, v in lines.items()) + "\r\nHello.\r\n"
+    inbox.receive(raw.encode(), sender, ["billing@example.com"])
+    return message_id
+
+
+def test_a_new_ticket_from_mail_is_acknowledged_once(
+    http: HttpClient, delivery: Delivery, inbox: MailReceiver
+) -> None:
+    # When a client writes
+    message_id = _mail(inbox)
+    delivery.run()
+    # Then one acknowledgement answers their mail, with the ticket number, marked automatic
+    (ticket,) = http.call("GET", "/tickets").body["items"]
+    (ack,) = _sent()
+    assert ack["To"] == CLIENT
+    assert ack["Subject"] == f"[{ticket['number']}] Invoice"
+    assert ack["In-Reply-To"] == f"<{message_id}>"
+    assert ack["Auto-Submitted"] == "auto-replied"
+    assert ack.get_content().strip() == f"Ticket {ticket['number']} is open: Invoice"
+    # And delivering everything again sends nothing more
+    delivery.run()
+    assert len(_sent()) == 1
+
+
+def test_no_acknowledgement_when_the_channel_does_not_want_them(
+    http: HttpClient, delivery: Delivery, inbox: MailReceiver
+) -> None:
+    channel = http.call("GET", "/channels").body["items"][0]
+    http.call("PATCH", f"/channels/{channel['id']}", {"acknowledge": False})
+    _mail(inbox)
+    delivery.run()
+    assert len(http.call("GET", "/tickets").body["items"]) == 1
+    assert _sent() == []
+
+
+@pytest.mark.parametrize(
+    ("sender", "headers"),
+    [
+        (CLIENT, {"Auto-Submitted": "auto-replied"}),
+        (CLIENT, {"Precedence": "bulk"}),
+        (CLIENT, {"X-Auto-Response-Suppress": "All"}),
+        (CLIENT, {"List-Id": "<news.client.example.org>"}),
+        (CLIENT, {"X-Autoreply": "yes"}),
+        (CLIENT, {"X-Failed-Recipients": "nobody@client.example.org"}),
+        ("MAILER-DAEMON@client.example.org", {}),
+        ("billing@example.com", {}),
+    ],
+    ids=[
+        "auto-submitted",
+        "bulk",
+        "suppress",
+        "list",
+        "x-autoreply",
+        "failed-recipients",
+        "mailer-daemon",
+        "our-own-address",
+    ],
+)
+def test_machine_mail_opens_no_ticket_and_gets_no_answer(
+    http: HttpClient,
+    delivery: Delivery,
+    inbox: MailReceiver,
+    sender: str,
+    headers: dict[str, str],
+) -> None:
+    _mail(inbox, sender, **headers)
+    delivery.run()
+    assert http.call("GET", "/tickets").body["items"] == []
+    assert _sent() == []
+
+
+def test_an_out_of_office_reply_is_recorded_on_its_ticket_without_reopening_it(
+    http: HttpClient, delivery: Delivery, inbox: MailReceiver
+) -> None:
+    # Given a ticket waiting on the client after an agent's answer
+    _mail(inbox)
+    delivery.run()
+    (ticket,) = http.call("GET", "/tickets").body["items"]
+    http.call("POST", f"/tickets/{ticket['id']}/messages", {"body": "Which invoice?"})
+    delivery.run()
+    answer = _sent()[-1]
+    # When the client's autoresponder answers our mail
+    _mail(
+        inbox,
+        **{
+            "Auto-Submitted": "auto-replied",
+            "Subject": f"Out of office: {answer['Subject']}",
+            "In-Reply-To": answer["Message-ID"],
+        },
+    )
+    delivery.run()
+    # Then it is on the ticket, which still waits on the client, and nobody answered it
+    after: Any = http.call("GET", f"/tickets/{ticket['id']}").body
+    assert after["status"] == "waiting_on_client"
+    messages = http.call("GET", f"/tickets/{ticket['id']}/messages").body["items"]
+    assert messages[-1]["author"]["type"] == "client"
+    assert len(_sent()) == 2  # the acknowledgement and the agent's answer only
+    assert len(http.call("GET", "/tickets").body["items"]) == 1
+
+
+def test_a_sender_gets_at_most_the_hourly_number_of_acknowledgements(
+    http: HttpClient, delivery: Delivery, inbox: MailReceiver
+) -> None:
+    limit = get_settings().acknowledgements_per_hour
+    for _ in range(limit + 3):
+        _mail(inbox)
+    delivery.run()
+    assert len(http.call("GET", "/tickets?limit=100").body["items"]) == limit + 3
+    assert len(_sent()) == limit
+
+
+def test_a_person_writing_is_not_machine_mail() -> None:
+    assert automated_reason({"auto-submitted": "no"}, CLIENT, ours=False) is None
+    assert automated_reason({"precedence": "first-class"}, CLIENT, ours=False) is None
+    assert automated_reason({"content-type": "multipart/report"}, CLIENT, ours=False)
