@@ -211,3 +211,64 @@ def test_a_reply_by_mail_and_the_answer_by_mail_stay_in_one_thread(stack: Runnin
     assert [m["body"].strip() for m in messages["items"]][-1] == "Where to?"
     _, everything = stack.call("GET", "/tickets?department_id=returns", token=admin)
     assert len(everything["items"]) == 1
+
+
+def _smtp(stack: RunningStack, sender: str, to: str, headers: dict[str, str], body: str) -> None:
+    raw = "".join(f"{k}: {v}\r\n" for k, v in {"From": sender, "To": to, **headers}.items())
+    with smtplib.SMTP("127.0.0.1", stack.smtp, timeout=10) as smtp:
+        smtp.sendmail(sender, [to], (raw + "\r\n" + body + "\r\n").encode())
+
+
+def test_duplicates_autoreplies_and_strangers_by_mail(stack: RunningStack) -> None:
+    admin = stack.token()
+    assert stack.call("POST", "/departments", {"name": "Claims"}, admin)[0] == 201
+    channel = {"address": "claims@example.com", "department_id": "claims"}
+    assert stack.call("POST", "/channels", channel, admin)[0] == 201
+    # Given the same mail delivered twice (two SMTP deliveries, one Message-ID)
+    first = {"Subject": "Water damage", "Message-ID": "<claim-1@client.example.org>"}
+    for _ in range(2):
+        _smtp(stack, "gus@client.example.org", "claims@example.com", first, "The roof leaks.")
+
+    def claims() -> list[dict[str, object]]:
+        return stack.call("GET", "/tickets?department_id=claims", token=admin)[1]["items"]
+
+    (ticket,) = eventually(claims)
+    # When an agent answers, and the client's out-of-office replies to that answer
+    assert (
+        stack.call("POST", f"/tickets/{ticket['id']}/messages", {"body": "Photos?"}, admin)[0]
+        == 201
+    )
+    _, outbox = eventually(
+        lambda: stack.call("GET", "/local/outbox"),
+        done=lambda answer: any(m["to"] == "gus@client.example.org" for m in answer[1]),
+    )
+    (answer,) = [m for m in outbox if m["to"] == "gus@client.example.org"]
+    sent_before = len(outbox)
+    auto = {
+        "Subject": f"Automatic reply: {answer['subject']}",
+        "Message-ID": "<ooo-1@client.example.org>",
+        "In-Reply-To": answer["message_id"],
+        "Auto-Submitted": "auto-replied",
+    }
+    _smtp(stack, "gus@client.example.org", "claims@example.com", auto, "I am away.")
+    # And a stranger writes with the ticket's tag in the subject
+    stranger = {
+        "Subject": f"Re: [{ticket['number']}] Water damage",
+        "Message-ID": "<mallory-1@evil.example.net>",
+    }
+    _smtp(stack, "mallory@evil.example.net", "claims@example.com", stranger, "Pay me instead.")
+    # Then the autoreply is on the ticket without re-opening it, and nobody answered it
+    _, messages = eventually(
+        lambda: stack.call("GET", f"/tickets/{ticket['id']}/messages", token=admin),
+        done=lambda answer: len(answer[1]["items"]) == 3,
+    )
+    assert messages["items"][-1]["body"].strip() == "I am away."
+    assert stack.call("GET", f"/tickets/{ticket['id']}", token=admin)[1]["status"] == (
+        "waiting_on_client"
+    )
+    # And the stranger got a new ticket of their own, marked as a possible follow-up
+    tickets = eventually(claims, done=lambda items: len(items) == 2)
+    (new,) = [t for t in tickets if t["id"] != ticket["id"]]
+    assert new["requester"]["email"] == "mallory@evil.example.net"
+    assert new["possible_follow_up_of"] == ticket["id"]
+    assert len(stack.call("GET", "/local/outbox")[1]) == sent_before
