@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     reply_token_secret: str | None = Field(None, min_length=16)
     # At most this many acknowledgements per sender per hour: a runaway sender gets no flood back.
     acknowledgements_per_hour: int = Field(5, ge=0)
+    # Mail to no known address: a ticket without a department ("triage") or quarantine.
+    unknown_address_mail: Literal["triage", "quarantine"] = "triage"
 
     @property
     def bus_name(self) -> str:

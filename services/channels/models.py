@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import EmailStr, Field
 
 from services.channels.logic.channel import Channel
+from services.channels.logic.quarantine import QuarantinedMail
 from shared.api import RequestModel, ResponseModel
 
 DEPARTMENT_ID = r"^[a-z0-9][a-z0-9-]{0,49}$"
@@ -16,6 +17,7 @@ class ChannelIn(RequestModel):
     address: EmailStr
     department_id: str = Field(pattern=DEPARTMENT_ID)
     acknowledge: bool = False
+    quarantine_spam: bool = True
     acknowledge_template: str | None = Field(None, max_length=5000)
     signature: str | None = Field(None, max_length=2000)
 
@@ -24,6 +26,7 @@ class ChannelPatchIn(RequestModel):
     address: EmailStr | None = None
     department_id: str | None = Field(None, pattern=DEPARTMENT_ID)
     acknowledge: bool | None = None
+    quarantine_spam: bool | None = None
     acknowledge_template: str | None = Field(None, max_length=5000)
     signature: str | None = Field(None, max_length=2000)
 
@@ -35,6 +38,7 @@ class ChannelOut(ResponseModel):
     acknowledge: bool
     acknowledge_template: str | None
     signature: str | None
+    quarantine_spam: bool
     created_at: datetime
 
     @classmethod
@@ -45,3 +49,46 @@ class ChannelOut(ResponseModel):
 class ChannelList(ResponseModel):
     items: list[ChannelOut]
     next_cursor: str | None = None
+
+
+class QuarantinePageQuery(RequestModel):
+    limit: int = Field(25, ge=1, le=100)
+    cursor: str | None = None
+
+
+class ReleaseIn(RequestModel):
+    department_id: str | None = Field(
+        None, pattern=DEPARTMENT_ID, description="open the ticket here instead"
+    )
+
+
+class QuarantinedOut(ResponseModel):
+    id: str
+    reason: str
+    sender: str
+    subject: str
+    department_id: str | None
+    received_at: datetime
+    raw_key: str = Field(description="the whole mail in the mail bucket")
+    released_at: datetime | None
+    released_by: str | None
+
+    @classmethod
+    def of(cls, mail: QuarantinedMail) -> QuarantinedOut:
+        received = mail.received
+        return cls(
+            id=mail.id,
+            reason=mail.reason,
+            sender=received.sender.email,
+            subject=received.subject,
+            department_id=received.department_id,
+            received_at=datetime.fromisoformat(received.received_at),
+            raw_key=received.raw_key,
+            released_at=mail.released_at,
+            released_by=mail.released_by,
+        )
+
+
+class QuarantinePage(ResponseModel):
+    items: list[QuarantinedOut]
+    next_cursor: str | None

@@ -85,5 +85,6 @@ def _channel(item: ChannelItem) -> Channel:
         acknowledge=bool(item.acknowledge),
         acknowledge_template=item.acknowledge_template,
         signature=item.signature,
+        quarantine_spam=item.quarantine_spam is not False,
         created_at=item.created_at,
     )

@@ -14,7 +14,9 @@ from services.channels.data.tables import (
     ChannelsTable,
     InboundItem,
     MessageIdItem,
+    QuarantineItem,
 )
+from services.channels.logic.quarantine import QuarantinedMail, quarantine_id
 from shared.clock import Clock
 from shared.events.catalogue import EmailReceived
 from shared.events.envelope import OutgoingEvent
@@ -22,6 +24,7 @@ from shared.events.outbox import outbox_items
 from shared.storage import bind_table, transaction
 
 NO_DEPARTMENT = "-none-"
+QUARANTINE_PK = "QUARANTINE"
 ACK_WINDOW = timedelta(hours=2)
 
 
@@ -100,3 +103,74 @@ class DynamoInboundRepository:
                 return None
             raise
         return item.channel_id
+
+    # --- quarantine -----------------------------------------------------------------------------
+
+    def quarantine(self, received: EmailReceived, reason: str) -> bool:
+        """Keep the mail back with the event it would have sent; False if recorded before."""
+        new = self.record(received, [], held=f"quarantined: {reason}")
+        if new:
+            item_id = quarantine_id(received)
+            QuarantineItem(
+                QUARANTINE_PK,
+                item_id,
+                ses_message_id=received.ses_message_id,
+                department_id=received.department_id,
+                reason=reason,
+                sender=received.sender.email,
+                subject=received.subject,
+                raw_key=received.raw_key,
+                received_at=datetime.fromisoformat(received.received_at),
+                event=received.model_dump_json(),
+            ).save()
+        return new
+
+    def quarantined(
+        self, limit: int, cursor: str | None
+    ) -> tuple[list[QuarantinedMail], str | None]:
+        results = QuarantineItem.query(
+            QUARANTINE_PK,
+            QuarantineItem.sk < cursor if cursor else None,
+            scan_index_forward=False,  # newest first
+            limit=limit,
+        )
+        items = [_quarantined(item) for item in results]
+        more = results.last_evaluated_key is not None and len(items) == limit
+        return items, (items[-1].id if more else None)
+
+    def get_quarantined(self, quarantine_id_: str) -> QuarantinedMail | None:
+        try:
+            return _quarantined(QuarantineItem.get(QUARANTINE_PK, quarantine_id_))
+        except QuarantineItem.DoesNotExist:
+            return None
+
+    def release(self, mail: QuarantinedMail, received: EmailReceived, by: str) -> bool:
+        now = self._clock.now()
+        try:
+            with transaction(ChannelsTable) as write:
+                write.update(
+                    QuarantineItem(QUARANTINE_PK, mail.id),
+                    actions=[
+                        QuarantineItem.released_at.set(now),
+                        QuarantineItem.released_by.set(by),
+                    ],
+                    condition=QuarantineItem.released_at.does_not_exist(),
+                )
+                for item in outbox_items(ChannelsOutbox, [OutgoingEvent.of(received, now)], now):
+                    write.save(item)
+        except TransactWriteError as error:
+            reasons = error.cancellation_reasons or []
+            if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
+                return False
+            raise
+        return True
+
+
+def _quarantined(item: QuarantineItem) -> QuarantinedMail:
+    return QuarantinedMail(
+        id=item.sk,
+        reason=item.reason,
+        received=EmailReceived.model_validate_json(item.event),
+        released_at=item.released_at,
+        released_by=item.released_by,
+    )

@@ -8,6 +8,7 @@
 | ticket number → ticket | `NUMBER#<number>` | `REF` |
 | Message-ID of mail sent or received → ticket | `MID#<Message-ID>` | `REF` |
 | acknowledgements to a sender in an hour | `ACKS#<sender>` | `<yyyy-mm-ddThh>` |
+| quarantined mail | `QUARANTINE` | `<received_at>#<ses message id>#<department>` |
 | channel (an inbound address) | `CHANNELS` | `CHANNEL#<id>` |
 | address → channel (unique) | `ADDRESS#<address>` | `ADDRESS` |
 | outbox event | `OUTBOX#<event id>` | `OUTBOX` |
@@ -76,6 +77,21 @@ class MessageIdItem(ChannelsTable):
     channel_id = UnicodeAttribute(null=True)
 
 
+class QuarantineItem(ChannelsTable):
+    """A mail kept back for an admin to look at; `event` is what it would have announced."""
+
+    ses_message_id = UnicodeAttribute()
+    department_id = UnicodeAttribute(null=True)
+    reason = UnicodeAttribute()
+    sender = UnicodeAttribute()
+    subject = UnicodeAttribute()
+    raw_key = UnicodeAttribute()
+    received_at = UTCDateTimeAttribute()
+    event = UnicodeAttribute()
+    released_at = UTCDateTimeAttribute(null=True)
+    released_by = UnicodeAttribute(null=True)
+
+
 class AckCountItem(ChannelsTable):
     """Acknowledgements sent to one sender in one hour; expires after two."""
 
@@ -90,6 +106,7 @@ class ChannelItem(ChannelsTable):
     acknowledge = BooleanAttribute(default=False)
     acknowledge_template = UnicodeAttribute(null=True)
     signature = UnicodeAttribute(null=True)
+    quarantine_spam = BooleanAttribute(null=True)
     created_at = UTCDateTimeAttribute()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.channels.data.channels import DynamoChannelRepository
+from services.channels.data.dynamodb import DynamoInboundRepository
 from services.channels.logic.manage_channels import (
     ChannelFields,
     create_channel,
@@ -13,7 +14,17 @@ from services.channels.logic.manage_channels import (
     list_channels,
     update_channel,
 )
-from services.channels.models import ChannelIn, ChannelList, ChannelOut, ChannelPatchIn
+from services.channels.logic.quarantine import list_quarantine, release_mail
+from services.channels.models import (
+    ChannelIn,
+    ChannelList,
+    ChannelOut,
+    ChannelPatchIn,
+    QuarantinedOut,
+    QuarantinePage,
+    QuarantinePageQuery,
+    ReleaseIn,
+)
 from shared.api import Api, ApiRequest, Reply
 from shared.clock import get_clock
 
@@ -27,6 +38,7 @@ def _fields(body: ChannelIn | ChannelPatchIn) -> ChannelFields:
         acknowledge=body.acknowledge,
         acknowledge_template=body.acknowledge_template,
         signature=body.signature,
+        quarantine_spam=body.quarantine_spam,
     )
 
 
@@ -105,3 +117,39 @@ def patch_channel(request: ApiRequest[ChannelPatchIn, Any]) -> ChannelOut:
 def remove_channel(request: ApiRequest[Any, Any]) -> Reply:
     delete_channel(request.path["channel_id"], request.caller, DynamoChannelRepository())
     return Reply(None)
+
+
+@api.route(
+    "/channels/quarantine",
+    "GET",
+    summary="Mail kept back for an admin, newest first",
+    query=QuarantinePageQuery,
+    response=QuarantinePage,
+    errors=(403,),
+)
+def get_quarantine(request: ApiRequest[Any, QuarantinePageQuery]) -> QuarantinePage:
+    items, cursor = list_quarantine(
+        request.caller,
+        DynamoInboundRepository(get_clock()),
+        request.query.limit,
+        request.query.cursor,
+    )
+    return QuarantinePage(items=[QuarantinedOut.of(m) for m in items], next_cursor=cursor)
+
+
+@api.route(
+    "/channels/quarantine/{quarantine_id}/release",
+    "POST",
+    summary="Let a quarantined mail open its ticket (admins)",
+    body=ReleaseIn,
+    response=QuarantinedOut,
+    errors=(403, 404, 409),
+)
+def post_release(request: ApiRequest[ReleaseIn, Any]) -> QuarantinedOut:
+    released = release_mail(
+        request.path["quarantine_id"],
+        request.body.department_id,
+        request.caller,
+        DynamoInboundRepository(get_clock()),
+    )
+    return QuarantinedOut.of(released)

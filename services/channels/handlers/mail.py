@@ -31,6 +31,7 @@ def receive_mail_function(event: dict[str, Any], context: Any) -> dict[str, Any]
             get_clock(),
             settings.reply_token_secret,
             settings.acknowledgements_per_hour,
+            settings.unknown_address_mail,
         )
         for r in event["Records"]
     ]

@@ -19,6 +19,7 @@ class Channel(BaseModel):
     acknowledge: bool = False
     acknowledge_template: str | None = None
     signature: str | None = None
+    quarantine_spam: bool = True  # mail SES calls spam waits for an admin instead of a ticket
     created_at: datetime
 
 

@@ -18,6 +18,7 @@ class ChannelFields:
     acknowledge: bool | None = None
     acknowledge_template: str | None = None
     signature: str | None = None
+    quarantine_spam: bool | None = None
 
 
 def _admin_only(caller: Caller) -> None:
@@ -53,6 +54,7 @@ def create_channel(
         acknowledge=bool(fields.acknowledge),
         acknowledge_template=fields.acknowledge_template,
         signature=fields.signature,
+        quarantine_spam=fields.quarantine_spam is not False,
         created_at=clock.now(),
     )
     if not repository.add(channel):

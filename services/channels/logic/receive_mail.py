@@ -23,6 +23,7 @@ from typing import Any, Protocol
 from services.channels.logic.channel import ChannelRepository, canonical_address, channels_for
 from services.channels.logic.loops import automated_reason
 from services.channels.logic.mail_parser import ParsedAttachment, ParsedMail, parse_mail
+from services.channels.logic.quarantine import UnknownAddressPolicy, quarantine_reason
 from services.channels.logic.threading import (
     MailFacts,
     ThreadRepository,
@@ -52,6 +53,10 @@ class InboundRepository(Protocol):
         """Store the mail for its department, with its events (none when `held`, with the reason
         it was kept back); False if it was recorded before (same SES message, or same Message-ID
         for the same department). `acknowledge`: the ticket it opens is to be acknowledged."""
+        ...
+
+    def quarantine(self, received: EmailReceived, reason: str) -> bool:
+        """Keep the mail back for an admin, with what it would have announced."""
         ...
 
     def take_acknowledgement(self, sender: str, limit: int) -> bool:
@@ -164,6 +169,7 @@ def receive_mail(
     clock: Clock,
     reply_secret: str | None,
     acknowledgements_per_hour: int = 5,
+    unknown_address: UnknownAddressPolicy = "triage",
 ) -> int:
     """Handle one record of an SES receipt event; returns how many departments it was new for."""
     mail, receipt = ses_record["mail"], ses_record["receipt"]
@@ -223,9 +229,15 @@ def receive_mail(
         threaded = base.model_copy(
             update={"ticket_id": decision.ticket_id, "department_id": department}
         )
+        reason = quarantine_reason(verdicts, None, True, unknown_address)
+        if reason is not None:
+            return int(repository.quarantine(threaded, reason))
         return int(repository.record(threaded, [OutgoingEvent.of(threaded, clock.now())]))
     if automated is not None:
         # Machine mail that answers no ticket of ours opens none: kept, never answered.
+        reason = quarantine_reason(verdicts, None, True, unknown_address)  # a virus, still
+        if reason is not None:
+            return int(repository.quarantine(base, reason))
         return int(repository.record(base, [], held=automated))
     base = base.model_copy(update={"possible_follow_up_of": decision.suspected_ticket})
     matched = channels_for(addressed, channels)
@@ -235,6 +247,10 @@ def receive_mail(
     ]
     new = 0
     for copy, channel in routed or [(base, None)]:
+        reason = quarantine_reason(verdicts, channel, False, unknown_address)
+        if reason is not None:
+            new += repository.quarantine(copy, reason)
+            continue
         acknowledge = (
             channel is not None
             and channel.acknowledge
