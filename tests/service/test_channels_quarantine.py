@@ -6,11 +6,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import boto3
 import pytest
 
-from local_stack.mail import ses_receipt_event
+from local_stack.mail import MailReceiver, ses_receipt_event
 from local_stack.system import LocalSystem
 from shared.aws import reset_process_state
+from shared.settings import get_settings
 from tests.conftest import Delivery, HttpClient
 
 pytestmark = pytest.mark.service
@@ -117,3 +119,26 @@ def test_the_quarantine_pages_newest_first(http: HttpClient, system: LocalSystem
     ids = [m["id"] for m in first["items"] + second["items"]]
     assert len(ids) == len(set(ids)) == 5
     assert ids == sorted(ids, reverse=True)
+
+
+def test_a_mail_the_parser_gives_up_on_is_quarantined_not_lost(
+    http: HttpClient, system: LocalSystem, delivery: Delivery, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a parser that fails on this mail
+    def broken(*args: object) -> None:
+        raise RuntimeError("parser bug")
+
+    monkeypatch.setattr("services.channels.logic.mail_parser._parse", broken)
+    receiver = MailReceiver(
+        get_settings().mail_bucket, lambda e: system.invoke("channels", "receive_mail", e)
+    )
+    raw = b"From: zed@client.example.org\r\nTo: billing@example.com\r\nSubject: X\r\n\r\nHi\r\n"
+    # When it arrives
+    receiver.receive(raw, "zed@client.example.org", ["billing@example.com"])
+    delivery.run()
+    # Then it opens no ticket but waits for an admin, with the raw mail kept
+    assert http.call("GET", "/tickets").body["items"] == []
+    (kept,) = http.call("GET", "/channels/quarantine").body["items"]
+    assert kept["reason"] == "the mail could not be parsed"
+    stored = boto3.client("s3").get_object(Bucket=get_settings().mail_bucket, Key=kept["raw_key"])
+    assert stored["Body"].read() == raw

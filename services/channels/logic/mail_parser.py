@@ -80,6 +80,7 @@ HEADERS_OF_INTEREST = (
     "x-forwarded-to",
     "x-forwarded-for",
 )
+UNPARSEABLE = "message could not be parsed"  # the defect of a mail the parser gave up on
 MAX_DEPTH = 30  # MIME nesting deeper than this is not a real mail; stop rather than recurse on
 MAX_DEFECTS = 50
 MAX_HTML_FOR_TEXT = 2_000_000  # characters of HTML rendered as text; the HTML itself is kept
@@ -132,7 +133,7 @@ def parse_mail(raw: bytes) -> ParsedMail:
     try:
         return _parse(*_prepared(raw, defects), defects)
     except Exception as error:  # a mail must never be lost to a parser bug
-        defects.add(f"message could not be parsed: {type(error).__name__}: {error}")
+        defects.add(f"{UNPARSEABLE}: {type(error).__name__}: {error}")
         return _unparsed(raw, defects)
 
 

@@ -22,7 +22,12 @@ from typing import Any, Protocol
 
 from services.channels.logic.channel import ChannelRepository, canonical_address, channels_for
 from services.channels.logic.loops import automated_reason
-from services.channels.logic.mail_parser import ParsedAttachment, ParsedMail, parse_mail
+from services.channels.logic.mail_parser import (
+    UNPARSEABLE,
+    ParsedAttachment,
+    ParsedMail,
+    parse_mail,
+)
 from services.channels.logic.quarantine import UnknownAddressPolicy, quarantine_reason
 from services.channels.logic.threading import (
     MailFacts,
@@ -89,6 +94,7 @@ class IncomingMail:
     to: list[str]
     cc: list[str]
     headers: dict[str, str]  # lowercased names: what loop protection decides on
+    unreadable: bool = False  # the parser gave up: only its bytes as text are known
     text: str = ""
     html: str | None = None
     attachments: list[Attachment] = field(default_factory=list)
@@ -147,6 +153,7 @@ def _from_parse(
         to=[a.email for a in parsed.to],
         cc=[a.email for a in parsed.cc],
         headers=parsed.headers_of_interest,
+        unreadable=any(defect.startswith(UNPARSEABLE) for defect in parsed.defects),
         text=parsed.reply_text,
         html=parsed.html,
         attachments=store.keep_attachments(ses_message_id, parsed.attachments),
@@ -233,6 +240,8 @@ def receive_mail(
         if reason is not None:
             return int(repository.quarantine(threaded, reason))
         return int(repository.record(threaded, [OutgoingEvent.of(threaded, clock.now())]))
+    if incoming.unreadable:
+        return int(repository.quarantine(base, "the mail could not be parsed"))
     if automated is not None:
         # Machine mail that answers no ticket of ours opens none: kept, never answered.
         reason = quarantine_reason(verdicts, None, True, unknown_address)  # a virus, still
