@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import EmailStr, Field
 
@@ -92,3 +93,35 @@ class QuarantinedOut(ResponseModel):
 class QuarantinePage(ResponseModel):
     items: list[QuarantinedOut]
     next_cursor: str | None
+
+
+class SimulateIn(RequestModel):
+    eml: str = Field(min_length=1, max_length=200_000, description="the raw mail, as text")
+    recipients: list[EmailStr] = Field(
+        default_factory=list, description="the envelope's recipients; default: To and Cc"
+    )
+    verdicts: dict[
+        Literal["spam", "virus", "spf", "dkim", "dmarc"],
+        Literal["PASS", "FAIL", "GRAY", "PROCESSING_FAILED"],
+    ] = Field(default_factory=dict, description="SES's verdicts to pretend")
+
+
+class OutcomeOut(ResponseModel):
+    action: str = Field(
+        description="`announce` (a ticket opens or continues), `hold`, `quarantine`"
+    )
+    reason: str
+    department_id: str | None
+    channel_id: str | None
+    ticket_id: str | None = Field(description="the ticket it would continue")
+    acknowledge: bool = Field(description="would be acknowledged (within the hourly limit)")
+
+
+class SimulationOut(ResponseModel):
+    sender: str
+    subject: str
+    thread: str = Field(description="why it continues a ticket, or why not")
+    possible_follow_up_of: str | None
+    automated: str | None = Field(description="why a machine wrote it; such mail is never answered")
+    outcomes: list[OutcomeOut]
+    defects: list[str]

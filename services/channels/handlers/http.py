@@ -6,6 +6,7 @@ from typing import Any
 
 from services.channels.data.channels import DynamoChannelRepository
 from services.channels.data.dynamodb import DynamoInboundRepository
+from services.channels.data.threads import DynamoThreadRepository
 from services.channels.logic.manage_channels import (
     ChannelFields,
     create_channel,
@@ -15,18 +16,24 @@ from services.channels.logic.manage_channels import (
     update_channel,
 )
 from services.channels.logic.quarantine import list_quarantine, release_mail
+from services.channels.logic.receive_mail import Policies
+from services.channels.logic.simulate import simulate
 from services.channels.models import (
     ChannelIn,
     ChannelList,
     ChannelOut,
     ChannelPatchIn,
+    OutcomeOut,
     QuarantinedOut,
     QuarantinePage,
     QuarantinePageQuery,
     ReleaseIn,
+    SimulateIn,
+    SimulationOut,
 )
 from shared.api import Api, ApiRequest, Reply
 from shared.clock import get_clock
+from shared.settings import get_settings
 
 api = Api(__name__, tag="channels")
 
@@ -153,3 +160,49 @@ def post_release(request: ApiRequest[ReleaseIn, Any]) -> QuarantinedOut:
         DynamoInboundRepository(get_clock()),
     )
     return QuarantinedOut.of(released)
+
+
+@api.route(
+    "/channels/simulate",
+    "POST",
+    summary="What a raw mail would do, without doing it (admins)",
+    body=SimulateIn,
+    response=SimulationOut,
+    errors=(403,),
+)
+def post_simulate(request: ApiRequest[SimulateIn, Any]) -> SimulationOut:
+    body, settings = request.body, get_settings()
+    decision, defects = simulate(
+        body.eml.encode(),
+        [str(address) for address in body.recipients],
+        dict(body.verdicts),
+        request.caller,
+        DynamoChannelRepository(),
+        DynamoThreadRepository(get_clock()),
+        get_clock(),
+        Policies(
+            settings.reply_token_secret,
+            settings.acknowledgements_per_hour,
+            settings.unknown_address_mail,
+        ),
+    )
+    first = decision.outcomes[0].received
+    return SimulationOut(
+        sender=first.sender.email,
+        subject=first.subject,
+        thread=decision.thread.reason,
+        possible_follow_up_of=decision.thread.suspected_ticket,
+        automated=decision.automated,
+        outcomes=[
+            OutcomeOut(
+                action=o.action,
+                reason=o.reason,
+                department_id=o.received.department_id,
+                channel_id=o.received.channel_id,
+                ticket_id=o.received.ticket_id,
+                acknowledge=o.acknowledge,
+            )
+            for o in decision.outcomes
+        ],
+        defects=defects,
+    )

@@ -10,7 +10,7 @@ from services.channels.data.channels import DynamoChannelRepository
 from services.channels.data.dynamodb import DynamoInboundRepository
 from services.channels.data.mail_bucket import S3MailStore
 from services.channels.data.threads import DynamoThreadRepository
-from services.channels.logic.receive_mail import receive_mail
+from services.channels.logic.receive_mail import Policies, receive_mail
 from shared.clock import get_clock
 from shared.settings import get_settings
 
@@ -21,18 +21,13 @@ mail = Blueprint(__name__)
 def receive_mail_function(event: dict[str, Any], context: Any) -> dict[str, Any]:
     repository, channels = DynamoInboundRepository(get_clock()), DynamoChannelRepository()
     threads, settings = DynamoThreadRepository(get_clock()), get_settings()
+    policies = Policies(
+        settings.reply_token_secret,
+        settings.acknowledgements_per_hour,
+        settings.unknown_address_mail,
+    )
     new = [
-        receive_mail(
-            r["ses"],
-            repository,
-            channels,
-            threads,
-            S3MailStore(),
-            get_clock(),
-            settings.reply_token_secret,
-            settings.acknowledgements_per_hour,
-            settings.unknown_address_mail,
-        )
+        receive_mail(r["ses"], repository, channels, threads, S3MailStore(), get_clock(), policies)
         for r in event["Records"]
     ]
     # SES's Lambda action ignores the answer for asynchronous invocation; it is for logs and tests.

@@ -18,9 +18,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import getaddresses
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
-from services.channels.logic.channel import ChannelRepository, canonical_address, channels_for
+from services.channels.logic.channel import (
+    Channel,
+    ChannelRepository,
+    canonical_address,
+    channels_for,
+)
 from services.channels.logic.loops import automated_reason
 from services.channels.logic.mail_parser import (
     UNPARSEABLE,
@@ -31,6 +36,7 @@ from services.channels.logic.mail_parser import (
 from services.channels.logic.quarantine import UnknownAddressPolicy, quarantine_reason
 from services.channels.logic.threading import (
     MailFacts,
+    ThreadDecision,
     ThreadRepository,
     find_thread,
     message_ids,
@@ -136,7 +142,7 @@ def _from_ses_event(mail: dict[str, Any]) -> IncomingMail:
     )
 
 
-def _from_parse(
+def incoming_from_parse(
     parsed: ParsedMail, mail: dict[str, Any], store: MailStore, ses_message_id: str
 ) -> IncomingMail:
     sender = (
@@ -167,26 +173,56 @@ def _cut(text: str, limit: int) -> tuple[str, bool]:
     return encoded[:limit].decode(errors="ignore"), True
 
 
-def receive_mail(
+@dataclass(frozen=True)
+class Policies:
+    """The deployment's choices that decide what happens to mail."""
+
+    reply_secret: str | None = None
+    acknowledgements_per_hour: int = 5
+    unknown_address: UnknownAddressPolicy = "triage"
+
+
+Action = Literal["announce", "hold", "quarantine"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happens to the mail for one department: announced (a ticket opens or continues),
+    held (machine mail answering nothing) or quarantined, and why."""
+
+    received: EmailReceived
+    action: Action
+    reason: str
+    channel: Channel | None = None
+    acknowledge: bool = False  # the new ticket wants an acknowledgement (within the hourly limit)
+
+
+@dataclass(frozen=True)
+class Decision:
+    thread: ThreadDecision
+    automated: str | None
+    outcomes: list[Outcome]
+
+
+def read_mail(ses_record: dict[str, Any], store: MailStore) -> IncomingMail:
+    """The mail of an SES receipt record: parsed from the bucket, or from SES's headers."""
+    mail = ses_record["mail"]
+    raw = store.raw(INBOUND_PREFIX + mail["messageId"])
+    if raw is None:
+        return _from_ses_event(mail)
+    return incoming_from_parse(parse_mail(raw), mail, store, mail["messageId"])
+
+
+def decide(
     ses_record: dict[str, Any],
-    repository: InboundRepository,
+    incoming: IncomingMail,
     channels: ChannelRepository,
     threads: ThreadRepository,
-    store: MailStore,
-    clock: Clock,
-    reply_secret: str | None,
-    acknowledgements_per_hour: int = 5,
-    unknown_address: UnknownAddressPolicy = "triage",
-) -> int:
-    """Handle one record of an SES receipt event; returns how many departments it was new for."""
+    policies: Policies,
+) -> Decision:
+    """Where the mail goes and why. Reads only: real mail and `POST /channels/simulate` share it."""
     mail, receipt = ses_record["mail"], ses_record["receipt"]
     ses_message_id = mail["messageId"]
-    raw = store.raw(INBOUND_PREFIX + ses_message_id)
-    incoming = (
-        _from_parse(parse_mail(raw), mail, store, ses_message_id)
-        if raw is not None
-        else _from_ses_event(mail)
-    )
     recipients = [address.lower() for address in receipt.get("recipients", [])]
     # SES's recipients are the envelope's (they include Bcc and forwarding); headers add the rest.
     addressed = recipients + incoming.to + incoming.cc
@@ -217,7 +253,7 @@ def receive_mail(
         verdicts=verdicts,
         automated=automated,
     )
-    decision = find_thread(
+    thread = find_thread(
         MailFacts(
             sender=incoming.sender.email,
             subject=incoming.subject,
@@ -227,46 +263,82 @@ def receive_mail(
             authentication_failed="FAIL" in {verdicts.dkim, verdicts.dmarc},
         ),
         threads,
-        reply_secret,
+        policies.reply_secret,
     )
-    if decision.ticket_id is not None:
+    virus = quarantine_reason(verdicts, None, True, policies.unknown_address)
+    if thread.ticket_id is not None:
         # A reply belongs to its ticket, whichever of our addresses it went to.
-        thread = threads.thread(decision.ticket_id)
-        department = thread.department_id if thread else None
+        known = threads.thread(thread.ticket_id)
         threaded = base.model_copy(
-            update={"ticket_id": decision.ticket_id, "department_id": department}
+            update={
+                "ticket_id": thread.ticket_id,
+                "department_id": known.department_id if known else None,
+            }
         )
-        reason = quarantine_reason(verdicts, None, True, unknown_address)
-        if reason is not None:
-            return int(repository.quarantine(threaded, reason))
-        return int(repository.record(threaded, [OutgoingEvent.of(threaded, clock.now())]))
+        outcome = (
+            Outcome(threaded, "quarantine", virus)
+            if virus
+            else Outcome(threaded, "announce", thread.reason)
+        )
+        return Decision(thread, automated, [outcome])
     if incoming.unreadable:
-        return int(repository.quarantine(base, "the mail could not be parsed"))
+        return Decision(
+            thread, automated, [Outcome(base, "quarantine", "the mail could not be parsed")]
+        )
     if automated is not None:
         # Machine mail that answers no ticket of ours opens none: kept, never answered.
-        reason = quarantine_reason(verdicts, None, True, unknown_address)  # a virus, still
-        if reason is not None:
-            return int(repository.quarantine(base, reason))
-        return int(repository.record(base, [], held=automated))
-    base = base.model_copy(update={"possible_follow_up_of": decision.suspected_ticket})
+        outcome = Outcome(base, "quarantine", virus) if virus else Outcome(base, "hold", automated)
+        return Decision(thread, automated, [outcome])
+    base = base.model_copy(update={"possible_follow_up_of": thread.suspected_ticket})
     matched = channels_for(addressed, channels)
-    routed = [
+    routed: list[tuple[EmailReceived, Channel | None]] = [
         (base.model_copy(update={"department_id": c.department_id, "channel_id": c.id}), c)
         for c in {c.department_id: c for c in reversed(matched)}.values()  # first wins
     ]
-    new = 0
+    outcomes = []
     for copy, channel in routed or [(base, None)]:
-        reason = quarantine_reason(verdicts, channel, False, unknown_address)
+        reason = quarantine_reason(verdicts, channel, False, policies.unknown_address)
         if reason is not None:
-            new += repository.quarantine(copy, reason)
+            outcomes.append(Outcome(copy, "quarantine", reason, channel))
             continue
-        acknowledge = (
-            channel is not None
-            and channel.acknowledge
-            and copy.message_id is not None
-            and repository.take_acknowledgement(copy.sender.email, acknowledgements_per_hour)
-        )
-        new += repository.record(
-            copy, [OutgoingEvent.of(copy, clock.now())], acknowledge=acknowledge
-        )
+        where = f"sent to {channel.address}" if channel else "sent to no address of ours"
+        acknowledge = channel is not None and channel.acknowledge and copy.message_id is not None
+        outcomes.append(Outcome(copy, "announce", f"new ticket: {where}", channel, acknowledge))
+    return Decision(thread, automated, outcomes)
+
+
+def apply(
+    decision: Decision, repository: InboundRepository, clock: Clock, policies: Policies
+) -> int:
+    """Carry the decision out; returns how many departments the mail was new for."""
+    new = 0
+    for outcome in decision.outcomes:
+        received = outcome.received
+        if outcome.action == "quarantine":
+            new += repository.quarantine(received, outcome.reason)
+        elif outcome.action == "hold":
+            new += repository.record(received, [], held=outcome.reason)
+        else:
+            acknowledge = outcome.acknowledge and repository.take_acknowledgement(
+                received.sender.email, policies.acknowledgements_per_hour
+            )
+            new += repository.record(
+                received, [OutgoingEvent.of(received, clock.now())], acknowledge=acknowledge
+            )
     return new
+
+
+def receive_mail(
+    ses_record: dict[str, Any],
+    repository: InboundRepository,
+    channels: ChannelRepository,
+    threads: ThreadRepository,
+    store: MailStore,
+    clock: Clock,
+    policies: Policies,
+) -> int:
+    """Handle one record of an SES receipt event; returns how many departments it was new for."""
+    incoming = read_mail(ses_record, store)
+    return apply(
+        decide(ses_record, incoming, channels, threads, policies), repository, clock, policies
+    )
