@@ -219,15 +219,14 @@ def _smtp(stack: RunningStack, sender: str, to: str, headers: dict[str, str], bo
         smtp.sendmail(sender, [to], (raw + "\r\n" + body + "\r\n").encode())
 
 
-def test_duplicates_autoreplies_and_strangers_by_mail(stack: RunningStack) -> None:
+def test_autoreplies_and_strangers_by_mail(stack: RunningStack) -> None:
     admin = stack.token()
     assert stack.call("POST", "/departments", {"name": "Claims"}, admin)[0] == 201
     channel = {"address": "claims@example.com", "department_id": "claims"}
     assert stack.call("POST", "/channels", channel, admin)[0] == 201
-    # Given the same mail delivered twice (two SMTP deliveries, one Message-ID)
+    # Given a client's mail (duplicate deliveries are covered by the service tests)
     first = {"Subject": "Water damage", "Message-ID": "<claim-1@client.example.org>"}
-    for _ in range(2):
-        _smtp(stack, "gus@client.example.org", "claims@example.com", first, "The roof leaks.")
+    _smtp(stack, "gus@client.example.org", "claims@example.com", first, "The roof leaks.")
 
     def claims() -> list[dict[str, object]]:
         return stack.call("GET", "/tickets?department_id=claims", token=admin)[1]["items"]
