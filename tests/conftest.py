@@ -3,10 +3,12 @@ HTTP client that goes through the same gateway code as the local stack."""
 
 from __future__ import annotations
 
+import email
 import json
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
+from email import policy
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,8 @@ from local_stack.environment import in_process_emulator
 in_process_emulator(stage="test", log_level="WARNING")
 
 from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.ses.models import ses_backends
 
 from local_stack.gateway import Gateway
 from local_stack.provision import provision
@@ -78,6 +82,18 @@ class HttpClient:
         answer = self.call(method, path, body, as_=as_)
         assert answer.status == status, (answer.status, answer.body)
         return answer.body
+
+
+def sent_mail() -> list[email.message.EmailMessage]:
+    """Every mail the emulator's SES sent, oldest first, parsed."""
+    backend = ses_backends[DEFAULT_ACCOUNT_ID][get_settings().region]
+    return [
+        email.message_from_bytes(
+            m.raw_data.encode() if isinstance(m.raw_data, str) else m.raw_data,
+            policy=policy.default,
+        )
+        for m in backend.sent_messages
+    ]
 
 
 class Delivery:

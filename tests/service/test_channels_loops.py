@@ -3,34 +3,19 @@ never answered and opens nothing, and a sender cannot make us send a flood."""
 
 from __future__ import annotations
 
-import email
 import uuid
-from email import policy
 from typing import Any
 
 import pytest
-from moto.core import DEFAULT_ACCOUNT_ID
-from moto.ses.models import ses_backends
 
 from local_stack.mail import MailReceiver
 from local_stack.system import LocalSystem
 from services.channels.logic.loops import automated_reason
 from shared.settings import get_settings
-from tests.conftest import Delivery, HttpClient
+from tests.conftest import Delivery, HttpClient, sent_mail
 
 pytestmark = pytest.mark.service
 CLIENT = "carol@client.example.org"
-
-
-def _sent() -> list[email.message.EmailMessage]:
-    backend = ses_backends[DEFAULT_ACCOUNT_ID]["eu-west-1"]
-    return [
-        email.message_from_bytes(
-            m.raw_data.encode() if isinstance(m.raw_data, str) else m.raw_data,
-            policy=policy.default,
-        )
-        for m in backend.sent_messages
-    ]
 
 
 @pytest.fixture
@@ -71,7 +56,7 @@ def test_a_new_ticket_from_mail_is_acknowledged_once(
     delivery.run()
     # Then one acknowledgement answers their mail, with the ticket number, marked automatic
     (ticket,) = http.call("GET", "/tickets").body["items"]
-    (ack,) = _sent()
+    (ack,) = sent_mail()
     assert ack["To"] == CLIENT
     assert ack["Subject"] == f"[{ticket['number']}] Invoice"
     assert ack["In-Reply-To"] == f"<{message_id}>"
@@ -79,7 +64,7 @@ def test_a_new_ticket_from_mail_is_acknowledged_once(
     assert ack.get_content().strip() == f"Ticket {ticket['number']} is open: Invoice"
     # And delivering everything again sends nothing more
     delivery.run()
-    assert len(_sent()) == 1
+    assert len(sent_mail()) == 1
 
 
 def test_no_acknowledgement_when_the_channel_does_not_want_them(
@@ -90,7 +75,7 @@ def test_no_acknowledgement_when_the_channel_does_not_want_them(
     _mail(inbox)
     delivery.run()
     assert len(http.call("GET", "/tickets").body["items"]) == 1
-    assert _sent() == []
+    assert sent_mail() == []
 
 
 @pytest.mark.parametrize(
@@ -126,7 +111,7 @@ def test_machine_mail_opens_no_ticket_and_gets_no_answer(
     _mail(inbox, sender, **headers)
     delivery.run()
     assert http.call("GET", "/tickets").body["items"] == []
-    assert _sent() == []
+    assert sent_mail() == []
 
 
 def test_an_out_of_office_reply_is_recorded_on_its_ticket_without_reopening_it(
@@ -138,7 +123,7 @@ def test_an_out_of_office_reply_is_recorded_on_its_ticket_without_reopening_it(
     (ticket,) = http.call("GET", "/tickets").body["items"]
     http.call("POST", f"/tickets/{ticket['id']}/messages", {"body": "Which invoice?"})
     delivery.run()
-    answer = _sent()[-1]
+    answer = sent_mail()[-1]
     # When the client's autoresponder answers our mail
     _mail(
         inbox,
@@ -154,7 +139,7 @@ def test_an_out_of_office_reply_is_recorded_on_its_ticket_without_reopening_it(
     assert after["status"] == "waiting_on_client"
     messages = http.call("GET", f"/tickets/{ticket['id']}/messages").body["items"]
     assert messages[-1]["author"]["type"] == "client"
-    assert len(_sent()) == 2  # the acknowledgement and the agent's answer only
+    assert len(sent_mail()) == 2  # the acknowledgement and the agent's answer only
     assert len(http.call("GET", "/tickets").body["items"]) == 1
 
 
@@ -166,7 +151,7 @@ def test_a_sender_gets_at_most_the_hourly_number_of_acknowledgements(
         _mail(inbox)
     delivery.run()
     assert len(http.call("GET", "/tickets?limit=100").body["items"]) == limit + 3
-    assert len(_sent()) == limit
+    assert len(sent_mail()) == limit
 
 
 def test_a_person_writing_is_not_machine_mail() -> None:

@@ -3,33 +3,18 @@ finds its ticket again, while a stranger cannot write into someone else's ticket
 
 from __future__ import annotations
 
-import email
 import uuid
-from email import policy
 from typing import Any
 
 import pytest
-from moto.core import DEFAULT_ACCOUNT_ID
-from moto.ses.models import ses_backends
 
 from local_stack.mail import ses_receipt_event
 from local_stack.system import LocalSystem
 from services.channels.logic.threading import number_of_token, reply_token
-from tests.conftest import Delivery, HttpClient
+from tests.conftest import Delivery, HttpClient, sent_mail
 
 pytestmark = pytest.mark.service
 CLIENT = "carol@client.example.org"
-
-
-def _sent() -> list[email.message.EmailMessage]:
-    backend = ses_backends[DEFAULT_ACCOUNT_ID]["eu-west-1"]
-    return [
-        email.message_from_bytes(
-            m.raw_data.encode() if isinstance(m.raw_data, str) else m.raw_data,
-            policy=policy.default,
-        )
-        for m in backend.sent_messages
-    ]
 
 
 def _receive(
@@ -72,7 +57,7 @@ def test_an_agents_reply_leaves_as_threaded_mail(
     assert posted.status == 201
     delivery.run()
     # Then one mail leaves from Billing's address to the client and the CC, in the thread
-    (mail,) = _sent()
+    (mail,) = sent_mail()
     assert mail["Subject"] == f"[{ticket['number']}] Invoice twice"
     assert mail["From"].addresses[0].addr_spec == "billing@example.com"
     assert mail["To"] == CLIENT
@@ -95,13 +80,13 @@ def test_internal_notes_are_never_mailed(
     assert http.call("POST", f"/tickets/{ticket['id']}/messages", note).status == 201
     assert http.call("POST", f"/tickets/{ticket['id']}/messages", {"body": "Done."}).status == 201
     delivery.run()
-    sent = _sent()
+    sent = sent_mail()
     assert len(sent) == 1  # the public reply only
     assert all(marker not in m.as_string() for m in sent)
 
 
 def _reply_to_last_mail(system: LocalSystem, **changes: str) -> Any:
-    last = _sent()[-1]
+    last = sent_mail()[-1]
     headers = {
         "From": f"Carol <{CLIENT}>",
         "To": "billing@example.com",
@@ -124,7 +109,7 @@ def test_a_client_reply_returns_to_its_ticket(
     # Given the agent answered and the ticket waits on the client
     http.call("POST", f"/tickets/{ticket['id']}/messages", {"body": "Which card?"})
     delivery.run()
-    last = _sent()[-1]
+    last = sent_mail()[-1]
     # When the client answers, with their mail client keeping only some of the threading
     changes = {
         "in-reply-to": {},

@@ -7,6 +7,7 @@ from typing import Any
 from services.channels.data.channels import DynamoChannelRepository
 from services.channels.data.dynamodb import DynamoInboundRepository
 from services.channels.data.threads import DynamoThreadRepository
+from services.channels.handlers.mail import mail_policies
 from services.channels.logic.manage_channels import (
     ChannelFields,
     create_channel,
@@ -16,7 +17,6 @@ from services.channels.logic.manage_channels import (
     update_channel,
 )
 from services.channels.logic.quarantine import list_quarantine, release_mail
-from services.channels.logic.receive_mail import Policies
 from services.channels.logic.simulate import simulate
 from services.channels.models import (
     ChannelIn,
@@ -33,7 +33,6 @@ from services.channels.models import (
 )
 from shared.api import Api, ApiRequest, Reply
 from shared.clock import get_clock
-from shared.settings import get_settings
 
 api = Api(__name__, tag="channels")
 
@@ -171,7 +170,7 @@ def post_release(request: ApiRequest[ReleaseIn, Any]) -> QuarantinedOut:
     errors=(403,),
 )
 def post_simulate(request: ApiRequest[SimulateIn, Any]) -> SimulationOut:
-    body, settings = request.body, get_settings()
+    body = request.body
     decision, defects = simulate(
         body.eml.encode(),
         [str(address) for address in body.recipients],
@@ -180,11 +179,7 @@ def post_simulate(request: ApiRequest[SimulateIn, Any]) -> SimulationOut:
         DynamoChannelRepository(),
         DynamoThreadRepository(get_clock()),
         get_clock(),
-        Policies(
-            settings.reply_token_secret,
-            settings.acknowledgements_per_hour,
-            settings.unknown_address_mail,
-        ),
+        mail_policies(),
     )
     first = decision.outcomes[0].received
     return SimulationOut(

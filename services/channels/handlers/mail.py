@@ -17,15 +17,21 @@ from shared.settings import get_settings
 mail = Blueprint(__name__)
 
 
-@mail.lambda_function(name="receive_mail")
-def receive_mail_function(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    repository, channels = DynamoInboundRepository(get_clock()), DynamoChannelRepository()
-    threads, settings = DynamoThreadRepository(get_clock()), get_settings()
-    policies = Policies(
+def mail_policies() -> Policies:
+    """The deployment's choices about mail, from settings (real mail and the dry run share them)."""
+    settings = get_settings()
+    return Policies(
         settings.reply_token_secret,
         settings.acknowledgements_per_hour,
         settings.unknown_address_mail,
     )
+
+
+@mail.lambda_function(name="receive_mail")
+def receive_mail_function(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    repository, channels = DynamoInboundRepository(get_clock()), DynamoChannelRepository()
+    threads = DynamoThreadRepository(get_clock())
+    policies = mail_policies()
     new = [
         receive_mail(r["ses"], repository, channels, threads, S3MailStore(), get_clock(), policies)
         for r in event["Records"]
