@@ -541,6 +541,24 @@ def test_a_mail_delivered_twice_opens_one_ticket(http: HttpClient, delivery: Del
     assert http.call("GET", "/tickets/TKT-0002").status == 404
 
 
+def test_one_mail_announced_twice_under_two_event_ids_still_opens_one_ticket(
+    http: HttpClient, delivery: Delivery
+) -> None:
+    # Given the Support department
+    _support_with_agents(http)
+    # When the same mail reaches the tickets service in two different events (as a replayed
+    # outbox or a retried write would send it), one after the other and then together
+    mail = _mail(text="Locked out.")
+    _inject(delivery, mail)
+    _inject(delivery, mail, mail)
+    # Then there is one ticket with one message; the same mail to another department is another
+    [ticket] = _list(http, department_id="support")
+    messages = http.call("GET", f"/tickets/{ticket['id']}/messages").body["items"]
+    assert [m["body"] for m in messages] == ["Locked out."]
+    _inject(delivery, mail.model_copy(update={"department_id": None}))
+    assert len(_list(http)) == 2
+
+
 def test_a_reply_delivered_twice_is_added_once(http: HttpClient, delivery: Delivery) -> None:
     # Given a ticket waiting on the client
     _support_with_agents(http)

@@ -14,6 +14,7 @@ from services.tickets.logic.repository import (
     GuardFailed,
     MemberGuard,
     OpenDepartmentGuard,
+    StaleVersion,
 )
 from services.tickets.logic.ticket import (
     SYSTEM,
@@ -47,6 +48,9 @@ class OpenTicket:
     follow_up_of: str | None = None
     possible_follow_up_of: str | None = None
     correlation_id: str | None = None
+    # Set when the ticket answers something that may be delivered twice (a mail): a second
+    # attempt then finds the id taken and opens nothing.
+    ticket_id: str | None = None
 
 
 def open_ticket(command: OpenTicket, caller: Caller | None, deps: Dependencies) -> Ticket:
@@ -65,7 +69,7 @@ def open_ticket(command: OpenTicket, caller: Caller | None, deps: Dependencies) 
         )
     now = deps.clock.now()
     ticket = Ticket(
-        id=str(uuid.uuid4()),
+        id=command.ticket_id or str(uuid.uuid4()),
         number=format_number(
             deps.config.number_prefix, deps.config.number_width, deps.repository.next_number()
         ),
@@ -124,6 +128,11 @@ def open_ticket(command: OpenTicket, caller: Caller | None, deps: Dependencies) 
     except GuardFailed as failed:
         # Checked before numbering too; this is a change in between (and leaves a gap).
         raise _refused(not isinstance(failed.guard, MemberGuard)) from None
+    except StaleVersion:
+        existing = deps.repository.get(ticket.id) if command.ticket_id else None
+        if existing is None:
+            raise
+        return existing  # opened before by the same mail: its number is the one that counts
     return ticket
 
 

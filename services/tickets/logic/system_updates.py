@@ -3,6 +3,7 @@ contact links and merges. The actor of each is the system."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from datetime import datetime
 
@@ -17,6 +18,7 @@ from shared.events.envelope import Envelope
 
 MERGE_HOPS = 5  # a merged ticket points at its target; follow a short chain, never a loop
 RETRIES = 5
+MAIL_TICKETS = uuid.UUID("6f1d8a52-3b9e-4c1a-9d7e-2f0c5b8e4a17")  # namespace of mail tickets' ids
 
 
 def receive_email(mail: EmailReceived, envelope: Envelope, deps: Dependencies) -> Ticket:
@@ -53,10 +55,19 @@ def receive_email(mail: EmailReceived, envelope: Envelope, deps: Dependencies) -
             follow_up_of=thread.id if thread else None,
             possible_follow_up_of=mail.possible_follow_up_of,
             correlation_id=envelope.id,
+            ticket_id=_ticket_id_of_mail(mail),
         ),
         None,
         deps,
     )
+
+
+def _ticket_id_of_mail(mail: EmailReceived) -> str:
+    """The id of the ticket a mail opens, the same for every delivery of that mail to that
+    department. Channels already applies a Message-ID once per department; this makes the rule
+    hold here too, whatever happens to the event on its way (a retried write, a replayed queue)."""
+    key = f"{mail.message_id or mail.ses_message_id}|{mail.department_id or ''}"
+    return str(uuid.uuid5(MAIL_TICKETS, key))
 
 
 def _follow_merges(ticket_id: str, deps: Dependencies) -> Ticket | None:
