@@ -28,6 +28,7 @@ class ServiceStack:
     outbox: bool = False  # the table's stream feeds the outbox relay
     consumer: str | None = None  # "module:consumer" of its EventConsumer
     mail_function: str | None = None  # the function SES invokes for received mail
+    report_function: str | None = None  # the function reading SES's delivery reports
 
     @property
     def app_module(self) -> str:
@@ -64,6 +65,7 @@ SERVICES: tuple[ServiceStack, ...] = (
         outbox=True,
         consumer="services.channels.handlers.events:consumer",
         mail_function="receive_mail",
+        report_function="receive_delivery_reports",
     ),
     ServiceStack("contacts"),
     ServiceStack("crm_sync"),

@@ -84,6 +84,7 @@ def shared_stack(settings: Settings) -> Template:
                 "Type": "AWS::SES::ReceiptRuleSet",
                 "Properties": {"RuleSetName": f"{settings.resource_prefix}-{settings.stage}"},
             },
+            **_mail_reports(settings),
             "UserPool": {
                 "Type": "AWS::Cognito::UserPool",
                 "Properties": {
@@ -99,6 +100,58 @@ def shared_stack(settings: Settings) -> Template:
             },
         },
     )
+
+
+def _mail_reports(settings: Settings) -> dict[str, Any]:
+    """SES's reports on the mail we send: a configuration set publishing them to a topic."""
+    return {
+        "MailReports": {
+            "Type": "AWS::SNS::Topic",
+            "Properties": {"TopicName": settings.mail_notifications_topic},
+        },
+        "MailReportsPolicy": {
+            "Type": "AWS::SNS::TopicPolicy",
+            "Properties": {
+                "Topics": [{"Ref": "MailReports"}],
+                "PolicyDocument": {
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "ses.amazonaws.com"},
+                            "Action": "sns:Publish",
+                            "Resource": {"Ref": "MailReports"},
+                            "Condition": {
+                                "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+                            },
+                        }
+                    ]
+                },
+            },
+        },
+        "MailConfigurationSet": {
+            "Type": "AWS::SES::ConfigurationSet",
+            "Properties": {"Name": settings.mail_configuration_set},
+        },
+        "MailReportsDestination": {
+            "Type": "AWS::SES::ConfigurationSetEventDestination",
+            "Properties": {
+                "ConfigurationSetName": {"Ref": "MailConfigurationSet"},
+                "EventDestination": {
+                    "Name": "reports",
+                    "Enabled": True,
+                    "MatchingEventTypes": ["delivery", "bounce", "complaint", "reject"],
+                    "SnsDestination": {"TopicARN": {"Ref": "MailReports"}},
+                },
+            },
+        },
+    }
+
+
+def mail_reports_topic_arn(settings: Settings) -> dict[str, Any]:
+    return {
+        "Fn::Sub": f"arn:${{AWS::Partition}}:sns:${{AWS::Region}}:${{AWS::AccountId}}:"
+        f"{settings.mail_notifications_topic}"
+    }
 
 
 def _table(name: str, key_schema: dict[str, Any], stream: bool) -> dict[str, Any]:
@@ -199,7 +252,53 @@ def service_resources(stack: ServiceStack, settings: Settings) -> Template:
                 "Targets": [{"Id": "queue", "Arn": {"Fn::GetAtt": ["EventQueue", "Arn"]}}],
             },
         }
+    if stack.report_function is not None:
+        resources.update(
+            _report_queue(settings.queue_name(stack.service, "mail-reports"), settings)
+        )
     return _template(f"Helpdesk {stack.service} service resources", resources)
+
+
+def _report_queue(name: str, settings: Settings) -> dict[str, Any]:
+    """The queue SES's reports reach through the shared topic, with its dead-letter queue."""
+    return {
+        "ReportDeadLetters": _queue(f"{name}-dlq"),
+        "ReportQueue": _queue(
+            name,
+            VisibilityTimeout=QUEUE_VISIBILITY_SECONDS,
+            RedrivePolicy={
+                "deadLetterTargetArn": {"Fn::GetAtt": ["ReportDeadLetters", "Arn"]},
+                "maxReceiveCount": QUEUE_MAX_RECEIVES,
+            },
+        ),
+        "ReportQueuePolicy": {
+            "Type": "AWS::SQS::QueuePolicy",
+            "Properties": {
+                "Queues": [{"Ref": "ReportQueue"}],
+                "PolicyDocument": {
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "sns.amazonaws.com"},
+                            "Action": "sqs:SendMessage",
+                            "Resource": {"Fn::GetAtt": ["ReportQueue", "Arn"]},
+                            "Condition": {
+                                "ArnEquals": {"aws:SourceArn": mail_reports_topic_arn(settings)}
+                            },
+                        }
+                    ]
+                },
+            },
+        },
+        "ReportSubscription": {
+            "Type": "AWS::SNS::Subscription",
+            "Properties": {
+                "TopicArn": mail_reports_topic_arn(settings),
+                "Protocol": "sqs",
+                "Endpoint": {"Fn::GetAtt": ["ReportQueue", "Arn"]},
+            },
+        },
+    }
 
 
 def _index_schemas(stack: ServiceStack) -> list[dict[str, Any]]:
@@ -289,6 +388,16 @@ def service_wiring(stack: ServiceStack, settings: Settings) -> Template:
                 "DestinationConfig": {
                     "OnFailure": {"Destination": {"Fn::GetAtt": ["OutboxDeadLetters", "Arn"]}}
                 },
+            },
+        }
+    if stack.report_function is not None:
+        resources["ReportQueueMapping"] = {
+            "Type": "AWS::Lambda::EventSourceMapping",
+            "Properties": {
+                "FunctionName": {"Ref": to_cfn_resource_name(stack.report_function)},
+                "EventSourceArn": {"Fn::GetAtt": ["ReportQueue", "Arn"]},
+                "BatchSize": SQS_BATCH_SIZE,
+                "FunctionResponseTypes": ["ReportBatchItemFailures"],
             },
         }
     if stack.mail_function is not None:
@@ -411,6 +520,15 @@ def function_policy(stack: ServiceStack, settings: Settings) -> dict[str, Any]:
                 "Resource": f"arn:aws:dynamodb:{region}:*:table/{idempotency}",
             },
         ]
+    if stack.report_function is not None:
+        reports = settings.queue_name(stack.service, "mail-reports")
+        statements.append(
+            {
+                "Effect": "Allow",
+                "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+                "Resource": f"arn:aws:sqs:{region}:*:{reports}",
+            }
+        )
     if stack.mail_function is not None:
         statements += [
             {

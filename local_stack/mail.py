@@ -8,10 +8,12 @@ the emulator's SES and also written as .eml files to a folder.
 from __future__ import annotations
 
 import email
+import json
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from email import policy
+from email.utils import getaddresses
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,8 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from infra.templates import MAIL_PREFIX
 from shared.aws import client
-from shared.clock import isoformat
+from shared.clock import get_clock, isoformat
+from shared.settings import Settings
 
 LOCAL_FUNCTION_ARN = "arn:aws:lambda:local:000000000000:function:receive_mail"
 DEFAULT_VERDICTS = {"spam": "PASS", "virus": "PASS", "spf": "PASS", "dkim": "PASS", "dmarc": "PASS"}
@@ -123,13 +126,7 @@ class SentMail:
         folder.mkdir(parents=True, exist_ok=True)
 
     def messages(self) -> list[dict[str, Any]]:
-        from moto.core import DEFAULT_ACCOUNT_ID
-        from moto.ses.models import ses_backends
-
-        sent = []
-        for region_backend in ses_backends[DEFAULT_ACCOUNT_ID].values():
-            sent.extend(getattr(region_backend, "sent_messages", []))
-        return [self._describe(index, message) for index, message in enumerate(sent)]
+        return [self._describe(index, message) for index, message in enumerate(_sent_by_emulator())]
 
     def _describe(self, index: int, sent: Any) -> dict[str, Any]:
         raw = getattr(sent, "raw_data", None)
@@ -155,3 +152,112 @@ class SentMail:
             "raw": data.decode("utf-8", errors="replace"),
             "file": path.name,
         }
+
+
+# SES's mailbox simulator: mail to these addresses bounces or draws a complaint, in AWS and here.
+SIMULATED_BOUNCE = "bounce@simulator.amazonses.com"
+SIMULATED_COMPLAINT = "complaint@simulator.amazonses.com"
+
+
+class LocalMailReports:
+    """What SES's configuration set reports about the mail the system sent, published to the
+    reports topic as SES publishes it: delivered, except to the mailbox simulator's bounce and
+    complaint addresses (or any address of an `.invalid` domain, which bounces)."""
+
+    def __init__(self, topic_arn: str, clock: Callable[[], datetime]) -> None:
+        self._topic_arn = topic_arn
+        self._clock = clock
+        self._reported = len(_sent_by_emulator())  # mail sent before this start was reported
+
+    @classmethod
+    def of(cls, settings: Settings) -> LocalMailReports:
+        account = client("sts").get_caller_identity()["Account"]
+        topic = f"arn:aws:sns:{settings.region}:{account}:{settings.mail_notifications_topic}"
+        return cls(topic, lambda: get_clock().now())
+
+    def publish_once(self) -> int:
+        sent = _sent_by_emulator()
+        new, self._reported = sent[self._reported :], len(sent)
+        for message in new:
+            if not isinstance(message.destinations, list):  # not raw: the services send raw only
+                continue
+            for report in self.reports(message.id, message.source, message.destinations):
+                client("sns").publish(TopicArn=self._topic_arn, Message=json.dumps(report))
+        return len(new)
+
+    def reports(
+        self, ses_message_id: str, source: str, destinations: list[str]
+    ) -> list[dict[str, Any]]:
+        now = isoformat(self._clock())
+        addresses = sorted({address.lower() for _, address in getaddresses(destinations)})
+        mail = {
+            "timestamp": now,
+            "messageId": ses_message_id,
+            "source": source,
+            "destination": addresses,
+        }
+        bounced = [a for a in addresses if a == SIMULATED_BOUNCE or a.endswith(".invalid")]
+        complained = [a for a in addresses if a == SIMULATED_COMPLAINT]
+        delivered = [a for a in addresses if a not in bounced]
+        reports: list[dict[str, Any]] = []
+        if delivered:
+            reports.append(
+                {
+                    "eventType": "Delivery",
+                    "mail": mail,
+                    "delivery": {
+                        "timestamp": now,
+                        "recipients": delivered,
+                        "processingTimeMillis": 1,
+                        "smtpResponse": "250 2.6.0 Message received",
+                        "reportingMTA": "local",
+                    },
+                }
+            )
+        if bounced:
+            reports.append(
+                {
+                    "eventType": "Bounce",
+                    "mail": mail,
+                    "bounce": {
+                        "bounceType": "Permanent",
+                        "bounceSubType": "General",
+                        "timestamp": now,
+                        "feedbackId": str(uuid.uuid4()),
+                        "reportingMTA": "dns; local",
+                        "bouncedRecipients": [
+                            {
+                                "emailAddress": a,
+                                "action": "failed",
+                                "status": "5.1.1",
+                                "diagnosticCode": "smtp; 550 5.1.1 user unknown",
+                            }
+                            for a in bounced
+                        ],
+                    },
+                }
+            )
+        if complained:
+            reports.append(
+                {
+                    "eventType": "Complaint",
+                    "mail": mail,
+                    "complaint": {
+                        "timestamp": now,
+                        "feedbackId": str(uuid.uuid4()),
+                        "complaintFeedbackType": "abuse",
+                        "complainedRecipients": [{"emailAddress": a} for a in complained],
+                    },
+                }
+            )
+        return reports
+
+
+def _sent_by_emulator() -> list[Any]:
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    sent: list[Any] = []
+    for region_backend in ses_backends[DEFAULT_ACCOUNT_ID].values():
+        sent.extend(getattr(region_backend, "sent_messages", []))
+    return sent

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from infra.stacks import SERVICES
@@ -39,5 +40,31 @@ def provision(settings: Settings) -> list[str]:
         status = cloudformation.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"]
         if status != "CREATE_COMPLETE":
             raise RuntimeError(f"stack {name} ended {status}")
+        _subscribe_queues(template, settings)
         created.append(name)
     return created
+
+
+def _subscribe_queues(template: dict[str, Any], settings: Settings) -> None:
+    """Make the topic subscriptions the emulator's CloudFormation skips (it knows no
+    AWS::SNS::Subscription): a queue of the template, subscribed to a topic by ARN."""
+    resources = template["Resources"]
+    account = client("sts").get_caller_identity()["Account"]
+    names = {"AWS::Partition": "aws", "AWS::Region": settings.region, "AWS::AccountId": account}
+    for resource in resources.values():
+        if resource["Type"] != "AWS::SNS::Subscription":
+            continue
+        properties = resource["Properties"]
+        topic_arn = re.sub(
+            r"\$\{([^}]+)\}", lambda m: names[m.group(1)], properties["TopicArn"]["Fn::Sub"]
+        )
+        queue_resource = properties["Endpoint"]["Fn::GetAtt"][0]
+        queue_url = client("sqs").get_queue_url(
+            QueueName=resources[queue_resource]["Properties"]["QueueName"]
+        )["QueueUrl"]
+        queue_arn = client("sqs").get_queue_attributes(
+            QueueUrl=queue_url, AttributeNames=["QueueArn"]
+        )["Attributes"]["QueueArn"]
+        client("sns").subscribe(
+            TopicArn=topic_arn, Protocol=properties["Protocol"], Endpoint=queue_arn
+        )

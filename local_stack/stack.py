@@ -17,7 +17,7 @@ from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
 from local_stack.environment import atomic_dynamodb_requests
 from local_stack.gateway import Gateway, GatewayServer, LocalRoute
-from local_stack.mail import MailReceiver, SentMail, smtp_server
+from local_stack.mail import LocalMailReports, MailReceiver, SentMail, smtp_server
 from local_stack.provision import provision
 from local_stack.state import dump, load
 from local_stack.system import LocalSystem
@@ -104,6 +104,7 @@ class LocalStack:
             self._spawn(f"queue {queue.queue_name}", lambda q=queue: q.poll_once(wait_seconds=1))
         for stream in system.stream_sources():
             self._spawn(f"stream {stream.table_name}", stream.poll_once, STREAM_POLL_SECONDS)
+        self._spawn("mail reports", LocalMailReports.of(settings).publish_once, 1)
         for schedule in system.schedules():
             self._spawn(
                 f"schedule {schedule.name}",

@@ -71,14 +71,19 @@ class LocalSystem:
         return self.function(service, name)(event, LambdaContext(f"{service}-{name}"))
 
     def queue_sources(self) -> list[QueueSource]:
-        return [
-            QueueSource(
-                self.settings.queue_name(stack.service),
-                self.function(stack.service, CONSUMER_FUNCTION),
-                f"{stack.service}-{CONSUMER_FUNCTION}",
-            )
+        sources = [
+            (stack.service, self.settings.queue_name(stack.service), CONSUMER_FUNCTION)
             for stack in SERVICES
             if stack.event_consumer is not None
+        ]
+        sources += [
+            (stack.service, self.settings.queue_name(stack.service, "mail-reports"), function)
+            for stack in SERVICES
+            if (function := stack.report_function) is not None
+        ]
+        return [
+            QueueSource(queue, self.function(service, function), f"{service}-{function}")
+            for service, queue, function in sources
         ]
 
     def stream_sources(self) -> list[StreamSource]:
@@ -100,9 +105,14 @@ class LocalSystem:
                     expression = source.schedule_expression
                     if not isinstance(expression, str):
                         expression = expression.to_string()
-                    found.append(
-                        Schedule(
-                            service, source.name, _every(expression), app.handler_map[source.name]
-                        )
-                    )
+                    every = self._local_every(service, source.name, expression)
+                    function = app.handler_map[source.name]
+                    found.append(Schedule(service, source.name, every, function))
         return found
+
+    def _local_every(self, service: str, name: str, expression: str) -> timedelta:
+        """Locally the SLA sweep runs as often as the settings say, so a moved clock shows its
+        effect quickly; every other schedule keeps its AWS rate."""
+        if (service, name) == ("sla", "sweep_sla"):
+            return timedelta(seconds=self.settings.sla_sweep_seconds)
+        return _every(expression)

@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     acknowledgements_per_hour: int = Field(5, ge=0)
     # Mail to no known address: a ticket without a department ("triage") or quarantine.
     unknown_address_mail: Literal["triage", "quarantine"] = "triage"
+    # How often the local stack runs the SLA sweep (in AWS it runs every minute).
+    sla_sweep_seconds: float = Field(60, gt=0)
 
     @property
     def bus_name(self) -> str:
@@ -40,6 +42,15 @@ class Settings(BaseSettings):
     @property
     def mail_bucket(self) -> str:
         return f"{self.resource_prefix}-{self.stage}-mail"
+
+    @property
+    def mail_configuration_set(self) -> str:
+        """The SES configuration set of mail we send: it reports deliveries, bounces, complaints."""
+        return f"{self.resource_prefix}-{self.stage}-mail"
+
+    @property
+    def mail_notifications_topic(self) -> str:
+        return f"{self.resource_prefix}-{self.stage}-mail-notifications"
 
     def table_name(self, service: str) -> str:
         return f"{self.resource_prefix}-{self.stage}-{service}"

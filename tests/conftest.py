@@ -23,6 +23,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
 from local_stack.gateway import Gateway
+from local_stack.mail import LocalMailReports
 from local_stack.provision import provision
 from local_stack.stack import LOCAL_MAIL_DOMAIN
 from local_stack.system import LocalSystem
@@ -102,11 +103,13 @@ class Delivery:
     def __init__(self, system: LocalSystem) -> None:
         self.streams = system.stream_sources()
         self.queues = system.queue_sources()
+        self.mail_reports = LocalMailReports.of(system.settings)
 
     def run(self, rounds: int = 10) -> int:
         moved_total = 0
         for _ in range(rounds):
-            moved = sum(stream.poll_once() for stream in self.streams)
+            moved = self.mail_reports.publish_once()
+            moved += sum(stream.poll_once() for stream in self.streams)
             moved += sum(queue.poll_once() for queue in self.queues)
             moved_total += moved
             if not moved:

@@ -10,6 +10,7 @@ from pydantic import EmailStr, Field, field_validator
 
 from services.tickets.logic.list_tickets import Sort
 from services.tickets.logic.ticket import (
+    DeliveryState,
     Department,
     HistoryEntry,
     Message,
@@ -157,6 +158,14 @@ class AttachmentOut(ResponseModel):
     content_id: str | None = None
 
 
+class DeliveryOut(ResponseModel):
+    state: DeliveryState = Field(
+        description="`sent`, `delivered`, `bounced`, `failed` (never sent) or `complained`"
+    )
+    detail: str | None = Field(None, description="the receiving server's answer, if any")
+    at: datetime
+
+
 class MessageOut(ResponseModel):
     id: str
     ticket_id: str
@@ -167,6 +176,9 @@ class MessageOut(ResponseModel):
     html: str | None
     attachments: list[AttachmentOut]
     mail_message_id: str | None
+    delivery: dict[str, DeliveryOut] = Field(
+        description="for a public reply mailed to the client: what became of it, by recipient"
+    )
     created_at: datetime
 
     @classmethod

@@ -156,10 +156,61 @@ class EmailSent(EventData):
 
     ticket_id: str
     ticket_message_id: str = Field(description="the id of the message on the ticket")
+    ticket_message_at: str = Field(description="when that message was posted")
     message_id: str
     sender: str
     recipients: list[str]
     sent_at: str
+
+
+class RecipientOutcome(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    email: str
+    detail: str | None = Field(None, description="the receiving server's answer, if any")
+
+
+class EmailDeliveryEvent(EventData):
+    """Base of what became of a mail we sent for a ticket's message."""
+
+    source_service = "channels"
+    event_name = "EmailDeliveryEvent"
+
+    ticket_id: str
+    ticket_message_id: str = Field(description="the id of the message on the ticket")
+    ticket_message_at: str = Field(description="when that message was posted")
+    message_id: str = Field(description="the Message-ID we gave the mail")
+    recipients: list[RecipientOutcome]
+    at: str
+
+
+class EmailDelivered(EmailDeliveryEvent):
+    """The receiving servers accepted the mail for these recipients."""
+
+    event_name = "EmailDelivered"
+
+
+class EmailBounced(EmailDeliveryEvent):
+    """The mail did not reach these recipients.
+
+    `kind` says how: `bounce` (a receiving server refused it; `permanent` for a hard bounce, so
+    the address should not be written to again), `rejected` (SES refused to send it), or `failed`
+    (sending kept failing until we gave up).
+    """
+
+    event_name = "EmailBounced"
+
+    kind: str = Field(description="`bounce`, `rejected` or `failed`")
+    permanent: bool
+    reason: str | None = None
+
+
+class EmailComplained(EmailDeliveryEvent):
+    """A recipient marked the mail as spam."""
+
+    event_name = "EmailComplained"
+
+    feedback_type: str | None = Field(None, description="`abuse`, `not-spam`...")
 
 
 class DepartmentMembersChanged(EventData):
@@ -279,6 +330,102 @@ class ContactMerged(EventData):
     surviving_contact_id: str
 
 
+class CrmLink(BaseModel):
+    """Where a contact lives in a CRM."""
+
+    model_config = ConfigDict(frozen=True)
+
+    provider: str = Field(description="the CRM, such as `hubspot` or `salesforce`")
+    id: str = Field(description="the record's id in that CRM")
+    url: str | None = Field(None, description="opens the record in the CRM")
+
+
+class ContactSnapshot(EventData):
+    """Base of the events that carry a contact as it now stands."""
+
+    source_service = "contacts"
+    event_name = "ContactSnapshot"
+
+    contact_id: str
+    name: str | None
+    emails: list[str] = Field(description="lower-cased; the first is the primary address")
+    phone: str | None = Field(description="E.164")
+    organisation: str | None
+    tags: list[str] = Field(default_factory=list)
+    crm: CrmLink | None
+    actor: str = Field(description="agent email, `system`, or `crm:<provider>`")
+    version: int
+    at: str
+
+
+class ContactCreated(ContactSnapshot):
+    """A contact was created: by an agent, for the requester of a new ticket, or from the CRM."""
+
+    event_name = "ContactCreated"
+
+
+class ContactUpdated(ContactSnapshot):
+    """A contact changed (by an agent, a merge, or the CRM); the whole contact as it is now."""
+
+    event_name = "ContactUpdated"
+
+
+class ContactErased(EventData):
+    """A contact's personal data was erased; services anonymise what they keep of the person.
+
+    Carries no personal data itself: the event outlives the erasure on the bus and in archives."""
+
+    source_service = "contacts"
+    event_name = "ContactErased"
+
+    contact_id: str
+    actor: str
+    erased_at: str
+
+
+class CrmContact(EventData):
+    """Base of the events about one CRM record."""
+
+    source_service = "crm_sync"
+    event_name = "CrmContact"
+
+    provider: str = Field(description="the CRM, such as `hubspot` or `salesforce`")
+    crm_id: str = Field(description="the record's id in that CRM")
+
+
+class CrmContactUpserted(CrmContact):
+    """A CRM record was created or changed. `updated_at` is the CRM's own change time: an event
+    older than what the helpdesk already applied is ignored, so updates only move forward."""
+
+    event_name = "CrmContactUpserted"
+
+    url: str | None = Field(None, description="opens the record in the CRM")
+    emails: list[str] = Field(
+        default_factory=list, description="the record's addresses; the first is the primary"
+    )
+    name: str | None = None
+    phone: str | None = Field(None, description="as the CRM holds it; normalised to E.164 here")
+    organisation: str | None = None
+    updated_at: str = Field(description="the CRM's updatedAt, UTC ISO 8601")
+
+
+class CrmContactDeleted(CrmContact):
+    """A CRM record was deleted; the helpdesk contact is unlinked, never deleted with it."""
+
+    event_name = "CrmContactDeleted"
+
+    deleted_at: str
+
+
+class CrmContactMerged(CrmContact):
+    """Two CRM records became one: `crm_id` was merged into `surviving_crm_id`."""
+
+    event_name = "CrmContactMerged"
+
+    surviving_crm_id: str
+    merged_at: str
+
+
 CATALOGUE: tuple[type[EventData], ...] = (
     TicketCreated,
     TicketUpdated,
@@ -289,12 +436,21 @@ CATALOGUE: tuple[type[EventData], ...] = (
     DepartmentMembersChanged,
     EmailReceived,
     EmailSent,
+    EmailDelivered,
+    EmailBounced,
+    EmailComplained,
     SlaDueTimesChanged,
     SlaWarning,
     SlaBreached,
     SlaMet,
     ContactLinked,
     ContactMerged,
+    ContactCreated,
+    ContactUpdated,
+    ContactErased,
+    CrmContactUpserted,
+    CrmContactDeleted,
+    CrmContactMerged,
 )
 
 

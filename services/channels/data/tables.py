@@ -9,6 +9,8 @@
 | Message-ID of mail sent or received → ticket | `MID#<Message-ID>` | `REF` |
 | acknowledgements to a sender in an hour | `ACKS#<sender>` | `<yyyy-mm-ddThh>` |
 | quarantined mail | `QUARANTINE` | `<received_at>#<ses message id>#<department>` |
+| mail sent for a ticket's message | `OUTBOUND#<ticket message id>` | `OUTBOUND` |
+| SES message id → that mail | `SES#<ses message id>` | `REF` |
 | channel (an inbound address) | `CHANNELS` | `CHANNEL#<id>` |
 | address → channel (unique) | `ADDRESS#<address>` | `ADDRESS` |
 | outbox event | `OUTBOX#<event id>` | `OUTBOX` |
@@ -97,6 +99,25 @@ class AckCountItem(ChannelsTable):
 
     count = NumberAttribute(default=0)
     expires_at = TTLAttribute(null=True)
+
+
+class OutboundItem(ChannelsTable):
+    """The mail for one message of a ticket: its attempts, and what became of it."""
+
+    ticket_id = UnicodeAttribute()
+    ticket_message_id = UnicodeAttribute()
+    ticket_message_at = UnicodeAttribute()
+    message_id = UnicodeAttribute()
+    recipients = ListAttribute[str](of=UnicodeAttribute)
+    attempts = NumberAttribute(default=0)
+    state = UnicodeAttribute()
+    ses_message_id = UnicodeAttribute(null=True)
+
+
+class SesMessageItem(ChannelsTable):
+    """SES's id of a mail we sent, pointing at it: SES's reports name only this id."""
+
+    ticket_message_id = UnicodeAttribute()
 
 
 class ChannelItem(ChannelsTable):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from services.channels.data.channels import DynamoChannelRepository
 from services.channels.data.dynamodb import DynamoInboundRepository
+from services.channels.data.outbound import DynamoOutboundRepository
 from services.channels.data.ses import SesMailSender
 from services.channels.data.threads import DynamoThreadRepository
 from services.channels.logic.follow_tickets import follow_message, remember_ticket
@@ -35,6 +36,7 @@ def on_message_posted(data: MessagePosted, envelope: Envelope) -> None:
         data,
         DynamoThreadRepository(get_clock()),
         DynamoChannelRepository(),
+        DynamoOutboundRepository(get_clock()),
         SesMailSender(),
         get_clock(),
         get_settings().reply_token_secret,

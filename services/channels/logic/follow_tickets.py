@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Protocol
 
-from services.channels.logic.channel import ChannelRepository
+from services.channels.logic.channel import Channel, ChannelRepository
+from services.channels.logic.delivery import (
+    Outbound,
+    OutboundRepository,
+    OutboundState,
+    SendFailed,
+    failure,
+    gave_up,
+)
 from services.channels.logic.send_reply import (
     MailSender,
+    Outgoing,
     compose_acknowledgement,
     compose_reply,
     sent_event,
@@ -16,6 +26,7 @@ from services.channels.logic.send_reply import (
 from services.channels.logic.threading import Thread, ThreadRepository
 from shared.clock import Clock
 from shared.events.catalogue import MessagePosted, TicketCreated
+from shared.events.envelope import OutgoingEvent
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +66,12 @@ def remember_ticket(
     if channel is None:
         return
     outgoing = compose_acknowledgement(created.number, thread, channel, clock, secret)
-    sender.send(channel.address, outgoing.recipients, outgoing.message.as_bytes())
+    try:
+        sender.send(channel.address, outgoing.recipients, outgoing.message.as_bytes())
+    except SendFailed as error:
+        # A courtesy, claimed once: it is not retried, and nothing about the ticket depends on it.
+        logger.warning("acknowledgement not sent", extra={"ticket": created.number, "why": error})
+        return
     threads.save(thread, [outgoing.message_id])
 
 
@@ -63,6 +79,7 @@ def follow_message(
     posted: MessagePosted,
     threads: ThreadRepository,
     channels: ChannelRepository,
+    outbound_mail: OutboundRepository,
     sender: MailSender,
     clock: Clock,
     secret: str | None,
@@ -87,7 +104,47 @@ def follow_message(
         logger.warning("no address to answer from", extra={"ticket": posted.number})
         return
     outgoing = compose_reply(posted, thread, channel, clock, secret)
-    sender.send(channel.address, outgoing.recipients, outgoing.message.as_bytes())
-    threads.save(
-        thread, [outgoing.message_id], [sent_event(posted, outgoing, channel.address, clock)]
+    outbound = outbound_mail.begin_attempt(
+        Outbound(
+            ticket_id=posted.ticket_id,
+            ticket_message_id=posted.message_id,
+            ticket_message_at=posted.created_at,
+            message_id=outgoing.message_id,
+            recipients=outgoing.recipients,
+        )
     )
+    state = outbound.state
+    if state == "sending":
+        state = _send(posted, outgoing, outbound, channel, outbound_mail, sender, clock)
+    if state == "sent":
+        # Also when an earlier attempt was sent and stored but stopped before this write.
+        threads.save(thread, [outbound.message_id])
+
+
+def _send(
+    posted: MessagePosted,
+    outgoing: Outgoing,
+    outbound: Outbound,
+    channel: Channel,
+    outbound_mail: OutboundRepository,
+    sender: MailSender,
+    clock: Clock,
+) -> OutboundState:
+    """Send once more; record the outcome, or raise to be retried later while retrying may help."""
+    try:
+        ses_message_id = sender.send(
+            channel.address, outgoing.recipients, outgoing.message.as_bytes()
+        )
+    except SendFailed as error:
+        if not gave_up(outbound, error):
+            raise
+        logger.warning("reply not sent", extra={"ticket": posted.number, "why": error.reason})
+        event = OutgoingEvent.of(failure(outbound, error, clock.now()), clock.now())
+        outbound_mail.finish(replace(outbound, state="failed"), [event])
+        return "failed"
+    outbound_mail.finish(
+        replace(outbound, state="sent"),
+        [sent_event(posted, outgoing, channel.address, clock)],
+        ses_message_id,
+    )
+    return "sent"

@@ -23,7 +23,12 @@ from shared.events.envelope import OutgoingEvent
 
 
 class MailSender(Protocol):
-    def send(self, sender: str, recipients: list[str], raw: bytes) -> None: ...
+    def send(self, sender: str, recipients: list[str], raw: bytes) -> str:
+        """Send the raw mail; returns the sending service's id of it, or raises SendFailed."""
+        ...
+
+
+REPLIES = uuid.UUID("0b6f3c1e-8d2a-4f57-a8e9-5c4d7b2e1f90")  # namespace of replies' Message-IDs
 
 
 @dataclass(frozen=True)
@@ -45,7 +50,8 @@ def compose_reply(
     posted: MessagePosted, thread: Thread, channel: Channel, clock: Clock, secret: str | None
 ) -> Outgoing:
     local, _, domain = channel.address.partition("@")
-    message_id = f"{uuid.uuid4()}@{domain}"
+    # The same on every attempt to send this message, so a retry cannot fork the thread.
+    message_id = f"{uuid.uuid5(REPLIES, posted.message_id)}@{domain}"
     message = EmailMessage()
     agent = posted.author.get("name") or posted.author.get("email") or ""
     display = f"{agent} ({channel.department_id})" if agent else channel.department_id
@@ -78,6 +84,7 @@ def sent_event(
     sent = EmailSent(
         ticket_id=posted.ticket_id,
         ticket_message_id=posted.message_id,
+        ticket_message_at=posted.created_at,
         message_id=outgoing.message_id,
         sender=sender,
         recipients=outgoing.recipients,

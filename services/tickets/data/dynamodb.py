@@ -7,10 +7,10 @@ import heapq
 import itertools
 import json
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.models import BatchWrite
 
@@ -41,8 +41,10 @@ from services.tickets.logic.repository import (
     TicketFilter,
 )
 from services.tickets.logic.ticket import (
+    DELIVERY_RANK,
     STATUSES,
     Author,
+    Delivery,
     Department,
     HistoryEntry,
     Message,
@@ -188,6 +190,45 @@ class DynamoTicketRepository:
             ticket = self.get(ticket_id)
         more = results.last_evaluated_key is not None and len(messages) >= limit
         return ticket, Page(messages, _encode(last_sk) if more and last_sk else None)
+
+    def record_delivery(
+        self, ticket_id: str, message_id: str, posted_at: datetime, outcomes: dict[str, Delivery]
+    ) -> list[str]:
+        """Note what became of a reply's mail per recipient, never over a worse outcome; returns
+        the recipients whose state changed."""
+        # Messages are keyed by their time; the event gives it to the millisecond, so look in
+        # its second for the id (a handful of items at most).
+        second = posted_at.astimezone(UTC).isoformat(timespec="seconds")[
+            : len("YYYY-MM-DDTHH:MM:SS")
+        ]
+        found = [
+            item
+            for item in MessageItem.query(
+                ticket_key(ticket_id), MessageItem.sk.startswith(f"MSG#{second}")
+            )
+            if item.id == message_id
+        ]
+        if not found:
+            return []
+        item = found[0]
+        if item.delivery is None:
+            item.update(actions=[MessageItem.delivery.set(MessageItem.delivery | {})])
+        changed = []
+        for recipient, outcome in outcomes.items():
+            rank = DELIVERY_RANK[outcome.state]
+            slot = MessageItem.delivery[recipient]
+            try:
+                item.update(
+                    actions=[slot.set({**outcome.model_dump(mode="json"), "rank": rank})],
+                    condition=slot.does_not_exist()
+                    | (MessageItem.delivery[recipient]["rank"] < rank),
+                )
+            except UpdateError as error:
+                if error.cause_response_code != "ConditionalCheckFailedException":
+                    raise
+                continue
+            changed.append(recipient)
+        return changed
 
     def copy_messages(self, messages: list[Message]) -> None:
         with BatchWrite(MessageItem) as batch:
@@ -453,6 +494,10 @@ def _message(item: MessageItem) -> Message:
         html=item.html,
         attachments=[Attachment(**a.as_dict()) for a in item.attachments or ()],
         mail_message_id=item.mail_message_id,
+        delivery={
+            recipient: Delivery(**{k: v for k, v in outcome.items() if k != "rank"})
+            for recipient, outcome in (item.delivery.as_dict() if item.delivery else {}).items()
+        },
         created_at=item.created_at,
     )
 

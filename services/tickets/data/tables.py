@@ -19,6 +19,8 @@ these classes, so keys and indexes are declared only here.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pynamodb.attributes import (
     BooleanAttribute,
     DiscriminatorAttribute,
@@ -140,6 +142,8 @@ class MessageItem(TicketsTable, discriminator="message"):
     html = UnicodeAttribute(null=True)
     attachments = ListAttribute[AttachmentAttribute](of=AttachmentAttribute, null=True)
     mail_message_id = UnicodeAttribute(null=True)
+    # recipient -> {state, detail, at, rank}: what became of the mail of a public reply
+    delivery = MapAttribute[str, Any](null=True)
     created_at = UTCDateTimeAttribute()
 
 

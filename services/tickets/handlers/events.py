@@ -9,13 +9,19 @@ from services.tickets.logic.system_updates import (
     link_contact,
     move_contact,
     receive_email,
+    record_mail_outcome,
     record_sla_event,
     set_due_times,
 )
 from shared.events.catalogue import (
     ContactLinked,
     ContactMerged,
+    EmailBounced,
+    EmailComplained,
+    EmailDelivered,
+    EmailDeliveryEvent,
     EmailReceived,
+    EmailSent,
     SlaBreached,
     SlaDueTimesChanged,
     SlaMet,
@@ -36,6 +42,14 @@ def _time(value: str | None) -> datetime | None:
 @consumer.on(EmailReceived)
 def on_email_received(mail: EmailReceived, envelope: Envelope) -> None:
     receive_email(mail, envelope, dependencies())
+
+
+def on_mail_outcome(data: EmailSent | EmailDeliveryEvent, envelope: Envelope) -> None:
+    record_mail_outcome(data, dependencies())
+
+
+for mail_outcome in (EmailSent, EmailDelivered, EmailBounced, EmailComplained):
+    consumer.on(mail_outcome)(on_mail_outcome)
 
 
 @consumer.on(SlaDueTimesChanged)

@@ -4,9 +4,11 @@ work a use case hands over: new state, messages, history and events, written all
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Generic, Literal, Protocol, TypeVar
 
 from services.tickets.logic.ticket import (
+    Delivery,
     Department,
     HistoryEntry,
     Message,
@@ -148,6 +150,12 @@ class TicketRepository(Protocol):
         ...
 
     def counts(self, department_id: str | None) -> dict[Status, int]: ...
+
+    def record_delivery(
+        self, ticket_id: str, message_id: str, posted_at: datetime, outcomes: dict[str, Delivery]
+    ) -> list[str]:
+        """Note what became of a reply's mail, per recipient, never over a worse outcome."""
+        ...
 
     def copy_messages(self, messages: list[Message]) -> None:
         """Store copies of messages (in batches; used by merges)."""

@@ -12,8 +12,23 @@ from services.tickets.logic.open_ticket import OpenTicket, open_ticket
 from services.tickets.logic.post_message import NewMessage, post_client_message
 from services.tickets.logic.recording import history_of
 from services.tickets.logic.repository import Commit, StaleVersion
-from services.tickets.logic.ticket import SYSTEM, Author, Change, Ticket
-from shared.events.catalogue import EmailReceived, SlaTargetEvent
+from services.tickets.logic.ticket import (
+    SYSTEM,
+    Author,
+    Change,
+    Delivery,
+    DeliveryState,
+    Ticket,
+)
+from shared.events.catalogue import (
+    EmailBounced,
+    EmailComplained,
+    EmailDelivered,
+    EmailDeliveryEvent,
+    EmailReceived,
+    EmailSent,
+    SlaTargetEvent,
+)
 from shared.events.envelope import Envelope
 
 MERGE_HOPS = 5  # a merged ticket points at its target; follow a short chain, never a loop
@@ -160,3 +175,35 @@ def move_contact(merged: str, surviving: str, deps: Dependencies) -> int:
         if update_by_system(ticket.id, lambda t: _set(t, "contact_id", surviving), deps):
             moved += 1
     return moved
+
+
+def record_mail_outcome(report: EmailSent | EmailDeliveryEvent, deps: Dependencies) -> list[str]:
+    """Put what the channels service learnt about a reply's mail on that message; returns the
+    recipients whose state changed (none for a report that repeats or comes too late)."""
+    state = _delivery_state(report)
+    if isinstance(report, EmailSent):
+        at = datetime.fromisoformat(report.sent_at)
+        outcomes = {r: Delivery(state=state, at=at) for r in report.recipients}
+    else:
+        at = datetime.fromisoformat(report.at)
+        outcomes = {
+            r.email: Delivery(state=state, detail=r.detail, at=at) for r in report.recipients
+        }
+    return deps.repository.record_delivery(
+        report.ticket_id,
+        report.ticket_message_id,
+        datetime.fromisoformat(report.ticket_message_at),
+        outcomes,
+    )
+
+
+def _delivery_state(report: EmailSent | EmailDeliveryEvent) -> DeliveryState:
+    if isinstance(report, EmailSent):
+        return "sent"
+    if isinstance(report, EmailDelivered):
+        return "delivered"
+    if isinstance(report, EmailComplained):
+        return "complained"
+    if isinstance(report, EmailBounced) and report.kind == "bounce":
+        return "bounced"
+    return "failed"  # SES refused it, or sending kept failing

@@ -28,6 +28,27 @@ class Author(BaseModel):
     name: str | None = None
 
 
+DeliveryState = Literal["sent", "delivered", "bounced", "failed", "complained"]
+# A later report never overwrites a worse one: a bounce after "delivered" stands.
+DELIVERY_RANK: dict[str, int] = {
+    "sent": 0,
+    "delivered": 1,
+    "bounced": 2,
+    "failed": 2,
+    "complained": 2,
+}
+
+
+class Delivery(BaseModel):
+    """What became of the mail of a public reply, for one recipient."""
+
+    model_config = ConfigDict(frozen=True)
+
+    state: DeliveryState
+    detail: str | None = None
+    at: datetime
+
+
 class Message(BaseModel):
     id: str
     ticket_id: str
@@ -37,6 +58,7 @@ class Message(BaseModel):
     html: str | None = None
     attachments: list[Attachment] = Field(default_factory=list)
     mail_message_id: str | None = None
+    delivery: dict[str, Delivery] = Field(default_factory=dict)  # by recipient address
     created_at: datetime
 
 

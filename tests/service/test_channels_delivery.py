@@ -1,0 +1,262 @@
+"""What becomes of the mail of an agent's reply, as the agent sees it on the message: sent, then
+delivered, bounced or complained about (SES's reports), or failed when SES will not take it."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from local_stack.mail import SIMULATED_BOUNCE, SIMULATED_COMPLAINT
+from local_stack.system import LocalSystem
+from services.channels.data.outbound import DynamoOutboundRepository
+from services.channels.data.threads import DynamoThreadRepository
+from services.channels.handlers.reports import REPORTS_FUNCTION
+from services.channels.logic.channel import Channel
+from services.channels.logic.delivery import MAX_SEND_ATTEMPTS, SendFailed, parse_notification
+from services.channels.logic.follow_tickets import follow_message
+from shared.aws import client
+from shared.clock import FixedClock
+from shared.events.catalogue import MessagePosted, Person
+from shared.settings import get_settings
+from tests.conftest import Delivery, HttpClient, sent_mail
+
+pytestmark = pytest.mark.service
+
+
+@pytest.fixture
+def billing(http: HttpClient) -> None:
+    assert http.call("POST", "/departments", {"name": "Billing"}).status == 201
+    channel = {"address": "billing@example.com", "department_id": "billing"}
+    assert http.call("POST", "/channels", channel).status == 201
+
+
+def _answered(http: HttpClient, delivery: Delivery, requester: str, **ticket: Any) -> Any:
+    """Open a ticket for `requester`, answer it publicly, let everything settle; the reply."""
+    opened = http.call(
+        "POST",
+        "/tickets",
+        {
+            "subject": "Invoice twice",
+            "body": "Charged twice.",
+            "department_id": "billing",
+            "requester": {"email": requester},
+            **ticket,
+        },
+    )
+    assert opened.status == 201, opened.body
+    posted = http.call("POST", f"/tickets/{opened.body['id']}/messages", {"body": "Refunded."})
+    assert posted.status == 201
+    delivery.run()
+    messages = http.call("GET", f"/tickets/{opened.body['id']}/messages").body["items"]
+    return next(m for m in messages if m["id"] == posted.body["message"]["id"])
+
+
+@pytest.mark.usefixtures("billing")
+def test_a_delivered_reply_says_so_per_recipient(http: HttpClient, delivery: Delivery) -> None:
+    reply = _answered(http, delivery, "carol@client.example.org", cc=["dave@client.example.org"])
+    assert {r: d["state"] for r, d in reply["delivery"].items()} == {
+        "carol@client.example.org": "delivered",
+        "dave@client.example.org": "delivered",
+    }
+    assert reply["delivery"]["carol@client.example.org"]["detail"].startswith("250")
+
+
+@pytest.mark.usefixtures("billing")
+def test_a_hard_bounce_and_a_complaint_show_on_the_reply(
+    http: HttpClient, delivery: Delivery
+) -> None:
+    reply = _answered(http, delivery, SIMULATED_BOUNCE, cc=[SIMULATED_COMPLAINT])
+    bounced = reply["delivery"][SIMULATED_BOUNCE]
+    assert bounced["state"] == "bounced"
+    assert "550" in bounced["detail"]
+    assert reply["delivery"][SIMULATED_COMPLAINT]["state"] == "complained"
+
+
+@pytest.mark.usefixtures("billing")
+def test_a_late_or_repeated_report_never_hides_a_bounce(
+    http: HttpClient, delivery: Delivery
+) -> None:
+    reply = _answered(http, delivery, SIMULATED_BOUNCE)
+    # When SES's delivery report for the same mail comes after the bounce, and the bounce again
+    (mail,) = sent_mail()
+    ses_id = _ses_message_id()
+    for report in delivery.mail_reports.reports(ses_id, "billing@example.com", [mail["To"]]):
+        report["eventType"] = "Delivery"
+        report["delivery"] = {"timestamp": report["mail"]["timestamp"], "recipients": [mail["To"]]}
+        _publish_report(report)
+    delivery.run()
+    for report in delivery.mail_reports.reports(ses_id, "billing@example.com", [mail["To"]]):
+        _publish_report(report)
+    delivery.run()
+    # Then the message still says bounced, as first reported
+    messages = http.call("GET", f"/tickets/{reply['ticket_id']}/messages").body["items"]
+    (again,) = [m for m in messages if m["id"] == reply["id"]]
+    assert again["delivery"] == reply["delivery"]
+
+
+def test_a_reply_ses_refuses_is_marked_failed_and_not_sent_again(
+    http: HttpClient, delivery: Delivery
+) -> None:
+    # Given a department whose address is on a domain SES has not verified
+    assert http.call("POST", "/departments", {"name": "Sales"}).status == 201
+    channel = {"address": "sales@unverified.example.net", "department_id": "sales"}
+    assert http.call("POST", "/channels", channel).status == 201
+    reply = _answered(http, delivery, "carol@client.example.org", department_id="sales")
+    # Then SES's refusal is on the message, and nothing went out
+    failed = reply["delivery"]["carol@client.example.org"]
+    assert failed["state"] == "failed"
+    assert "MessageRejected" in failed["detail"]
+    assert sent_mail() == []
+    assert _outbound_attempts() == [1]
+
+
+def test_sending_is_retried_while_ses_throttles_then_recorded_as_failed(
+    system: LocalSystem,
+) -> None:
+    # Given a reply, and SES that answers "throttled" every time
+    clock = FixedClock(datetime(2026, 11, 2, 9, 0, tzinfo=UTC))
+    posted = _posted()
+    outbound = DynamoOutboundRepository(clock)
+    sender = _ThrottledSender()
+    channel = Channel(
+        id="c1", address="billing@example.com", department_id="billing", created_at=clock.now()
+    )
+    channels = _OneChannel(channel)
+    threads = DynamoThreadRepository(clock)
+    # When the event is delivered again and again (the queue hands it back after each failure)
+    for _ in range(MAX_SEND_ATTEMPTS - 1):
+        with pytest.raises(SendFailed):
+            follow_message(posted, threads, channels, outbound, sender, clock, None)
+    follow_message(posted, threads, channels, outbound, sender, clock, None)
+    # Then the last attempt gave up without raising, and once more changes nothing
+    follow_message(posted, threads, channels, outbound, sender, clock, None)
+    assert sender.calls == MAX_SEND_ATTEMPTS
+    assert _outbound_attempts() == [MAX_SEND_ATTEMPTS + 1]
+    (failed,) = _outbox_events("EmailBounced")
+    assert failed["data"]["kind"] == "failed"
+    assert failed["data"]["permanent"] is False
+    assert "Throttling" in failed["data"]["reason"]
+
+
+def test_a_report_that_cannot_be_read_is_retried_not_lost(system: LocalSystem) -> None:
+    event = {
+        "Records": [
+            _sqs_record("bad", "not json"),
+            _sqs_record("unknown", json.dumps(_report_about("no-such-ses-id"))),
+        ]
+    }
+    answer = system.invoke("channels", REPORTS_FUNCTION, event)
+    # The unreadable one is handed back (and ends in the DLQ); the one about no mail of ours is done
+    assert answer == {"batchItemFailures": [{"itemIdentifier": "bad"}]}
+
+
+def test_reports_are_read_from_sns_envelopes_and_both_ses_formats() -> None:
+    # SES's identity notifications say notificationType; configuration sets say eventType
+    identity = _report_about("0100abc", key="notificationType")
+    wrapped = json.dumps({"Type": "Notification", "Message": json.dumps(identity)})
+    report = parse_notification(wrapped)
+    assert report is not None
+    assert (report.kind, report.ses_message_id, report.permanent) == ("bounce", "0100abc", True)
+    assert [r.email for r in report.recipients] == ["gone@client.example.org"]
+    assert report.at == "2026-11-02T09:00:00.000Z"
+    assert parse_notification(json.dumps({**identity, "notificationType": "Send"})) is None
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+class _ThrottledSender:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def send(self, sender: str, recipients: list[str], raw: bytes) -> str:
+        self.calls += 1
+        raise SendFailed("Throttling: Maximum sending rate exceeded.", permanent=False)
+
+
+class _OneChannel:
+    def __init__(self, channel: Channel) -> None:
+        self._channel = channel
+
+    def get(self, channel_id: str) -> Channel | None:
+        return self._channel
+
+    def of_department(self, department_id: str) -> Channel | None:
+        return self._channel
+
+
+def _posted() -> MessagePosted:
+    return MessagePosted(
+        ticket_id="t1",
+        number="TKT-0001",
+        subject="Invoice twice",
+        message_id="m1",
+        visibility="public",
+        author={"type": "agent", "email": "alice@example.com", "name": "Alice"},
+        department_id="billing",
+        requester=Person(email="carol@client.example.org"),
+        body="Refunded.",
+        created_at="2026-11-02T09:00:00.000Z",
+    )
+
+
+def _report_about(ses_message_id: str, key: str = "eventType") -> dict[str, Any]:
+    return {
+        key: "Bounce",
+        "mail": {"timestamp": "2026-11-02T08:59:00.000Z", "messageId": ses_message_id},
+        "bounce": {
+            "bounceType": "Permanent",
+            "bounceSubType": "General",
+            "timestamp": "2026-11-02T09:00:00.000Z",
+            "bouncedRecipients": [{"emailAddress": "gone@client.example.org"}],
+        },
+    }
+
+
+def _sqs_record(message_id: str, body: str) -> dict[str, Any]:
+    return {
+        "messageId": message_id,
+        "receiptHandle": message_id,
+        "body": body,
+        "attributes": {},
+        "messageAttributes": {},
+        "md5OfBody": "",
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:local:000000000000:reports",
+        "awsRegion": "local",
+    }
+
+
+def _publish_report(report: dict[str, Any]) -> None:
+    account = client("sts").get_caller_identity()["Account"]
+    settings = get_settings()
+    topic = f"arn:aws:sns:{settings.region}:{account}:{settings.mail_notifications_topic}"
+    client("sns").publish(TopicArn=topic, Message=json.dumps(report))
+
+
+def _channels_items(prefix: str) -> list[dict[str, Any]]:
+    table = get_settings().table_name("channels")
+    items: list[dict[str, Any]] = []
+    for page in client("dynamodb").get_paginator("scan").paginate(TableName=table):
+        items += [i for i in page["Items"] if i["pk"]["S"].startswith(prefix)]
+    return items
+
+
+def _ses_message_id() -> str:
+    (ref,) = _channels_items("SES#")
+    return ref["pk"]["S"][len("SES#") :]
+
+
+def _outbound_attempts() -> list[int]:
+    return [int(item["attempts"]["N"]) for item in _channels_items("OUTBOUND#")]
+
+
+def _outbox_events(name: str) -> list[dict[str, Any]]:
+    return [
+        json.loads(item["detail"]["S"])
+        for item in _channels_items("OUTBOX#")
+        if item["detail_type"]["S"] == name
+    ]
