@@ -154,6 +154,24 @@ def test_a_sender_gets_at_most_the_hourly_number_of_acknowledgements(
     assert len(sent_mail()) == limit
 
 
+def test_a_mail_delivered_again_costs_no_acknowledgement(
+    http: HttpClient, delivery: Delivery, inbox: MailReceiver
+) -> None:
+    limit = get_settings().acknowledgements_per_hour
+    # Given one mail that reaches us more times than the hourly limit (SES redelivering it)
+    again = {"Message-ID": "<same@client.example.org>"}
+    for _ in range(limit + 1):
+        _mail(inbox, **again)
+    delivery.run()
+    # When the sender then writes as many new mails as the limit leaves
+    for _ in range(limit - 1):
+        _mail(inbox)
+    delivery.run()
+    # Then every ticket was acknowledged: the repeats opened nothing and took no slot
+    assert len(http.call("GET", "/tickets?limit=100").body["items"]) == limit
+    assert len(sent_mail()) == limit
+
+
 def test_a_person_writing_is_not_machine_mail() -> None:
     assert automated_reason({"auto-submitted": "no"}, CLIENT, ours=False) is None
     assert automated_reason({"precedence": "first-class"}, CLIENT, ours=False) is None

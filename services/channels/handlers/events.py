@@ -27,6 +27,7 @@ def on_ticket_created(data: TicketCreated, envelope: Envelope) -> None:
         SesMailSender(),
         get_clock(),
         get_settings().reply_token_secret,
+        get_settings().acknowledgements_per_hour,
     )
 
 

@@ -20,11 +20,7 @@ mail = Blueprint(__name__)
 def mail_policies() -> Policies:
     """The deployment's choices about mail, from settings (real mail and the dry run share them)."""
     settings = get_settings()
-    return Policies(
-        settings.reply_token_secret,
-        settings.acknowledgements_per_hour,
-        settings.unknown_address_mail,
-    )
+    return Policies(settings.reply_token_secret, settings.unknown_address_mail)
 
 
 @mail.lambda_function(name="receive_mail")

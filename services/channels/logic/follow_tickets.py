@@ -36,6 +36,10 @@ class Acknowledgements(Protocol):
         """The channel to acknowledge from, once, if the opening mail asked for it."""
         ...
 
+    def take_acknowledgement(self, sender: str, limit: int) -> bool:
+        """Count one acknowledgement to the sender this hour; False past the hour's limit."""
+        ...
+
 
 def remember_ticket(
     created: TicketCreated,
@@ -45,8 +49,10 @@ def remember_ticket(
     sender: MailSender,
     clock: Clock,
     secret: str | None,
+    hourly: int,
 ) -> None:
-    """Keep the new ticket's thread; acknowledge it if the mail that opened it should be."""
+    """Keep the new ticket's thread; acknowledge it if the mail that opened it should be, at
+    most `hourly` times an hour per sender."""
     thread = Thread(
         ticket_id=created.ticket_id,
         number=created.number,
@@ -63,7 +69,8 @@ def remember_ticket(
         created.mail_message_id, created.department_id
     )
     channel = channels.get(channel_id) if channel_id else None
-    if channel is None:
+    # Counted only now, for a ticket the mail really opened: a redelivered mail costs no slot.
+    if channel is None or not acknowledgements.take_acknowledgement(thread.requester, hourly):
         return
     outgoing = compose_acknowledgement(created.number, thread, channel, clock, secret)
     try:

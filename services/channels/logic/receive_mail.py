@@ -70,10 +70,6 @@ class InboundRepository(Protocol):
         """Keep the mail back for an admin, with what it would have announced."""
         ...
 
-    def take_acknowledgement(self, sender: str, limit: int) -> bool:
-        """Count one acknowledgement to the sender this hour; False past the hour's limit."""
-        ...
-
 
 class MailStore(Protocol):
     def raw(self, key: str) -> bytes | None:
@@ -178,7 +174,6 @@ class Policies:
     """The deployment's choices that decide what happens to mail."""
 
     reply_secret: str | None = None
-    acknowledgements_per_hour: int = 5
     unknown_address: UnknownAddressPolicy = "triage"
 
 
@@ -307,9 +302,7 @@ def decide(
     return Decision(thread, automated, outcomes)
 
 
-def apply(
-    decision: Decision, repository: InboundRepository, clock: Clock, policies: Policies
-) -> int:
+def apply(decision: Decision, repository: InboundRepository, clock: Clock) -> int:
     """Carry the decision out; returns how many departments the mail was new for."""
     new = 0
     for outcome in decision.outcomes:
@@ -319,11 +312,8 @@ def apply(
         elif outcome.action == "hold":
             new += repository.record(received, [], held=outcome.reason)
         else:
-            acknowledge = outcome.acknowledge and repository.take_acknowledgement(
-                received.sender.email, policies.acknowledgements_per_hour
-            )
             new += repository.record(
-                received, [OutgoingEvent.of(received, clock.now())], acknowledge=acknowledge
+                received, [OutgoingEvent.of(received, clock.now())], acknowledge=outcome.acknowledge
             )
     return new
 
@@ -339,6 +329,4 @@ def receive_mail(
 ) -> int:
     """Handle one record of an SES receipt event; returns how many departments it was new for."""
     incoming = read_mail(ses_record, store)
-    return apply(
-        decide(ses_record, incoming, channels, threads, policies), repository, clock, policies
-    )
+    return apply(decide(ses_record, incoming, channels, threads, policies), repository, clock)
