@@ -53,6 +53,9 @@ class ChannelList(ResponseModel):
 
 
 class QuarantinePageQuery(RequestModel):
+    held: bool = Field(
+        False, description="list machine mail held back (bounces, autoreplies to nothing) instead"
+    )
     limit: int = Field(25, ge=1, le=100)
     cursor: str | None = None
 

@@ -112,6 +112,31 @@ def test_machine_mail_opens_no_ticket_and_gets_no_answer(
     delivery.run()
     assert http.call("GET", "/tickets").body["items"] == []
     assert sent_mail() == []
+    # It is kept, listed apart from the quarantine, for admins only
+    (held,) = http.call("GET", "/channels/quarantine?held=true").body["items"]
+    assert held["sender"] == sender.lower()
+    assert http.call("GET", "/channels/quarantine").body["items"] == []
+    agent = ("alice@example.com", "agent")
+    assert http.call("GET", "/channels/quarantine?held=true", as_=agent).status == 403
+
+
+def test_held_machine_mail_can_be_released_into_a_ticket_once(
+    http: HttpClient, delivery: Delivery, inbox: MailReceiver
+) -> None:
+    # Given a person's mail that looked automatic (their client marks everything bulk)
+    _mail(inbox, CLIENT, Precedence="bulk")
+    delivery.run()
+    (held,) = http.call("GET", "/channels/quarantine?held=true").body["items"]
+    # When an admin releases it
+    released = http.call("POST", f"/channels/quarantine/{held['id']}/release", {})
+    assert released.status == 200, released.body
+    delivery.run()
+    # Then it opens its ticket, unacknowledged (it still looks automatic), and only once
+    (ticket,) = http.call("GET", "/tickets").body["items"]
+    assert ticket["requester"]["email"] == CLIENT
+    assert sent_mail() == []
+    again = http.call("POST", f"/channels/quarantine/{held['id']}/release", {})
+    assert again.status == 409
 
 
 def test_an_out_of_office_reply_is_recorded_on_its_ticket_without_reopening_it(

@@ -16,7 +16,7 @@ from services.channels.data.tables import (
     MessageIdItem,
     QuarantineItem,
 )
-from services.channels.logic.quarantine import QuarantinedMail, quarantine_id
+from services.channels.logic.quarantine import QuarantinedMail, is_held, quarantine_id
 from shared.clock import Clock
 from shared.events.catalogue import EmailReceived
 from shared.events.envelope import OutgoingEvent
@@ -25,6 +25,7 @@ from shared.storage import bind_table, transaction
 
 NO_DEPARTMENT = "-none-"
 QUARANTINE_PK = "QUARANTINE"
+HELD_PK = "HELD"  # machine mail answering nothing: kept apart from the quarantine
 ACK_WINDOW = timedelta(hours=2)
 
 
@@ -106,13 +107,13 @@ class DynamoInboundRepository:
 
     # --- quarantine -----------------------------------------------------------------------------
 
-    def quarantine(self, received: EmailReceived, reason: str) -> bool:
+    def quarantine(self, received: EmailReceived, reason: str, held: bool = False) -> bool:
         """Keep the mail back with the event it would have sent; False if recorded before."""
-        new = self.record(received, [], held=f"quarantined: {reason}")
+        new = self.record(received, [], held=reason if held else f"quarantined: {reason}")
         if new:
-            item_id = quarantine_id(received)
+            item_id = quarantine_id(received, held)
             QuarantineItem(
-                QUARANTINE_PK,
+                HELD_PK if held else QUARANTINE_PK,
                 item_id,
                 ses_message_id=received.ses_message_id,
                 department_id=received.department_id,
@@ -126,10 +127,10 @@ class DynamoInboundRepository:
         return new
 
     def quarantined(
-        self, limit: int, cursor: str | None
+        self, held: bool, limit: int, cursor: str | None
     ) -> tuple[list[QuarantinedMail], str | None]:
         results = QuarantineItem.query(
-            QUARANTINE_PK,
+            HELD_PK if held else QUARANTINE_PK,
             QuarantineItem.sk < cursor if cursor else None,
             scan_index_forward=False,  # newest first
             limit=limit,
@@ -140,7 +141,7 @@ class DynamoInboundRepository:
 
     def get_quarantined(self, quarantine_id_: str) -> QuarantinedMail | None:
         try:
-            return _quarantined(QuarantineItem.get(QUARANTINE_PK, quarantine_id_))
+            return _quarantined(QuarantineItem.get(_partition(quarantine_id_), quarantine_id_))
         except QuarantineItem.DoesNotExist:
             return None
 
@@ -149,7 +150,7 @@ class DynamoInboundRepository:
         try:
             with transaction(ChannelsTable) as write:
                 write.update(
-                    QuarantineItem(QUARANTINE_PK, mail.id),
+                    QuarantineItem(_partition(mail.id), mail.id),
                     actions=[
                         QuarantineItem.released_at.set(now),
                         QuarantineItem.released_by.set(by),
@@ -164,6 +165,10 @@ class DynamoInboundRepository:
                 return False
             raise
         return True
+
+
+def _partition(quarantine_id_: str) -> str:
+    return HELD_PK if is_held(quarantine_id_) else QUARANTINE_PK
 
 
 def _quarantined(item: QuarantineItem) -> QuarantinedMail:

@@ -137,6 +137,7 @@ def get_quarantine(request: ApiRequest[Any, QuarantinePageQuery]) -> QuarantineP
     items, cursor = list_quarantine(
         request.caller,
         DynamoInboundRepository(get_clock()),
+        request.query.held,
         request.query.limit,
         request.query.cursor,
     )

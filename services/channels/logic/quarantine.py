@@ -3,6 +3,10 @@
 SES's virus verdict FAIL always quarantines; its spam verdict FAIL does when the channel says so
 (the default); mail to no known address does when the deployment says so. Admins list what waits
 and release a mail into a ticket (optionally choosing the department), once.
+
+Machine mail that answers no ticket of ours (a bounce of a mail we never sent, an autoreply to
+nobody) opens no ticket either: it is held, listed apart (`?held=true`) so the quarantine does not
+drown in it, and can be released the same way if a person was behind it after all.
 """
 
 from __future__ import annotations
@@ -19,9 +23,14 @@ from shared.identity import Caller
 UnknownAddressPolicy = Literal["triage", "quarantine"]
 
 
+HELD_PREFIX = "held."
+
+
 @dataclass(frozen=True)
 class QuarantinedMail:
-    id: str  # `<received>.<ses message id>.<department>`: sortable, newest first
+    # `<received>.<ses message id>.<department>`: sortable, newest first; `held.` before it for
+    # machine mail held back
+    id: str
     reason: str
     received: EmailReceived  # what it would have announced
     released_at: datetime | None = None
@@ -30,7 +39,7 @@ class QuarantinedMail:
 
 class QuarantineRepository(Protocol):
     def quarantined(
-        self, limit: int, cursor: str | None
+        self, held: bool, limit: int, cursor: str | None
     ) -> tuple[list[QuarantinedMail], str | None]: ...
 
     def get_quarantined(self, quarantine_id: str) -> QuarantinedMail | None: ...
@@ -57,9 +66,14 @@ def quarantine_reason(
     return None
 
 
-def quarantine_id(received: EmailReceived) -> str:
+def quarantine_id(received: EmailReceived, held: bool) -> str:
     moment = datetime.fromisoformat(received.received_at).strftime("%Y%m%dT%H%M%S")
-    return f"{moment}.{received.ses_message_id}.{received.department_id or '-none-'}"
+    base = f"{moment}.{received.ses_message_id}.{received.department_id or '-none-'}"
+    return HELD_PREFIX + base if held else base
+
+
+def is_held(quarantine_id_: str) -> bool:
+    return quarantine_id_.startswith(HELD_PREFIX)
 
 
 def _admin_only(caller: Caller) -> None:
@@ -68,10 +82,10 @@ def _admin_only(caller: Caller) -> None:
 
 
 def list_quarantine(
-    caller: Caller, repository: QuarantineRepository, limit: int, cursor: str | None
+    caller: Caller, repository: QuarantineRepository, held: bool, limit: int, cursor: str | None
 ) -> tuple[list[QuarantinedMail], str | None]:
     _admin_only(caller)
-    return repository.quarantined(limit, cursor)
+    return repository.quarantined(held, limit, cursor)
 
 
 def release_mail(

@@ -66,8 +66,9 @@ class InboundRepository(Protocol):
         for the same department). `acknowledge`: the ticket it opens is to be acknowledged."""
         ...
 
-    def quarantine(self, received: EmailReceived, reason: str) -> bool:
-        """Keep the mail back for an admin, with what it would have announced."""
+    def quarantine(self, received: EmailReceived, reason: str, held: bool = False) -> bool:
+        """Keep the mail back for an admin, with what it would have announced; `held`: machine
+        mail that answers nothing, listed apart."""
         ...
 
 
@@ -310,7 +311,7 @@ def apply(decision: Decision, repository: InboundRepository, clock: Clock) -> in
         if outcome.action == "quarantine":
             new += repository.quarantine(received, outcome.reason)
         elif outcome.action == "hold":
-            new += repository.record(received, [], held=outcome.reason)
+            new += repository.quarantine(received, outcome.reason, held=True)
         else:
             new += repository.record(
                 received, [OutgoingEvent.of(received, clock.now())], acknowledge=outcome.acknowledge
