@@ -115,6 +115,11 @@ def chalice_config(stack: ServiceStack, settings: Settings, *, with_deps: bool) 
                     "HELPDESK_STAGE": settings.stage,
                     "HELPDESK_RESOURCE_PREFIX": settings.resource_prefix,
                     "POWERTOOLS_SERVICE_NAME": stack.service,
+                    **(
+                        {"HELPDESK_REPLY_TOKEN_SECRET_REF": settings.reply_token_parameter}
+                        if stack.mail_function
+                        else {}
+                    ),
                 },
                 "lambda_timeout": LAMBDA_TIMEOUT_SECONDS,
                 "lambda_memory_size": LAMBDA_MEMORY_MB,

@@ -537,6 +537,11 @@ def function_policy(stack: ServiceStack, settings: Settings) -> dict[str, Any]:
                 "Resource": f"arn:aws:s3:::{settings.mail_bucket}/{MAIL_PREFIX}*",
             },
             {"Effect": "Allow", "Action": "ses:SendRawEmail", "Resource": "*"},
+            {
+                "Effect": "Allow",
+                "Action": "ssm:GetParameter",
+                "Resource": f"arn:aws:ssm:{region}:*:parameter{settings.reply_token_parameter}",
+            },
         ]
     return {"Version": "2012-10-17", "Statement": statements}
 

@@ -35,5 +35,8 @@ def client(service_name: str) -> Any:
 
 def reset_process_state() -> None:
     """Forget cached clients and settings (tests switch emulators and environments)."""
+    from shared.secrets import forget_secrets  # it builds on this module's clients
+
     client.cache_clear()
     get_settings.cache_clear()
+    forget_secrets()

@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     triage_department: str | None = None
     # Signs the reply-to addresses of outgoing mail; without it none are given out or accepted.
     reply_token_secret: str | None = Field(None, min_length=16)
+    # In AWS, where to read it instead: an SSM SecureString parameter's name or a secret's ARN.
+    reply_token_secret_ref: str | None = None
     # At most this many acknowledgements per sender per hour: a runaway sender gets no flood back.
     acknowledgements_per_hour: int = Field(5, ge=0)
     # Mail to no known address: a ticket without a department ("triage") or quarantine.
@@ -42,6 +44,11 @@ class Settings(BaseSettings):
     @property
     def mail_bucket(self) -> str:
         return f"{self.resource_prefix}-{self.stage}-mail"
+
+    @property
+    def reply_token_parameter(self) -> str:
+        """The SSM SecureString parameter a deployment keeps the reply token secret in."""
+        return f"/{self.resource_prefix}/{self.stage}/reply-token-secret"
 
     @property
     def mail_configuration_set(self) -> str:

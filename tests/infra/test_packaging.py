@@ -210,6 +210,14 @@ def test_channels_template_wires_received_mail(run: Run) -> None:
     assert resources["ReceiveMail"]["Type"] == "AWS::Serverless::Function"
     assert resources["OutboxStreamMapping"]["Properties"]["FunctionName"] == {"Ref": "RelayOutbox"}
     assert "MailDomain" in template["Parameters"]
+    # And SES's delivery reports reach their function through the topic and a queue
+    mapping = resources["ReportQueueMapping"]["Properties"]
+    assert mapping["FunctionName"] == {"Ref": "ReceiveDeliveryReports"}
+    assert mapping["EventSourceArn"] == {"Fn::GetAtt": ["ReportQueue", "Arn"]}
+    assert resources["ReportSubscription"]["Properties"]["Protocol"] == "sqs"
+    # And the functions read the reply token secret from SSM, by the name they are given
+    environment = resources["ReceiveMail"]["Properties"]["Environment"]["Variables"]
+    assert environment["HELPDESK_REPLY_TOKEN_SECRET_REF"] == f"/helpdesk/{STAGE}/reply-token-secret"
 
 
 RESOLVE_HANDLERS = """

@@ -7,11 +7,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import BaseModel, ValidationError
 
+from shared.aws import client
 from shared.clock import FixedClock, SystemClock, isoformat
 from shared.errors import Invalid, NotFound, Unauthorized, invalid_from_pydantic
 from shared.events.catalogue import Person, TicketCreated
 from shared.events.envelope import OutgoingEvent
 from shared.identity import caller_from_claims
+from shared.secrets import resolve_secret
 from shared.settings import Settings
 
 
@@ -109,3 +111,15 @@ def test_an_event_travels_in_its_envelope() -> None:
     assert event.envelope.schema_version == 1
     assert event.envelope.data["requester"] == {"email": "a@b.c", "name": None}
     assert OutgoingEvent.of(data, now).envelope.id != event.envelope.id
+
+
+def test_a_secret_is_read_by_reference_from_ssm_or_secrets_manager(aws: None) -> None:
+    client("ssm").put_parameter(
+        Name="/helpdesk/test/reply-token-secret", Value="from-parameter-store", Type="SecureString"
+    )
+    arn = client("secretsmanager").create_secret(Name="reply", SecretString="from-secrets")["ARN"]
+    assert resolve_secret(None, "/helpdesk/test/reply-token-secret") == "from-parameter-store"
+    assert resolve_secret(None, arn) == "from-secrets"
+    # A value given directly wins (the laptop), and no reference means no secret
+    assert resolve_secret("given", arn) == "given"
+    assert resolve_secret(None, None) is None

@@ -7,6 +7,7 @@ from services.channels.data.dynamodb import DynamoInboundRepository
 from services.channels.data.outbound import DynamoOutboundRepository
 from services.channels.data.ses import SesMailSender
 from services.channels.data.threads import DynamoThreadRepository
+from services.channels.handlers.mail import reply_secret
 from services.channels.logic.follow_tickets import follow_message, remember_ticket
 from shared.clock import get_clock
 from shared.events.catalogue import MessagePosted, TicketCreated
@@ -26,7 +27,7 @@ def on_ticket_created(data: TicketCreated, envelope: Envelope) -> None:
         DynamoChannelRepository(),
         SesMailSender(),
         get_clock(),
-        get_settings().reply_token_secret,
+        reply_secret(),
         get_settings().acknowledgements_per_hour,
     )
 
@@ -40,5 +41,5 @@ def on_message_posted(data: MessagePosted, envelope: Envelope) -> None:
         DynamoOutboundRepository(get_clock()),
         SesMailSender(),
         get_clock(),
-        get_settings().reply_token_secret,
+        reply_secret(),
     )

@@ -12,6 +12,7 @@ from services.channels.data.mail_bucket import S3MailStore
 from services.channels.data.threads import DynamoThreadRepository
 from services.channels.logic.receive_mail import Policies, receive_mail
 from shared.clock import get_clock
+from shared.secrets import resolve_secret
 from shared.settings import get_settings
 
 mail = Blueprint(__name__)
@@ -20,7 +21,13 @@ mail = Blueprint(__name__)
 def mail_policies() -> Policies:
     """The deployment's choices about mail, from settings (real mail and the dry run share them)."""
     settings = get_settings()
-    return Policies(settings.reply_token_secret, settings.unknown_address_mail)
+    return Policies(reply_secret(), settings.unknown_address_mail)
+
+
+def reply_secret() -> str | None:
+    """The key that signs reply-to addresses: from settings locally, by reference in AWS."""
+    settings = get_settings()
+    return resolve_secret(settings.reply_token_secret, settings.reply_token_secret_ref)
 
 
 @mail.lambda_function(name="receive_mail")
