@@ -24,6 +24,8 @@ from infra.stacks import (
     STREAM_MAX_RETRIES,
     ServiceStack,
 )
+from services.channels.data.mail_bucket import ATTACHMENTS_PREFIX
+from services.channels.logic.uploads import UPLOADS_PREFIX
 from shared.events.consumer import CONSUMER_FUNCTION
 from shared.events.outbox import OUTBOX_PREFIX, RELAY_FUNCTION
 from shared.settings import Settings
@@ -57,6 +59,17 @@ def shared_stack(settings: Settings) -> Template:
                         "BlockPublicPolicy": True,
                         "IgnorePublicAcls": True,
                         "RestrictPublicBuckets": True,
+                    },
+                    # Agents' browsers upload reply attachments with presigned POSTs.
+                    "CorsConfiguration": {
+                        "CorsRules": [
+                            {
+                                "AllowedMethods": ["POST"],
+                                "AllowedOrigins": ["*"],
+                                "AllowedHeaders": ["*"],
+                                "MaxAge": 3600,
+                            }
+                        ]
                     },
                 },
             },
@@ -534,7 +547,20 @@ def function_policy(stack: ServiceStack, settings: Settings) -> dict[str, Any]:
             {
                 "Effect": "Allow",
                 "Action": "s3:GetObject",
-                "Resource": f"arn:aws:s3:::{settings.mail_bucket}/{MAIL_PREFIX}*",
+                "Resource": [
+                    f"arn:aws:s3:::{settings.mail_bucket}/{prefix}*"
+                    for prefix in (MAIL_PREFIX, UPLOADS_PREFIX)
+                ],
+            },
+            {
+                # Attachments taken out of received mail; uploads, through the presigned forms
+                # the function signs (they act with its rights).
+                "Effect": "Allow",
+                "Action": "s3:PutObject",
+                "Resource": [
+                    f"arn:aws:s3:::{settings.mail_bucket}/{prefix}*"
+                    for prefix in (ATTACHMENTS_PREFIX, UPLOADS_PREFIX)
+                ],
             },
             {"Effect": "Allow", "Action": "ses:SendRawEmail", "Resource": "*"},
             {

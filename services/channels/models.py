@@ -9,6 +9,7 @@ from pydantic import EmailStr, Field
 
 from services.channels.logic.channel import Channel
 from services.channels.logic.quarantine import QuarantinedMail
+from services.channels.logic.uploads import MAX_UPLOAD_BYTES
 from shared.api import RequestModel, ResponseModel
 
 DEPARTMENT_ID = r"^[a-z0-9][a-z0-9-]{0,49}$"
@@ -50,6 +51,19 @@ class ChannelOut(ResponseModel):
 class ChannelList(ResponseModel):
     items: list[ChannelOut]
     next_cursor: str | None = None
+
+
+class UploadIn(RequestModel):
+    name: str = Field(min_length=1, max_length=255, description="the file's name")
+    content_type: str = Field(pattern=r"^[\w.+-]+/[\w.+-]+$", max_length=255)
+    size: int = Field(ge=1, le=MAX_UPLOAD_BYTES, description="bytes; 10 MB at most")
+
+
+class UploadOut(ResponseModel):
+    key: str = Field(description="name it in the message's `attachments` once uploaded")
+    url: str = Field(description="POST the file here as multipart/form-data")
+    fields: dict[str, str] = Field(description="form fields to send before the file")
+    expires_at: datetime
 
 
 class QuarantinePageQuery(RequestModel):

@@ -71,10 +71,22 @@ class PatchTicketIn(RequestModel):
         return None if tags is None else _valid_tags(tags)
 
 
+class AttachmentIn(RequestModel):
+    name: str = Field(min_length=1, max_length=255)
+    content_type: str = Field(pattern=r"^[\w.+-]+/[\w.+-]+$", max_length=255)
+    size: int = Field(ge=1)
+    # Only files uploaded for replies (`POST /channels/uploads`): never another mail's files.
+    key: str = Field(
+        pattern=r"^uploads/[0-9a-f-]{36}/[A-Za-z0-9._-]{1,100}$",
+        description="the key `POST /channels/uploads` gave, after the upload",
+    )
+
+
 class MessageIn(RequestModel):
     body: str = Field(min_length=1, max_length=MAX_BODY)
     visibility: Visibility = "public"
     status: Status | None = Field(None, description="status to set with the message")
+    attachments: list[AttachmentIn] = Field(default_factory=list, max_length=10)
 
 
 class MergeIn(RequestModel):

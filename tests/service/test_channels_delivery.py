@@ -11,6 +11,7 @@ import pytest
 
 from local_stack.mail import SIMULATED_BOUNCE, SIMULATED_COMPLAINT
 from local_stack.system import LocalSystem
+from services.channels.data.mail_bucket import S3MailStore
 from services.channels.data.outbound import DynamoOutboundRepository
 from services.channels.data.threads import DynamoThreadRepository
 from services.channels.handlers.reports import REPORTS_FUNCTION
@@ -33,7 +34,13 @@ def billing(http: HttpClient) -> None:
     assert http.call("POST", "/channels", channel).status == 201
 
 
-def _answered(http: HttpClient, delivery: Delivery, requester: str, **ticket: Any) -> Any:
+def _answered(
+    http: HttpClient,
+    delivery: Delivery,
+    requester: str,
+    attachments: list[dict[str, Any]] | None = None,
+    **ticket: Any,
+) -> Any:
     """Open a ticket for `requester`, answer it publicly, let everything settle; the reply."""
     opened = http.call(
         "POST",
@@ -47,8 +54,9 @@ def _answered(http: HttpClient, delivery: Delivery, requester: str, **ticket: An
         },
     )
     assert opened.status == 201, opened.body
-    posted = http.call("POST", f"/tickets/{opened.body['id']}/messages", {"body": "Refunded."})
-    assert posted.status == 201
+    answer = {"body": "Refunded.", "attachments": attachments or []}
+    posted = http.call("POST", f"/tickets/{opened.body['id']}/messages", answer)
+    assert posted.status == 201, posted.body
     delivery.run()
     messages = http.call("GET", f"/tickets/{opened.body['id']}/messages").body["items"]
     return next(m for m in messages if m["id"] == posted.body["message"]["id"])
@@ -126,13 +134,14 @@ def test_sending_is_retried_while_ses_throttles_then_recorded_as_failed(
     )
     channels = _OneChannel(channel)
     threads = DynamoThreadRepository(clock)
+    files = S3MailStore()
     # When the event is delivered again and again (the queue hands it back after each failure)
     for _ in range(MAX_SEND_ATTEMPTS - 1):
         with pytest.raises(SendFailed):
-            follow_message(posted, threads, channels, outbound, sender, clock, None)
-    follow_message(posted, threads, channels, outbound, sender, clock, None)
+            follow_message(posted, threads, channels, outbound, sender, files, clock, None)
+    follow_message(posted, threads, channels, outbound, sender, files, clock, None)
     # Then the last attempt gave up without raising, and once more changes nothing
-    follow_message(posted, threads, channels, outbound, sender, clock, None)
+    follow_message(posted, threads, channels, outbound, sender, files, clock, None)
     assert sender.calls == MAX_SEND_ATTEMPTS
     assert _outbound_attempts() == [MAX_SEND_ATTEMPTS + 1]
     (failed,) = _outbox_events("EmailBounced")
@@ -163,6 +172,93 @@ def test_reports_are_read_from_sns_envelopes_and_both_ses_formats() -> None:
     assert [r.email for r in report.recipients] == ["gone@client.example.org"]
     assert report.at == "2026-11-02T09:00:00.000Z"
     assert parse_notification(json.dumps({**identity, "notificationType": "Send"})) is None
+
+
+# --- attachments ------------------------------------------------------------------------------
+
+
+def _uploaded(http: HttpClient, name: str, data: bytes, content_type: str) -> dict[str, Any]:
+    """Ask where to upload, then store the file there as the browser's form POST would."""
+    form = http.call(
+        "POST", "/channels/uploads", {"name": name, "content_type": content_type, "size": len(data)}
+    )
+    assert form.status == 201, form.body
+    assert form.body["fields"]["Content-Type"] == content_type
+    assert form.body["fields"]["key"] == form.body["key"]
+    client("s3").put_object(
+        Bucket=get_settings().mail_bucket, Key=form.body["key"], Body=data, ContentType=content_type
+    )
+    return {"name": name, "content_type": content_type, "size": len(data), "key": form.body["key"]}
+
+
+@pytest.mark.usefixtures("billing")
+def test_a_reply_carries_the_files_the_agent_attached(http: HttpClient, delivery: Delivery) -> None:
+    pdf = b"%PDF-1.4 refund receipt"
+    receipt = _uploaded(http, "receipt 11/2026.pdf", pdf, "application/pdf")
+    reply = _answered(http, delivery, "carol@client.example.org", [receipt])
+    assert [a["key"] for a in reply["attachments"]] == [receipt["key"]]
+    (mail,) = sent_mail()
+    (attached,) = list(mail.iter_attachments())
+    assert attached.get_filename() == "receipt 11/2026.pdf"
+    assert attached.get_content_type() == "application/pdf"
+    assert attached.get_content() == pdf
+    assert "Refunded." in mail.get_body(preferencelist=("plain",)).get_content()
+
+
+@pytest.mark.usefixtures("billing")
+def test_a_reply_whose_file_never_arrived_fails_visibly(
+    http: HttpClient, delivery: Delivery
+) -> None:
+    form = http.call(
+        "POST", "/channels/uploads", {"name": "a.pdf", "content_type": "application/pdf", "size": 9}
+    ).body
+    missing = {"name": "a.pdf", "content_type": "application/pdf", "size": 9, "key": form["key"]}
+    reply = _answered(http, delivery, "carol@client.example.org", [missing])
+    failed = reply["delivery"]["carol@client.example.org"]
+    assert (failed["state"], failed["detail"]) == (
+        "failed",
+        "the attachment a.pdf was never uploaded",
+    )
+    assert sent_mail() == []
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "inbound/0100018c",  # a client's raw mail
+        "attachments/0100018c/1-passport.jpg",  # a file from someone's mail
+        "uploads/../inbound/0100018c",
+    ],
+)
+@pytest.mark.usefixtures("billing")
+def test_a_message_may_name_only_files_uploaded_for_replies(http: HttpClient, key: str) -> None:
+    opened = http.call(
+        "POST",
+        "/tickets",
+        {
+            "subject": "Hi",
+            "body": "Hi",
+            "department_id": "billing",
+            "requester": {"email": "c@x.org"},
+        },
+    ).body
+    attachment = {"name": "x", "content_type": "image/jpeg", "size": 1, "key": key}
+    answer = http.call(
+        "POST", f"/tickets/{opened['id']}/messages", {"body": "See", "attachments": [attachment]}
+    )
+    assert answer.status == 422
+    assert [e["field"] for e in answer.body["errors"]] == ["attachments.0.key"]
+
+
+def test_uploads_are_for_signed_in_agents_and_sized(http: HttpClient) -> None:
+    file = {"name": "a.pdf", "content_type": "application/pdf", "size": 1}
+    assert http.call("POST", "/channels/uploads", file, as_=None).status == 401
+    agent = ("alice@example.com", "agent")
+    assert http.call("POST", "/channels/uploads", file, as_=agent).status == 201
+    for field, bad in (("size", 0), ("size", 10 * 1024 * 1024 + 1), ("content_type", "pdf")):
+        answer = http.call("POST", "/channels/uploads", {**file, field: bad})
+        assert answer.status == 422
+        assert [e["field"] for e in answer.body["errors"]] == [field]
 
 
 # --- helpers ----------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from botocore.exceptions import ClientError
 
@@ -27,6 +28,19 @@ class S3MailStore:
                 return None
             raise
         return body
+
+    def presign_upload(
+        self, key: str, content_type: str, size: int, expires_in: timedelta
+    ) -> tuple[str, dict[str, str]]:
+        # The policy pins the key, the type and the size: the form stores that file and no other.
+        form = client("s3").generate_presigned_post(
+            Bucket=self._bucket,
+            Key=key,
+            Fields={"Content-Type": content_type},
+            Conditions=[{"Content-Type": content_type}, ["content-length-range", size, size]],
+            ExpiresIn=int(expires_in.total_seconds()),
+        )
+        return form["url"], form["fields"]
 
     def keep_attachments(
         self, ses_message_id: str, files: list[ParsedAttachment]

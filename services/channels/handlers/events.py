@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from services.channels.data.channels import DynamoChannelRepository
 from services.channels.data.dynamodb import DynamoInboundRepository
+from services.channels.data.mail_bucket import S3MailStore
 from services.channels.data.outbound import DynamoOutboundRepository
 from services.channels.data.ses import SesMailSender
 from services.channels.data.threads import DynamoThreadRepository
@@ -40,6 +41,7 @@ def on_message_posted(data: MessagePosted, envelope: Envelope) -> None:
         DynamoChannelRepository(),
         DynamoOutboundRepository(get_clock()),
         SesMailSender(),
+        S3MailStore(),
         get_clock(),
         reply_secret(),
     )

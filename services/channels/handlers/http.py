@@ -1,4 +1,5 @@
-"""The channels HTTP API: inbound addresses and their departments (admins only)."""
+"""The channels HTTP API: inbound addresses and their departments (admins only), the quarantine,
+the dry run, and uploads of the files agents attach to replies."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Any
 
 from services.channels.data.channels import DynamoChannelRepository
 from services.channels.data.dynamodb import DynamoInboundRepository
+from services.channels.data.mail_bucket import S3MailStore
 from services.channels.data.threads import DynamoThreadRepository
 from services.channels.handlers.mail import mail_policies
 from services.channels.logic.manage_channels import (
@@ -18,6 +20,7 @@ from services.channels.logic.manage_channels import (
 )
 from services.channels.logic.quarantine import list_quarantine, release_mail
 from services.channels.logic.simulate import simulate
+from services.channels.logic.uploads import upload_form
 from services.channels.models import (
     ChannelIn,
     ChannelList,
@@ -30,6 +33,8 @@ from services.channels.models import (
     ReleaseIn,
     SimulateIn,
     SimulationOut,
+    UploadIn,
+    UploadOut,
 )
 from shared.api import Api, ApiRequest, Reply
 from shared.clock import get_clock
@@ -160,6 +165,20 @@ def post_release(request: ApiRequest[ReleaseIn, Any]) -> QuarantinedOut:
         DynamoInboundRepository(get_clock()),
     )
     return QuarantinedOut.of(released)
+
+
+@api.route(
+    "/channels/uploads",
+    "POST",
+    summary="Where to upload a file to attach to a reply (any agent)",
+    body=UploadIn,
+    response=UploadOut,
+    status=201,
+)
+def post_upload(request: ApiRequest[UploadIn, Any]) -> UploadOut:
+    body = request.body
+    form = upload_form(body.name, body.content_type, body.size, S3MailStore(), get_clock().now())
+    return UploadOut(key=form.key, url=form.url, fields=form.fields, expires_at=form.expires_at)
 
 
 @api.route(

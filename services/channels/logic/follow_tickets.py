@@ -16,8 +16,10 @@ from services.channels.logic.delivery import (
     gave_up,
 )
 from services.channels.logic.send_reply import (
+    FileStore,
     MailSender,
     Outgoing,
+    attach,
     compose_acknowledgement,
     compose_reply,
     sent_event,
@@ -88,6 +90,7 @@ def follow_message(
     channels: ChannelRepository,
     outbound_mail: OutboundRepository,
     sender: MailSender,
+    files: FileStore,
     clock: Clock,
     secret: str | None,
 ) -> None:
@@ -122,7 +125,7 @@ def follow_message(
     )
     state = outbound.state
     if state == "sending":
-        state = _send(posted, outgoing, outbound, channel, outbound_mail, sender, clock)
+        state = _send(posted, outgoing, outbound, channel, outbound_mail, sender, files, clock)
     if state == "sent":
         # Also when an earlier attempt was sent and stored but stopped before this write.
         threads.save(thread, [outbound.message_id])
@@ -135,10 +138,12 @@ def _send(
     channel: Channel,
     outbound_mail: OutboundRepository,
     sender: MailSender,
+    files: FileStore,
     clock: Clock,
 ) -> OutboundState:
     """Send once more; record the outcome, or raise to be retried later while retrying may help."""
     try:
+        attach(outgoing.message, posted.attachments, files)
         ses_message_id = sender.send(
             channel.address, outgoing.recipients, outgoing.message.as_bytes()
         )

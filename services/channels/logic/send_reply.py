@@ -16,9 +16,11 @@ from email.utils import format_datetime
 from typing import Protocol
 
 from services.channels.logic.channel import Channel
+from services.channels.logic.delivery import SendFailed
 from services.channels.logic.threading import Thread, reply_token
+from services.channels.logic.uploads import MAX_UPLOAD_BYTES
 from shared.clock import Clock, isoformat
-from shared.events.catalogue import EmailSent, MessagePosted
+from shared.events.catalogue import Attachment, EmailSent, MessagePosted
 from shared.events.envelope import OutgoingEvent
 
 
@@ -29,6 +31,10 @@ class MailSender(Protocol):
 
 
 REPLIES = uuid.UUID("0b6f3c1e-8d2a-4f57-a8e9-5c4d7b2e1f90")  # namespace of replies' Message-IDs
+
+
+class FileStore(Protocol):
+    def raw(self, key: str) -> bytes | None: ...
 
 
 @dataclass(frozen=True)
@@ -76,6 +82,20 @@ def compose_reply(
     paragraphs = "".join(f"<p>{html.escape(p)}</p>" for p in text.split("\n\n"))
     message.add_alternative(f"<html><body>{paragraphs}</body></html>", subtype="html")
     return Outgoing(message, message_id, [posted.requester.email, *cc])
+
+
+def attach(message: EmailMessage, attachments: list[Attachment], files: FileStore) -> None:
+    """Add the files an agent attached; a missing or oversized one fails the mail for good."""
+    total = 0
+    for attachment in attachments:
+        data = files.raw(attachment.key)
+        if data is None:
+            raise SendFailed(f"the attachment {attachment.name} was never uploaded", True)
+        total += len(data)
+        if total > MAX_UPLOAD_BYTES:
+            raise SendFailed("the attachments are larger than a mail may be (10 MB)", True)
+        maintype, _, subtype = attachment.content_type.partition("/")
+        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=attachment.name)
 
 
 def sent_event(

@@ -47,7 +47,7 @@ from services.tickets.models import (
 from shared.api import Api, ApiRequest, Reply
 from shared.clock import get_clock
 from shared.errors import FieldError, Invalid
-from shared.events.catalogue import Person
+from shared.events.catalogue import Attachment, Person
 from shared.settings import get_settings
 
 api = Api(__name__, tag="tickets")
@@ -194,6 +194,7 @@ def post_message(request: ApiRequest[MessageIn, Any]) -> PostedOut:
             author=Author(type="agent", email=request.caller.email),
             visibility=body.visibility,
             status=body.status,
+            attachments=[Attachment(**a.model_dump()) for a in body.attachments],
             correlation_id=request.request_id,
         ),
         request.caller,
