@@ -276,3 +276,39 @@ def test_duplicates_autoreplies_and_strangers_by_mail(stack: RunningStack) -> No
     (new,) = [t for t in tickets if t["id"] != ticket["id"]]
     assert new["possible_follow_up_of"] == ticket["id"]
     assert len(stack.call("GET", "/local/outbox")[1]) == sent_before
+
+
+def test_a_reply_to_an_address_that_bounces_shows_it_on_the_message(stack: RunningStack) -> None:
+    admin = stack.token()
+    assert stack.call("POST", "/departments", {"name": "Parcels"}, admin)[0] == 201
+    channel = {"address": "parcels@example.com", "department_id": "parcels"}
+    assert stack.call("POST", "/channels", channel, admin)[0] == 201
+    # Given a ticket whose requester's mailbox does not exist (SES's simulator bounces it)
+    opened = {
+        "subject": "Broken parcel",
+        "body": "Arrived broken.",
+        "department_id": "parcels",
+        "requester": {"email": "bounce@simulator.amazonses.com"},
+        "cc": ["kim@client.example.org"],
+    }
+    status, ticket = stack.call("POST", "/tickets", opened, admin)
+    assert status == 201, ticket
+    # When an agent answers
+    status, posted = stack.call(
+        "POST", f"/tickets/{ticket['id']}/messages", {"body": "Send a photo?"}, admin
+    )
+    assert status == 201, posted
+
+    # Then SES's reports reach the message: bounced for the requester, delivered for the CC
+    def delivery() -> dict[str, str]:
+        _, page = stack.call("GET", f"/tickets/{ticket['id']}/messages", token=admin)
+        (reply,) = [m for m in page["items"] if m["id"] == posted["message"]["id"]]
+        return {r: d["state"] for r, d in reply["delivery"].items()}
+
+    reported = eventually(
+        delivery, done=lambda states: len(states) == 2 and "sent" not in states.values()
+    )
+    assert reported == {
+        "bounce@simulator.amazonses.com": "bounced",
+        "kim@client.example.org": "delivered",
+    }
