@@ -226,31 +226,7 @@ def service_resources(stack: ServiceStack, settings: Settings) -> Template:
                 "TimeToLiveSpecification": {"AttributeName": "expiration", "Enabled": True},
             },
         }
-        resources["EventDeadLetters"] = _queue(settings.queue_name(stack.service, "events-dlq"))
-        resources["EventQueue"] = _queue(
-            queue,
-            VisibilityTimeout=QUEUE_VISIBILITY_SECONDS,
-            RedrivePolicy={
-                "deadLetterTargetArn": {"Fn::GetAtt": ["EventDeadLetters", "Arn"]},
-                "maxReceiveCount": QUEUE_MAX_RECEIVES,
-            },
-        )
-        resources["EventQueuePolicy"] = {
-            "Type": "AWS::SQS::QueuePolicy",
-            "Properties": {
-                "Queues": [{"Ref": "EventQueue"}],
-                "PolicyDocument": {
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "events.amazonaws.com"},
-                            "Action": "sqs:SendMessage",
-                            "Resource": {"Fn::GetAtt": ["EventQueue", "Arn"]},
-                        }
-                    ]
-                },
-            },
-        }
+        resources.update(_fed_queue("Event", queue, "events.amazonaws.com"))
         subscriptions = consumer.subscriptions()
         resources["EventRule"] = {
             "Type": "AWS::Events::Rule",
@@ -272,41 +248,49 @@ def service_resources(stack: ServiceStack, settings: Settings) -> Template:
     return _template(f"Helpdesk {stack.service} service resources", resources)
 
 
-def _report_queue(name: str, settings: Settings) -> dict[str, Any]:
-    """The queue SES's reports reach through the shared topic, with its dead-letter queue."""
+def _fed_queue(
+    kind: str, name: str, sender: str, condition: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A queue a service (`sender`) may feed, with its dead-letter queue: `<kind>Queue`,
+    `<kind>DeadLetters`, `<kind>QueuePolicy`."""
+    queue = f"{kind}Queue"
+    statement: dict[str, Any] = {
+        "Effect": "Allow",
+        "Principal": {"Service": sender},
+        "Action": "sqs:SendMessage",
+        "Resource": {"Fn::GetAtt": [queue, "Arn"]},
+    }
+    if condition:
+        statement["Condition"] = condition
     return {
-        "ReportDeadLetters": _queue(f"{name}-dlq"),
-        "ReportQueue": _queue(
+        f"{kind}DeadLetters": _queue(f"{name}-dlq"),
+        queue: _queue(
             name,
             VisibilityTimeout=QUEUE_VISIBILITY_SECONDS,
             RedrivePolicy={
-                "deadLetterTargetArn": {"Fn::GetAtt": ["ReportDeadLetters", "Arn"]},
+                "deadLetterTargetArn": {"Fn::GetAtt": [f"{kind}DeadLetters", "Arn"]},
                 "maxReceiveCount": QUEUE_MAX_RECEIVES,
             },
         ),
-        "ReportQueuePolicy": {
+        f"{queue}Policy": {
             "Type": "AWS::SQS::QueuePolicy",
             "Properties": {
-                "Queues": [{"Ref": "ReportQueue"}],
-                "PolicyDocument": {
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "sns.amazonaws.com"},
-                            "Action": "sqs:SendMessage",
-                            "Resource": {"Fn::GetAtt": ["ReportQueue", "Arn"]},
-                            "Condition": {
-                                "ArnEquals": {"aws:SourceArn": mail_reports_topic_arn(settings)}
-                            },
-                        }
-                    ]
-                },
+                "Queues": [{"Ref": queue}],
+                "PolicyDocument": {"Statement": [statement]},
             },
         },
+    }
+
+
+def _report_queue(name: str, settings: Settings) -> dict[str, Any]:
+    """The queue SES's reports reach through the shared topic, with its dead-letter queue."""
+    topic = mail_reports_topic_arn(settings)
+    return {
+        **_fed_queue("Report", name, "sns.amazonaws.com", {"ArnEquals": {"aws:SourceArn": topic}}),
         "ReportSubscription": {
             "Type": "AWS::SNS::Subscription",
             "Properties": {
-                "TopicArn": mail_reports_topic_arn(settings),
+                "TopicArn": topic,
                 "Protocol": "sqs",
                 "Endpoint": {"Fn::GetAtt": ["ReportQueue", "Arn"]},
             },
