@@ -1,4 +1,5 @@
-"""Keeping the local data across restarts: tables and mail objects dumped on stop, loaded on start.
+"""Keeping the local data across restarts: tables, mail objects and how far the clock was moved
+ahead, dumped on stop and loaded on start.
 
 Outbox items are left out: the relay has published them by the time the stack stops, and loading
 them again would only publish duplicates. Messages in flight in queues are not kept.
@@ -8,10 +9,12 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from shared.aws import client
+from shared.clock import get_clock
 from shared.events.outbox import OUTBOX_PREFIX
 from shared.settings import Settings
 
@@ -26,7 +29,11 @@ def _table_names(settings: Settings) -> list[str]:
 def dump(path: Path, settings: Settings) -> dict[str, int]:
     """Write every table and the mail bucket to one JSON file; returns counts per table."""
     dynamodb, s3 = client("dynamodb"), client("s3")
-    snapshot: dict[str, Any] = {"tables": {}, "mail": {}}
+    snapshot: dict[str, Any] = {
+        "tables": {},
+        "mail": {},
+        "clock_offset_seconds": get_clock().offset.total_seconds(),
+    }
     counts = {}
     for table in _table_names(settings):
         items = [
@@ -65,4 +72,6 @@ def load(path: Path, settings: Settings) -> int:
             loaded += len(batch)
     for key, body in snapshot["mail"].items():
         s3.put_object(Bucket=settings.mail_bucket, Key=key, Body=base64.b64decode(body))
+    # Timers and due times were computed on the moved clock: time must not run back after a restart.
+    get_clock().advance(timedelta(seconds=snapshot.get("clock_offset_seconds", 0)))
     return loaded

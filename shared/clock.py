@@ -26,6 +26,11 @@ class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC) + self._offset
 
+    @property
+    def offset(self) -> timedelta:
+        """How far the clock was moved ahead of the wall clock."""
+        return self._offset
+
     def advance(self, delta: timedelta) -> datetime:
         if delta < timedelta():
             raise ValueError("the clock only moves forward")

@@ -86,6 +86,8 @@ def test_state_survives_a_restart_and_ctrl_c_is_quick(stack: RunningStack, tmp_p
         {"subject": "Keep me", "body": "b", "requester": {"email": "k@x.org"}},
         token,
     )
+    # And a clock moved a day ahead
+    _, moved = stack.call("POST", "/local/clock", {"advance_minutes": 24 * 60})
     # When the stack is stopped with Ctrl-C and started again on the same state
     seconds = stack.stop()
     assert seconds < 10, f"Ctrl-C took {seconds:.1f}s"
@@ -101,5 +103,8 @@ def test_state_survives_a_restart_and_ctrl_c_is_quick(stack: RunningStack, tmp_p
             again.token(),
         )
         assert next_ticket["number"] > ticket["number"]
+        # And the clock did not run back to today
+        _, now = again.call("POST", "/local/clock", {"advance_minutes": 0})
+        assert now["now"] >= moved["now"]
     finally:
         again.stop()
