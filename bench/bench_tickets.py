@@ -14,10 +14,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.harness import DynamoCalls, Row, emulated_system, median_ms
+from bench.harness import DynamoCalls, Row, bare_writes_ms, emulated_system, median_ms
 from local_stack.gateway import Gateway
 from local_stack.tokens import DevTokens
-from shared.aws import client
 from shared.settings import get_settings
 
 REPEAT = 30
@@ -77,29 +76,7 @@ def run() -> list[Row]:
             ),
         }
         table = get_settings().table_name("tickets")
-        dynamodb = client("dynamodb")
-        bare = median_ms(
-            lambda: dynamodb.put_item(
-                TableName=table, Item={"pk": {"S": "BENCH"}, "sk": {"S": "x"}}
-            ),
-            REPEAT,
-        )
-        # moto copies the whole table for each transaction, so a bare transaction of four puts on
-        # the same table is the fairer yardstick for the writes.
-        bare_transaction = median_ms(
-            lambda: dynamodb.transact_write_items(
-                TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": table,
-                            "Item": {"pk": {"S": "BENCH"}, "sk": {"S": str(n)}},
-                        }
-                    }
-                    for n in range(4)
-                ]
-            ),
-            REPEAT,
-        )
+        bare, bare_transaction = bare_writes_ms(table, 4, REPEAT)
         rows = [
             Row("tickets: bare moto put_item median", f"{bare:.2f} ms", "baseline"),
             Row(

@@ -19,7 +19,7 @@ from moto import mock_aws
 
 from local_stack.provision import provision
 from local_stack.system import LocalSystem
-from shared.aws import reset_process_state
+from shared.aws import client, reset_process_state
 from shared.settings import get_settings
 
 
@@ -83,3 +83,24 @@ def median_ms(action: Callable[[], Any], repeat: int) -> float:
         action()
         samples.append((time.perf_counter() - started) * 1000)
     return statistics.median(samples)
+
+
+def bare_writes_ms(table: str, puts: int, repeat: int) -> tuple[float, float]:
+    """Medians of a bare put_item and of a bare transaction of `puts` puts on `table`: what the
+    emulator itself costs. moto copies the whole table for each transaction, so the transaction
+    is the fairer yardstick of a write made in one."""
+    dynamodb = client("dynamodb")
+    put = median_ms(
+        lambda: dynamodb.put_item(TableName=table, Item={"pk": {"S": "BENCH"}, "sk": {"S": "x"}}),
+        repeat,
+    )
+    transaction = median_ms(
+        lambda: dynamodb.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": table, "Item": {"pk": {"S": "BENCH"}, "sk": {"S": str(n)}}}}
+                for n in range(puts)
+            ]
+        ),
+        repeat,
+    )
+    return put, transaction

@@ -57,6 +57,7 @@ SERVICES: tuple[ServiceStack, ...] = (
     ServiceStack(
         "sla",
         table="services.sla.data.tables:SlaTable",
+        outbox=True,
         consumer="services.sla.handlers.events:consumer",
     ),
     ServiceStack(
@@ -67,7 +68,12 @@ SERVICES: tuple[ServiceStack, ...] = (
         mail_function="receive_mail",
         report_function="receive_delivery_reports",
     ),
-    ServiceStack("contacts"),
+    ServiceStack(
+        "contacts",
+        table="services.contacts.data.tables:ContactsTable",
+        outbox=True,
+        consumer="services.contacts.handlers.events:consumer",
+    ),
     ServiceStack("crm_sync"),
 )
 

@@ -137,7 +137,8 @@ def test_a_redelivered_event_is_applied_once(
     # Given a handler that counts what it applies
     applied: list[str] = []
     monkeypatch.setattr(
-        "services.sla.handlers.events.start_timer", lambda ticket_id, *a: applied.append(ticket_id)
+        "services.sla.handlers.events.record_facts",
+        lambda ticket_id, *a: applied.append(ticket_id),
     )
     event = _bus_message(_created("t-1"))
     consume = system.function("sla", "consume_events")
@@ -159,4 +160,4 @@ def test_one_bad_event_fails_alone_in_its_batch(system: LocalSystem) -> None:
     answer = consume(_sqs_event(broken_json, good, wrong_shape), LambdaContext("sla"))
     # Then only the broken ones are reported back for retry (and, in time, the DLQ)
     assert answer == {"batchItemFailures": [{"itemIdentifier": "0"}, {"itemIdentifier": "2"}]}
-    assert consumer.subscriptions() == [("helpdesk.tickets", "TicketCreated")]
+    assert ("helpdesk.tickets", "TicketCreated") in consumer.subscriptions()

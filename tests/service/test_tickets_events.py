@@ -16,13 +16,11 @@ import pytest
 
 from local_stack.system import LocalSystem
 from shared.events.catalogue import (
-    ContactLinked,
-    ContactMerged,
     EmailReceived,
     MailVerdicts,
     Person,
     SlaBreached,
-    SlaDueTimesChanged,
+    SlaMet,
     SlaWarning,
 )
 from shared.events.envelope import EventData, OutgoingEvent
@@ -421,26 +419,22 @@ def _target(kind: type[SlaWarning | SlaBreached], ticket_id: str) -> SlaWarning 
 def test_sla_events_set_due_times_and_state_without_downgrading(
     http: HttpClient, delivery: Delivery
 ) -> None:
-    # Given a ticket the SLA service has not spoken about yet
+    # Given an urgent ticket the SLA service has not spoken about yet
     _support_with_agents(http)
-    ticket = _open(http)
+    ticket = _open(http, priority="urgent")
     assert ticket["sla"]["state"] is None
-    # When the SLA service announces its due times
-    first_due = datetime(2031, 5, 4, 9, 30, tzinfo=UTC)
-    resolution_due = datetime(2031, 5, 6, 17, 0, tzinfo=UTC)
-    _inject(
-        delivery,
-        SlaDueTimesChanged(
-            ticket_id=ticket["id"],
-            first_response_due_at=_iso(first_due),
-            resolution_due_at=_iso(resolution_due),
-        ),
-    )
-    # Then the ticket shows them, and it is on track
-    sla = _get(http, ticket["id"])["sla"]
-    assert _at(sla["first_response_due_at"]) == first_due
-    assert _at(sla["resolution_due_at"]) == resolution_due
+    # When the SLA service announces its due times (the default policy: urgent 1 h / 4 h)
+    delivery.run()
+    # Then the ticket shows them, and it is on track, at the version the agent knows
+    created = _at(ticket["created_at"])
+    assert created is not None
+    opened = created.replace(microsecond=created.microsecond // 1000 * 1000)  # as events carry it
+    after = _get(http, ticket["id"])
+    sla = after["sla"]
+    assert _at(sla["first_response_due_at"]) == opened + timedelta(hours=1)
+    assert _at(sla["resolution_due_at"]) == opened + timedelta(hours=4)
     assert sla["state"] == "ok"
+    assert (after["version"], after["updated_at"]) == (ticket["version"], ticket["updated_at"])
     # When a target approaches
     _inject(delivery, _target(SlaWarning, ticket["id"]))
     # Then the ticket is at risk
@@ -454,25 +448,41 @@ def test_sla_events_set_due_times_and_state_without_downgrading(
     # Then the ticket stays breached, with its due times
     sla = _get(http, ticket["id"])["sla"]
     assert sla["state"] == "breached"
-    assert _at(sla["first_response_due_at"]) == first_due
+    assert _at(sla["first_response_due_at"]) == opened + timedelta(hours=1)
+    # And an agent who read it before all this still saves with that version
+    changed = http.call(
+        "PATCH",
+        f"/tickets/{ticket['id']}",
+        {"tags": ["vip"]},
+        headers={"If-Match": f'"{ticket["version"]}"'},
+    )
+    assert changed.status == 200, changed.body
+
+
+def test_a_met_first_response_leaves_the_ticket_on_its_resolution_clock(
+    http: HttpClient, delivery: Delivery
+) -> None:
+    _support_with_agents(http)
+    ticket = _open(http, priority="urgent")
+    delivery.run()
+    now = _iso(datetime.now(UTC))
+    met = {"ticket_id": ticket["id"], "due_at": now, "at": now}
+    _inject(delivery, SlaMet(target="first_response", **met))
+    assert _get(http, ticket["id"])["sla"]["state"] == "ok"
+    _inject(delivery, SlaMet(target="resolution", **met))
+    assert _get(http, ticket["id"])["sla"]["state"] == "met"
 
 
 def test_lists_filter_by_sla_state_and_sort_by_the_soonest_due(
     http: HttpClient, delivery: Delivery
 ) -> None:
-    # Given three tickets, opened in one order, due in another
+    # Given three tickets, opened in one order, due in another (by their priorities' targets)
     _support_with_agents(http)
-    late, soon, middle = (_open(http, subject=s) for s in ("late", "soon", "middle"))
-    base = datetime(2031, 5, 4, 9, 0, tzinfo=UTC)
-    for ticket, hours in ((late, 3), (soon, 1), (middle, 2)):
-        _inject(
-            delivery,
-            SlaDueTimesChanged(
-                ticket_id=ticket["id"],
-                first_response_due_at=_iso(base + timedelta(hours=hours)),
-                resolution_due_at=_iso(base + timedelta(hours=24 + hours)),
-            ),
-        )
+    late, soon, middle = (
+        _open(http, subject=s, priority=p)
+        for s, p in (("late", "low"), ("soon", "urgent"), ("middle", "high"))
+    )
+    delivery.run()
     # And one of them breached, one at risk
     _inject(delivery, _target(SlaBreached, middle["id"]), _target(SlaWarning, late["id"]))
     # When the lists are read
@@ -492,36 +502,36 @@ def test_lists_filter_by_sla_state_and_sort_by_the_soonest_due(
 def test_contact_links_and_merges_move_tickets_to_the_surviving_contact(
     http: HttpClient, delivery: Delivery
 ) -> None:
-    # Given three tickets: two from one person, one from the same person under another contact
+    # Given two tickets from one person, and a third from their other address
     _support_with_agents(http)
-    first, second, third = (_open(http, subject=s) for s in ("first", "second", "third"))
-    _inject(
-        delivery,
-        ContactLinked(ticket_id=first["id"], contact_id="contact-keep"),
-        ContactLinked(ticket_id=second["id"], contact_id="contact-gone"),
-        ContactLinked(ticket_id=third["id"], contact_id="contact-gone"),
-    )
-    # Then each ticket shows its contact, and the contact's list shows its tickets, newest first
-    assert _get(http, first["id"])["contact_id"] == "contact-keep"
-    assert _ids(_list(http, contact_id="contact-gone", sort="created")) == _ids([third, second])
-    # When the contacts service merges the second contact into the first
-    _inject(
-        delivery,
-        ContactMerged(merged_contact_id="contact-gone", surviving_contact_id="contact-keep"),
-    )
+    other = {"email": "dana.private@client.example.org", "name": "Dana"}
+    first, second = (_open(http, subject=s) for s in ("first", "second"))
+    third = _open(http, subject="third", requester=other)
+    delivery.run()
+    # Then the contacts service linked each to the contact of its address
+    keep = _get(http, first["id"])["contact_id"]
+    gone = _get(http, third["id"])["contact_id"]
+    assert None not in (keep, gone)
+    assert keep != gone
+    assert _ids(_list(http, contact_id=keep, sort="created")) == _ids([second, first])
+    # When an admin merges the other contact into the first
+    merged = http.call("POST", f"/contacts/{gone}/merge", {"into": keep})
+    assert merged.status == 200, merged.body
+    delivery.run()
     # Then every ticket belongs to the surviving contact, listed newest first
     for ticket in (first, second, third):
-        assert _get(http, ticket["id"])["contact_id"] == "contact-keep"
-    assert _ids(_list(http, contact_id="contact-keep", sort="created")) == _ids(
-        [third, second, first]
-    )
-    assert _list(http, contact_id="contact-gone", sort="created") == []
-    # And the history says the system moved them
-    history = http.call("GET", f"/tickets/{second['id']}/history").body["items"]
-    assert [(e["field"], e["old"], e["new"], e["actor"]) for e in history[-2:]] == [
-        ("contact_id", None, "contact-gone", "system"),
-        ("contact_id", "contact-gone", "contact-keep", "system"),
+        assert _get(http, ticket["id"])["contact_id"] == keep
+    assert _ids(_list(http, contact_id=keep, sort="created")) == _ids([third, second, first])
+    assert _list(http, contact_id=gone, sort="created") == []
+    # And the history says the system moved it, without a person's version moving
+    history = http.call("GET", f"/tickets/{third['id']}/history").body["items"]
+    assert [
+        (e["field"], e["old"], e["new"], e["actor"]) for e in history if e["field"] == "contact_id"
+    ] == [
+        ("contact_id", None, gone, "system"),
+        ("contact_id", gone, keep, "system"),
     ]
+    assert _get(http, third["id"])["version"] == third["version"]
 
 
 # --- duplicates -----------------------------------------------------------------------------------

@@ -1,42 +1,252 @@
-"""The SLA repository on DynamoDB (pynamodb): the only module that touches the table."""
+"""The SLA repositories on DynamoDB (pynamodb): the only module that touches the table."""
 
 from __future__ import annotations
 
-from pynamodb.exceptions import PutError
+import base64
+import json
+import zlib
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
 
-from services.sla.data.tables import SERVICE, SlaTable, TimerItem
+from pynamodb.exceptions import DeleteError, PutError, TransactWriteError
+from pynamodb.expressions.condition import Condition
+
+from services.sla.data.tables import (
+    SERVICE,
+    DepartmentItem,
+    PolicyItem,
+    RetargetItem,
+    SlaOutbox,
+    SlaTable,
+    TimerItem,
+)
+from services.sla.logic.policy import PolicyVersion
+from services.sla.logic.repository import (
+    ALARM_BUCKETS,
+    Department,
+    Retargeting,
+    StalePolicy,
+    StaleTimer,
+)
 from services.sla.logic.timer import Timer
-from shared.storage import bind_table
+from shared.clock import Clock, isoformat
+from shared.errors import FieldError, Invalid
+from shared.events.envelope import OutgoingEvent
+from shared.events.outbox import outbox_items
+from shared.storage import bind_table, transaction
+
+TIMER_SK = "TIMER"
+POLICY_PK = "POLICY"
+RETARGET_SK = "RETARGET"
+DEPARTMENTS_PK = "DEPTS"
+NO_DEPARTMENT = "-none-"
+CONDITION_FAILED = "ConditionalCheckFailed"  # as a transaction reports it
+CONDITION_FAILED_EXCEPTION = "ConditionalCheckFailedException"  # as a single write does
 
 
 def timer_key(ticket_id: str) -> str:
     return f"TIMER#{ticket_id}"
 
 
-class DynamoTimerRepository:
-    def __init__(self) -> None:
-        bind_table(SlaTable, SERVICE)
+def alarm_bucket(ticket_id: str) -> int:
+    """A stable bucket per ticket (crc32, not `hash`, which changes from process to process)."""
+    return zlib.crc32(ticket_id.encode()) % ALARM_BUCKETS
 
-    def start(self, timer: Timer) -> bool:
-        item = TimerItem(timer_key(timer.ticket_id), "TIMER", **timer.model_dump())
+
+def _version_key(version: int) -> str:
+    return f"VERSION#{version:08d}"
+
+
+def _bound() -> None:
+    bind_table(SlaTable, SERVICE)
+
+
+class DynamoTimerRepository:
+    def __init__(self, clock: Clock) -> None:
+        _bound()
+        self._clock = clock
+
+    def get(self, ticket_id: str) -> Timer | None:
         try:
-            item.save(condition=TimerItem.pk.does_not_exist())
+            return _timer(TimerItem.get(timer_key(ticket_id), TIMER_SK, consistent_read=True))
+        except TimerItem.DoesNotExist:
+            return None
+
+    def save(self, timer: Timer, events: list[OutgoingEvent]) -> None:
+        item = timer_item(timer)
+        condition: Condition = (
+            TimerItem.pk.does_not_exist()
+            if timer.version == 0
+            else TimerItem.version == timer.version
+        )
+        if not events:
+            try:
+                item.save(condition=condition)
+            except PutError as error:
+                if error.cause_response_code == CONDITION_FAILED_EXCEPTION:
+                    raise StaleTimer(timer.ticket_id) from None
+                raise
+            return
+        try:
+            with transaction(SlaTable) as write:
+                write.save(item, condition=condition)
+                for outbox in outbox_items(SlaOutbox, events, self._clock.now()):
+                    write.save(outbox)
+        except TransactWriteError as error:
+            reasons = error.cancellation_reasons or []
+            if reasons and reasons[0] is not None and reasons[0].code == CONDITION_FAILED:
+                raise StaleTimer(timer.ticket_id) from None
+            raise
+
+    def due(self, bucket: int, now: datetime) -> Iterator[Timer]:
+        for item in SlaTable.by_alarm.query(str(bucket), TimerItem.alarm_at <= isoformat(now)):
+            yield _timer(item)
+
+    def with_alarms(
+        self, bucket: int, cursor: str | None, limit: int
+    ) -> tuple[list[Timer], str | None]:
+        results = SlaTable.by_alarm.query(
+            str(bucket), limit=limit, last_evaluated_key=_decode(cursor) if cursor else None
+        )
+        timers = [_timer(item) for item in results]
+        last = results.last_evaluated_key
+        return timers, _encode(last) if last else None
+
+    def started_between(
+        self, department_id: str | None, start: datetime, end: datetime
+    ) -> Iterator[Timer]:
+        results = SlaTable.by_department_started.query(
+            department_id or NO_DEPARTMENT,
+            TimerItem.started_key.between(isoformat(start), isoformat(end)),
+        )
+        for item in results:
+            yield _timer(item)
+
+
+def timer_item(timer: Timer) -> TimerItem:
+    """The stored form of a timer, with the index keys its state calls for (none: not indexed)."""
+    alarm = timer.next_alarm()
+    started = timer.started_at
+    return TimerItem(
+        timer_key(timer.ticket_id),
+        TIMER_SK,
+        ticket_id=timer.ticket_id,
+        version=timer.version + 1,
+        body=timer.model_dump_json(exclude={"version"}),
+        alarm_bucket=str(alarm_bucket(timer.ticket_id)) if alarm else None,
+        alarm_at=isoformat(alarm) if alarm else None,
+        report_department=(timer.department_id or NO_DEPARTMENT) if started else None,
+        started_key=f"{isoformat(started)}#{timer.ticket_id}" if started else None,
+    )
+
+
+def _timer(item: Any) -> Timer:
+    timer = Timer.model_validate_json(item.body)
+    timer.version = int(item.version)
+    return timer
+
+
+def _encode(value: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value, separators=(",", ":")).encode()).decode()
+
+
+def _decode(cursor: str) -> Any:
+    try:
+        return json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except ValueError:
+        message = "not a cursor this service gave out"
+        raise Invalid(f"cursor: {message}", [FieldError("cursor", message)]) from None
+
+
+class DynamoPolicyRepository:
+    def __init__(self) -> None:
+        _bound()
+
+    def versions(self) -> list[PolicyVersion]:
+        return [
+            PolicyVersion.model_validate_json(item.body)
+            for item in PolicyItem.query(POLICY_PK, PolicyItem.sk.startswith("VERSION#"))
+        ]
+
+    def add(self, version: PolicyVersion) -> None:
+        try:
+            with transaction(SlaTable) as write:
+                write.save(
+                    PolicyItem(
+                        POLICY_PK,
+                        _version_key(version.version),
+                        version=version.version,
+                        body=version.model_dump_json(),
+                    ),
+                    condition=PolicyItem.pk.does_not_exist(),
+                )
+                write.save(RetargetItem(POLICY_PK, RETARGET_SK, version=version.version, bucket=0))
+        except TransactWriteError as error:
+            reasons = error.cancellation_reasons or []
+            if reasons and reasons[0] is not None and reasons[0].code == CONDITION_FAILED:
+                raise StalePolicy(str(version.version)) from None
+            raise
+
+    def retargeting(self) -> Retargeting | None:
+        try:
+            item = RetargetItem.get(POLICY_PK, RETARGET_SK, consistent_read=True)
+        except RetargetItem.DoesNotExist:
+            return None
+        return Retargeting(version=int(item.version), bucket=int(item.bucket), cursor=item.cursor)
+
+    def advance(self, current: Retargeting, following: Retargeting | None) -> None:
+        same_pass = RetargetItem.version == current.version
+        try:
+            if following is None:
+                RetargetItem(POLICY_PK, RETARGET_SK).delete(condition=same_pass)
+            else:
+                RetargetItem(POLICY_PK, RETARGET_SK, **following.model_dump()).save(
+                    condition=same_pass
+                )
+        except (PutError, DeleteError) as error:  # a newer policy started its own pass
+            if error.cause_response_code != CONDITION_FAILED_EXCEPTION:
+                raise
+
+
+class DynamoDepartmentDirectory:
+    def __init__(self) -> None:
+        _bound()
+
+    def get(self, department_id: str) -> Department | None:
+        try:
+            return _department(DepartmentItem.get(DEPARTMENTS_PK, f"DEPT#{department_id}"))
+        except DepartmentItem.DoesNotExist:
+            return None
+
+    def all(self) -> list[Department]:
+        return [_department(item) for item in DepartmentItem.query(DEPARTMENTS_PK)]
+
+    def save(self, department: Department) -> bool:
+        item = DepartmentItem(
+            DEPARTMENTS_PK,
+            f"DEPT#{department.id}",
+            department_id=department.id,
+            members=set(department.members) or None,
+            archived=department.archived,
+            changed_at=department.changed_at,
+        )
+        try:
+            item.save(
+                condition=DepartmentItem.pk.does_not_exist()
+                | (DepartmentItem.changed_at <= department.changed_at)
+            )
         except PutError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
+            if error.cause_response_code == CONDITION_FAILED_EXCEPTION:
                 return False
             raise
         return True
 
-    def get(self, ticket_id: str) -> Timer | None:
-        try:
-            item = TimerItem.get(timer_key(ticket_id), "TIMER")
-        except TimerItem.DoesNotExist:
-            return None
-        return Timer(
-            ticket_id=item.ticket_id,
-            priority=item.priority,
-            started_at=item.started_at,
-            first_response_due_at=item.first_response_due_at,
-            resolution_due_at=item.resolution_due_at,
-            state=item.state,
-        )
+
+def _department(item: DepartmentItem) -> Department:
+    return Department(
+        id=item.department_id,
+        members=sorted(item.members or ()),
+        archived=bool(item.archived),
+        changed_at=item.changed_at,
+    )

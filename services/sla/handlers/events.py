@@ -1,12 +1,24 @@
-"""The SLA service's event consumers: ticket events keep the timers."""
+"""The SLA service's event consumers: ticket events keep the timers, department events say who
+may see them."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from services.sla.data.dynamodb import DynamoTimerRepository
-from services.sla.logic.timer import start_timer
-from shared.events.catalogue import TicketCreated
+from services.sla.handlers.wiring import dependencies
+from services.sla.logic.keep_timers import (
+    facts_of_created,
+    facts_of_message,
+    facts_of_status,
+    facts_of_update,
+    record_department,
+    record_facts,
+)
+from shared.events.catalogue import (
+    DepartmentMembersChanged,
+    MessagePosted,
+    TicketCreated,
+    TicketStatusChanged,
+    TicketUpdated,
+)
 from shared.events.consumer import EventConsumer
 from shared.events.envelope import Envelope
 from shared.settings import get_settings
@@ -16,5 +28,24 @@ consumer = EventConsumer(lambda: get_settings().idempotency_table("sla"))
 
 @consumer.on(TicketCreated)
 def on_ticket_created(data: TicketCreated, envelope: Envelope) -> None:
-    started_at = datetime.fromisoformat(data.created_at)
-    start_timer(data.ticket_id, data.priority, started_at, DynamoTimerRepository())
+    record_facts(data.ticket_id, facts_of_created(data), dependencies(), envelope.id)
+
+
+@consumer.on(TicketUpdated)
+def on_ticket_updated(data: TicketUpdated, envelope: Envelope) -> None:
+    record_facts(data.ticket_id, facts_of_update(data), dependencies(), envelope.id)
+
+
+@consumer.on(TicketStatusChanged)
+def on_status_changed(data: TicketStatusChanged, envelope: Envelope) -> None:
+    record_facts(data.ticket_id, facts_of_status(data), dependencies(), envelope.id)
+
+
+@consumer.on(MessagePosted)
+def on_message_posted(data: MessagePosted, envelope: Envelope) -> None:
+    record_facts(data.ticket_id, facts_of_message(data), dependencies(), envelope.id)
+
+
+@consumer.on(DepartmentMembersChanged)
+def on_members_changed(data: DepartmentMembersChanged, envelope: Envelope) -> None:
+    record_department(data, envelope.occurred_at, dependencies())

@@ -118,8 +118,13 @@ class DynamoTicketRepository:
                 condition: Condition = (
                     TicketItem.pk.does_not_exist()
                     if previous is None
-                    else TicketItem.version == previous.version
+                    else (TicketItem.revision == previous.revision)
+                    | (
+                        TicketItem.revision.does_not_exist()
+                        & (TicketItem.version == previous.version)
+                    )
                 )
+                commit.ticket.revision = previous.revision + 1 if previous is not None else 1
                 write.save(_ticket_item(commit.ticket), condition=condition)
                 for message in commit.messages:
                     write.save(_message_item(message))
@@ -423,6 +428,7 @@ def _ticket_item(ticket: Ticket) -> TicketItem:
         created_at=ticket.created_at,
         updated_at=ticket.updated_at,
         version=ticket.version,
+        revision=ticket.revision,
         queue=queue_key(ticket.department_id, ticket.status),
         assignee_queue=assignee_key(ticket.assignee, ticket.status),
         updated_key=_time_key(ticket.updated_at, ticket.id),
@@ -465,6 +471,7 @@ def _ticket(item: TicketItem) -> Ticket:
         created_at=item.created_at,
         updated_at=item.updated_at,
         version=int(item.version),
+        revision=int(item.revision if item.revision is not None else item.version),
     )
 
 

@@ -117,6 +117,7 @@ class TicketItem(TicketsTable, discriminator="ticket"):
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     version = NumberAttribute()
+    revision = NumberAttribute(null=True)  # null on tickets written before it existed
     # Index keys, derived from the fields above whenever the ticket is written.
     queue = UnicodeAttribute()
     assignee_queue = UnicodeAttribute()

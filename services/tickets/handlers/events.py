@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from services.tickets.handlers.http import dependencies
+from services.tickets.logic.erase_requester import anonymise_requester
 from services.tickets.logic.system_updates import (
     link_contact,
     move_contact,
@@ -14,6 +15,7 @@ from services.tickets.logic.system_updates import (
     set_due_times,
 )
 from shared.events.catalogue import (
+    ContactErased,
     ContactLinked,
     ContactMerged,
     EmailBounced,
@@ -78,3 +80,8 @@ def on_contact_linked(data: ContactLinked, envelope: Envelope) -> None:
 @consumer.on(ContactMerged)
 def on_contact_merged(data: ContactMerged, envelope: Envelope) -> None:
     move_contact(data.merged_contact_id, data.surviving_contact_id, dependencies())
+
+
+@consumer.on(ContactErased)
+def on_contact_erased(data: ContactErased, envelope: Envelope) -> None:
+    anonymise_requester(data.contact_id, dependencies())

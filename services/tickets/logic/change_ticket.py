@@ -36,6 +36,8 @@ from shared.errors import (
 )
 from shared.identity import Caller
 
+RETRIES = 5  # writes lost to a concurrent one are read again and tried again
+
 UNSET = object()  # a field the request did not mention (None means "set to nothing")
 
 
@@ -62,9 +64,29 @@ def change_ticket(
     deps: Dependencies,
     correlation_id: str | None = None,
 ) -> Ticket:
-    current = load_ticket(key, deps)
-    if current is None:
-        raise not_found("ticket", key)
+    # A write that loses a race is tried again on what is there now: if a person changed the
+    # ticket meanwhile, the caller's expected version no longer matches and the retry says so; if
+    # only the system did (an SLA due time, say), the change goes through.
+    for _ in range(RETRIES):
+        current = load_ticket(key, deps)
+        if current is None:
+            raise not_found("ticket", key)
+        try:
+            return _change(current, key, patch, expected, caller, deps, correlation_id)
+        except StaleVersion:
+            continue
+    raise Conflict("The ticket is changing too fast; try again.")
+
+
+def _change(
+    current: Ticket,
+    key: str,
+    patch: TicketPatch,
+    expected: ExpectedVersion | None,
+    caller: Caller,
+    deps: Dependencies,
+    correlation_id: str | None,
+) -> Ticket:
     triage = deps.config.triage_department
     try:
         guards = write_guards(caller, current.department_id, triage, key)
@@ -96,8 +118,6 @@ def change_ticket(
                 guards=guards + guards_for_change,
             )
         )
-    except StaleVersion:
-        raise _stale(expected, current) from None
     except GuardFailed as failed:
         raise _refused(failed.guard, key) from None
     return ticket

@@ -106,8 +106,7 @@ def update_by_system(
         changes = change(ticket)
         if not changes:
             return current
-        now = deps.clock.now()
-        ticket.version, ticket.updated_at = current.version + 1, now
+        now = deps.clock.now()  # the version and update time stay: they are the people's
         try:
             deps.repository.commit(
                 Commit(ticket, current, history=history_of(ticket, changes, SYSTEM, now))
@@ -155,7 +154,9 @@ def record_sla_event(event: SlaTargetEvent, deps: Dependencies) -> None:
 
     def change(ticket: Ticket) -> list[Change]:
         current = ticket.sla.state
-        resolution_met = state == "met" and event.target == "resolution" and current != "breached"
+        if state == "met" and event.target != "resolution":
+            return []  # the first response met: the resolution clock still runs, as it stands
+        resolution_met = state == "met" and current != "breached"
         if not resolution_met and SEVERITY[state] <= SEVERITY[current]:
             return []  # an older or milder event, perhaps delivered late: keep what we know
         old = ticket.sla.model_dump(mode="json")

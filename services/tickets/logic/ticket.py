@@ -97,7 +97,12 @@ class Ticket(BaseModel):
     possible_follow_up_of: str | None = None
     created_at: datetime
     updated_at: datetime
+    # What agents see and name in If-Match: it moves when people change the ticket. The system's
+    # own updates (SLA state and due times, the contact link) do not move it: an agent's edit is
+    # never refused because a due time moved.
     version: int = 1
+    # Moves on every write; what each write is conditional on. Kept by the repository.
+    revision: int = 1
 
 
 class Change(BaseModel):

@@ -1,0 +1,103 @@
+"""What the contacts logic needs from storage (`data.dynamodb` implements it), and the unit of
+work a use case hands over: contacts as they were and as they are to be, the ticket to link, and
+the events, written all or nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Generic, Protocol, TypeVar
+
+from services.contacts.logic.contact import Contact, TicketSummary
+from shared.events.envelope import OutgoingEvent
+
+
+@dataclass(frozen=True)
+class Write:
+    """One contact, new (`previous` None) or changed from `previous` (which must still be the
+    stored version). Its address, CRM and search entries follow from the difference."""
+
+    contact: Contact
+    previous: Contact | None
+
+
+@dataclass
+class Commit:
+    writes: list[Write]
+    events: list[OutgoingEvent] = field(default_factory=list)
+    link_ticket: TicketSummary | None = None  # linked to its `contact_id`, if not linked yet
+
+
+class EmailTaken(Exception):
+    def __init__(self, address: str) -> None:
+        super().__init__(address)
+        self.address = address
+
+
+class CrmTaken(Exception):
+    """Another contact is linked to that CRM record."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+class StaleContact(Exception):
+    """The contact changed since it was read."""
+
+
+class TicketAlreadyLinked(Exception):
+    """The ticket is linked to a contact already (a repeated event)."""
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    cursor: str | None
+
+
+class ContactRepository(Protocol):
+    def commit(self, commit: Commit) -> None:
+        """Store it all; raises EmailTaken, CrmTaken, StaleContact or TicketAlreadyLinked and
+        then stores nothing."""
+        ...
+
+    def get(self, contact_id: str) -> Contact | None: ...
+
+    def by_email(self, address: str) -> Contact | None:
+        """The contact that owns the (normalised) address."""
+        ...
+
+    def email_owners(self, addresses: list[str]) -> dict[str, str]:
+        """The id of the contact owning each of these addresses that has an owner."""
+        ...
+
+    def by_crm(self, crm_key: str) -> Contact | None: ...
+
+    def by_phone(self, phone: str, limit: int, cursor: str | None) -> Page[Contact]: ...
+
+    def search(self, prefix: str, limit: int, cursor: str | None) -> Page[Contact]:
+        """Contacts with a search term starting with `prefix` (in search form, at least
+        SEARCH_PREFIX_LENGTH characters), by term."""
+        ...
+
+    def list_page(self, limit: int, cursor: str | None) -> Page[Contact]:
+        """Active contacts by name."""
+        ...
+
+    def tickets(self, contact_id: str, limit: int, cursor: str | None) -> Page[TicketSummary]:
+        """The tickets the contact raised, newest first."""
+        ...
+
+    def ticket_ids(self, contact_id: str) -> list[str]: ...
+
+    def move_tickets(self, ticket_ids: list[str], contact_id: str) -> None:
+        """Point the summaries of these tickets at another contact (after a merge)."""
+        ...
+
+    def project_ticket(self, ticket_id: str, changes: dict[str, str], at: datetime) -> None:
+        """Set fields of a ticket summary, unless a change at a later time was applied."""
+        ...

@@ -1,0 +1,23 @@
+"""The SLA service's use cases wired to DynamoDB, the one clock and the deployment's settings."""
+
+from __future__ import annotations
+
+from services.sla.data.dynamodb import (
+    DynamoDepartmentDirectory,
+    DynamoPolicyRepository,
+    DynamoTimerRepository,
+)
+from services.sla.logic.repository import Dependencies
+from shared.clock import get_clock
+from shared.settings import get_settings
+
+
+def dependencies() -> Dependencies:
+    clock = get_clock()
+    return Dependencies(
+        timers=DynamoTimerRepository(clock),
+        policies=DynamoPolicyRepository(),
+        departments=DynamoDepartmentDirectory(),
+        clock=clock,
+        triage_department=get_settings().triage_department,
+    )

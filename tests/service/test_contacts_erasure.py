@@ -1,0 +1,121 @@
+"""Erasing a contact (admins): their personal data goes, the record of their tickets stays, and
+the tickets service anonymises the requester of those tickets."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import Delivery, HttpClient
+from tests.service.test_contacts_support import (
+    ADMIN,
+    AGENT,
+    create,
+    crm_record,
+    find,
+    publish,
+    ticket_created,
+)
+
+pytestmark = pytest.mark.service
+
+NEW_TICKET = {
+    "subject": "Please delete my data",
+    "body": "Under GDPR.",
+    "priority": "medium",
+    "requester": {"email": "gina@client.example.org", "name": "Gina Linetti"},
+}
+
+
+def _gina_with_a_ticket(http: HttpClient, delivery: Delivery) -> tuple[dict[str, object], str]:
+    ticket = http.expect(201, "POST", "/tickets", NEW_TICKET)
+    delivery.run()
+    [gina] = find(http, "email=gina@client.example.org")
+    http.expect(
+        200, "PATCH", f"/contacts/{gina['id']}", {"phone": "+44 20 7183 8750", "notes": "x"}
+    )
+    return gina, ticket["id"]
+
+
+def test_erasure_removes_the_personal_data_and_anonymises_the_tickets(
+    http: HttpClient, delivery: Delivery
+) -> None:
+    # Given Gina, with a ticket and a phone number
+    gina, ticket_id = _gina_with_a_ticket(http, delivery)
+    # When an admin erases her and the events are delivered
+    answer = http.call("DELETE", f"/contacts/{gina['id']}", as_=ADMIN)
+    assert answer.status == 204, answer.body
+    delivery.run()
+    # Then her id answers 410, and nothing finds her by address, name or phone
+    gone = http.call("GET", f"/contacts/{gina['id']}", as_=AGENT)
+    assert gone.status == 410, gone.body
+    assert gone.body["type"].endswith("/contact-erased")
+    assert "Gina" not in str(gone.body)
+    assert find(http, "email=gina@client.example.org") == []
+    assert find(http, "q=gina") == []
+    assert find(http, "phone=%2B442071838750") == []
+    assert find(http, "") == []
+    # And the ticket is still there, its requester anonymised, still filed under her id
+    ticket = http.expect(200, "GET", f"/tickets/{ticket_id}")
+    assert ticket["requester"] == {"email": "erased@erased.invalid", "name": None}
+    assert ticket["contact_id"] == gina["id"]
+    assert ticket["subject"] == NEW_TICKET["subject"]
+    # And the history records the change without the address it replaced
+    history = http.expect(200, "GET", f"/tickets/{ticket_id}/history")["items"]
+    assert "gina@client.example.org" not in str([e for e in history if e["field"] == "requester"])
+
+
+def test_a_new_mail_from_the_erased_address_starts_a_new_contact(
+    http: HttpClient, delivery: Delivery
+) -> None:
+    gina, _ = _gina_with_a_ticket(http, delivery)
+    http.expect(204, "DELETE", f"/contacts/{gina['id']}")
+    delivery.run()
+    publish(delivery, ticket_created("gina@client.example.org", "Gina", number=2))
+    [again] = find(http, "email=gina@client.example.org")
+    assert again["id"] != gina["id"]
+
+
+def test_an_agent_may_not_erase_and_nothing_changes(http: HttpClient, delivery: Delivery) -> None:
+    gina, ticket_id = _gina_with_a_ticket(http, delivery)
+    before = http.expect(200, "GET", f"/contacts/{gina['id']}")
+    answer = http.call("DELETE", f"/contacts/{gina['id']}", as_=AGENT)
+    assert answer.status == 403, answer.body
+    delivery.run()
+    assert http.expect(200, "GET", f"/contacts/{gina['id']}") == before
+    requester = http.expect(200, "GET", f"/tickets/{ticket_id}")["requester"]
+    assert requester["email"] == "gina@client.example.org"
+
+
+def test_erasing_twice_is_410_and_the_event_applies_once(
+    http: HttpClient, delivery: Delivery
+) -> None:
+    gina, ticket_id = _gina_with_a_ticket(http, delivery)
+    http.expect(204, "DELETE", f"/contacts/{gina['id']}")
+    again = http.call("DELETE", f"/contacts/{gina['id']}")
+    assert again.status == 410, again.body
+    delivery.run()
+    history = http.expect(200, "GET", f"/tickets/{ticket_id}/history")["items"]
+    assert len([e for e in history if e["field"] == "requester"]) == 1
+
+
+def test_a_contact_made_by_hand_without_tickets_is_erased_too(http: HttpClient) -> None:
+    dana = create(http, name="Dana Scully", emails=["dana@client.example.org"])
+    http.expect(204, "DELETE", f"/contacts/{dana['id']}")
+    assert http.call("GET", f"/contacts/{dana['id']}/tickets", as_=AGENT).status == 410
+    # The address is free again
+    assert create(http, name="Someone else", emails=["dana@client.example.org"])["id"]
+
+
+def test_the_crm_does_not_bring_an_erased_contact_back(
+    http: HttpClient, delivery: Delivery
+) -> None:
+    # Given a contact from the CRM, erased here
+    publish(delivery, crm_record("501"))
+    [dana] = find(http, "email=dana@client.example.org")
+    http.expect(204, "DELETE", f"/contacts/{dana['id']}")
+    # When the CRM announces a newer state of the same record
+    publish(delivery, crm_record("501", minutes=30))
+    # Then nobody is created or filled in again
+    assert find(http, "") == []
+    assert find(http, "email=dana@client.example.org") == []
+    assert http.call("GET", f"/contacts/{dana['id']}", as_=AGENT).status == 410
