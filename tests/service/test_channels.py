@@ -42,6 +42,12 @@ def test_admins_manage_channels(http: HttpClient) -> None:
     )
     taken = http.call("POST", "/channels", {"address": "MONEY@example.com", "department_id": "y"})
     assert taken.status == 409
+    # And moving another channel onto a taken address is refused the same way, changing nothing
+    other = http.call("GET", "/channels").body["items"]
+    (billing,) = [c for c in other if c["address"] == "billing@example.com"]
+    moved = http.call("PATCH", f"/channels/{billing['id']}", {"address": "money@example.com"})
+    assert moved.status == 409, moved.body
+    assert http.call("GET", f"/channels/{billing['id']}").body["address"] == "billing@example.com"
     # When it is deleted, it is gone
     assert http.call("DELETE", f"/channels/{channel['id']}").status == 204
     assert http.call("GET", f"/channels/{channel['id']}").status == 404

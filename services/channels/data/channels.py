@@ -6,7 +6,7 @@ from pynamodb.exceptions import TransactWriteError
 
 from services.channels.data.tables import SERVICE, AddressItem, ChannelItem, ChannelsTable
 from services.channels.logic.channel import Channel
-from shared.storage import bind_table, transaction
+from shared.storage import bind_table, condition_failed, transaction
 
 CHANNELS_PK = "CHANNELS"
 
@@ -38,9 +38,8 @@ class DynamoChannelRepository:
                         write.delete(AddressItem(_address_key(old.address), "ADDRESS"))
                 write.save(_item(new))
         except TransactWriteError as error:
-            reasons = error.cancellation_reasons or []
-            if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
-                return False
+            if condition_failed(error):
+                return False  # the address item exists: another channel has the address
             raise
         return True
 

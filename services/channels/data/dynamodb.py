@@ -21,7 +21,7 @@ from shared.clock import Clock
 from shared.events.catalogue import EmailReceived
 from shared.events.envelope import OutgoingEvent
 from shared.events.outbox import outbox_items
-from shared.storage import bind_table, transaction
+from shared.storage import bind_table, condition_failed, transaction
 
 NO_DEPARTMENT = "-none-"
 QUARANTINE_PK = "QUARANTINE"
@@ -160,9 +160,8 @@ class DynamoInboundRepository:
                 for item in outbox_items(ChannelsOutbox, [OutgoingEvent.of(received, now)], now):
                     write.save(item)
         except TransactWriteError as error:
-            reasons = error.cancellation_reasons or []
-            if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
-                return False
+            if condition_failed(error):
+                return False  # released before
             raise
         return True
 

@@ -34,14 +34,13 @@ from shared.clock import Clock, isoformat
 from shared.errors import FieldError, Invalid
 from shared.events.envelope import OutgoingEvent
 from shared.events.outbox import outbox_items
-from shared.storage import bind_table, transaction
+from shared.storage import bind_table, condition_failed, transaction
 
 TIMER_SK = "TIMER"
 POLICY_PK = "POLICY"
 RETARGET_SK = "RETARGET"
 DEPARTMENTS_PK = "DEPTS"
 NO_DEPARTMENT = "-none-"
-CONDITION_FAILED = "ConditionalCheckFailed"  # as a transaction reports it
 CONDITION_FAILED_EXCEPTION = "ConditionalCheckFailedException"  # as a single write does
 
 
@@ -94,8 +93,7 @@ class DynamoTimerRepository:
                 for outbox in outbox_items(SlaOutbox, events, self._clock.now()):
                     write.save(outbox)
         except TransactWriteError as error:
-            reasons = error.cancellation_reasons or []
-            if reasons and reasons[0] is not None and reasons[0].code == CONDITION_FAILED:
+            if condition_failed(error):
                 raise StaleTimer(timer.ticket_id) from None
             raise
 
@@ -183,8 +181,7 @@ class DynamoPolicyRepository:
                 )
                 write.save(RetargetItem(POLICY_PK, RETARGET_SK, version=version.version, bucket=0))
         except TransactWriteError as error:
-            reasons = error.cancellation_reasons or []
-            if reasons and reasons[0] is not None and reasons[0].code == CONDITION_FAILED:
+            if condition_failed(error):
                 raise StalePolicy(str(version.version)) from None
             raise
 
