@@ -278,6 +278,9 @@ class SlaDueTimesChanged(EventData):
     ticket_id: str
     first_response_due_at: str | None
     resolution_due_at: str | None
+    sequence: int = Field(
+        0, description="grows with every change of the ticket's timer: keep the highest seen"
+    )
 
 
 class SlaTargetEvent(EventData):

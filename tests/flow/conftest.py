@@ -99,8 +99,9 @@ def start_stack(state: Path, log: Path) -> RunningStack:
     raise AssertionError(f"no /health within {STARTUP_SECONDS}s:\n{log.read_text()[-3000:]}")
 
 
-def eventually(fetch: Any, done: Any = bool, seconds: float = 15) -> Any:
-    """Fetch until `done(result)` or the time is up; returns the last result."""
+def eventually(fetch: Any, done: Any = bool, seconds: float = 60) -> Any:
+    """Fetch until `done(result)` or the time is up; returns the last result. The wait is
+    generous (events cross several queues, and CI machines are shared); it ends as soon as done."""
     deadline = time.monotonic() + seconds
     while True:
         result = fetch()

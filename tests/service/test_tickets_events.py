@@ -20,6 +20,7 @@ from shared.events.catalogue import (
     MailVerdicts,
     Person,
     SlaBreached,
+    SlaDueTimesChanged,
     SlaMet,
     SlaWarning,
 )
@@ -457,6 +458,26 @@ def test_sla_events_set_due_times_and_state_without_downgrading(
         headers={"If-Match": f'"{ticket["version"]}"'},
     )
     assert changed.status == 200, changed.body
+
+
+def test_due_times_announced_late_never_replace_newer_ones(
+    http: HttpClient, delivery: Delivery
+) -> None:
+    _support_with_agents(http)
+    ticket = _open(http)
+    delivery.run()
+    newer, older = datetime(2031, 5, 4, 12, 0, tzinfo=UTC), datetime(2031, 5, 4, 9, 0, tzinfo=UTC)
+    for due, sequence in ((newer, 100), (older, 99)):
+        _inject(
+            delivery,
+            SlaDueTimesChanged(
+                ticket_id=ticket["id"],
+                first_response_due_at=_iso(due),
+                resolution_due_at=_iso(due + timedelta(days=1)),
+                sequence=sequence,
+            ),
+        )
+    assert _at(_get(http, ticket["id"])["sla"]["first_response_due_at"]) == newer
 
 
 def test_a_met_first_response_leaves_the_ticket_on_its_resolution_clock(

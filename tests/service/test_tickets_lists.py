@@ -426,6 +426,7 @@ def test_lists_sort_by_sla_due_time_soonest_first(http: HttpClient, delivery: De
             ticket_id=ticket.id,
             first_response_due_at=isoformat(DUE + timedelta(hours=first)),
             resolution_due_at=isoformat(DUE + timedelta(hours=resolution)),
+            sequence=1000,  # newer than what the SLA service announced when they opened
         )
 
     publish(

@@ -96,6 +96,7 @@ def announce(before: Timer, after: Timer) -> list[EventData]:
                 ticket_id=after.ticket_id,
                 first_response_due_at=isoformat(first_response) if first_response else None,
                 resolution_due_at=isoformat(resolution) if resolution else None,
+                sequence=after.version + 1,  # the version this write stores
             )
         )
     for target in TARGETS:

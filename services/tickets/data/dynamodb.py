@@ -459,6 +459,7 @@ def _ticket(item: TicketItem) -> Ticket:
             state=sla.state,
             first_response_due_at=sla.first_response_due_at,
             resolution_due_at=sla.resolution_due_at,
+            sequence=int(sla.sequence or 0),
         )
         if sla is not None
         else Sla(),

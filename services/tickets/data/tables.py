@@ -92,6 +92,7 @@ class SlaAttribute(MapAttribute[str, object]):
     state = UnicodeAttribute(null=True)
     first_response_due_at = UTCDateTimeAttribute(null=True)
     resolution_due_at = UTCDateTimeAttribute(null=True)
+    sequence = NumberAttribute(null=True)
 
 
 class TicketItem(TicketsTable, discriminator="ticket"):

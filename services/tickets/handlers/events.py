@@ -60,6 +60,7 @@ def on_due_times(data: SlaDueTimesChanged, envelope: Envelope) -> None:
         data.ticket_id,
         _time(data.first_response_due_at),
         _time(data.resolution_due_at),
+        data.sequence,
         dependencies(),
     )
 

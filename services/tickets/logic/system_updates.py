@@ -18,6 +18,7 @@ from services.tickets.logic.ticket import (
     Change,
     Delivery,
     DeliveryState,
+    Sla,
     Ticket,
 )
 from shared.events.catalogue import (
@@ -126,22 +127,34 @@ def _set(ticket: Ticket, field: str, value: object) -> list[Change]:
 
 
 def set_due_times(
-    ticket_id: str, first_response: datetime | None, resolution: datetime | None, deps: Dependencies
+    ticket_id: str,
+    first_response: datetime | None,
+    resolution: datetime | None,
+    sequence: int,
+    deps: Dependencies,
 ) -> None:
     def change(ticket: Ticket) -> list[Change]:
+        if sequence < ticket.sla.sequence:
+            return []  # an older announcement, delivered late: the due times stand
         sla = ticket.sla.model_copy(
-            update={"first_response_due_at": first_response, "resolution_due_at": resolution}
+            update={
+                "first_response_due_at": first_response,
+                "resolution_due_at": resolution,
+                "sequence": sequence,
+            }
         )
         if sla == ticket.sla:
             return []
         old, ticket.sla = ticket.sla, sla
         if ticket.sla.state is None:
             ticket.sla.state = "ok"
-        return [
-            Change(field="sla", old=old.model_dump(mode="json"), new=sla.model_dump(mode="json"))
-        ]
+        return [Change(field="sla", old=_shown(old), new=_shown(sla))]
 
     update_by_system(ticket_id, change, deps)
+
+
+def _shown(sla: Sla) -> dict[str, object]:
+    return sla.model_dump(mode="json", exclude={"sequence"})
 
 
 SLA_STATE_OF = {"SlaWarning": "at_risk", "SlaBreached": "breached", "SlaMet": "met"}
@@ -159,9 +172,9 @@ def record_sla_event(event: SlaTargetEvent, deps: Dependencies) -> None:
         resolution_met = state == "met" and current != "breached"
         if not resolution_met and SEVERITY[state] <= SEVERITY[current]:
             return []  # an older or milder event, perhaps delivered late: keep what we know
-        old = ticket.sla.model_dump(mode="json")
+        old = _shown(ticket.sla)
         ticket.sla = ticket.sla.model_copy(update={"state": state})
-        return [Change(field="sla", old=old, new=ticket.sla.model_dump(mode="json"))]
+        return [Change(field="sla", old=old, new=_shown(ticket.sla))]
 
     update_by_system(event.ticket_id, change, deps)
 

@@ -66,6 +66,8 @@ class Sla(BaseModel):
     state: SlaState | None = None
     first_response_due_at: datetime | None = None
     resolution_due_at: datetime | None = None
+    # Of the SLA announcement the due times came from: a late, older one is ignored.
+    sequence: int = 0
 
     def next_due(self, first_response_done: bool) -> datetime | None:
         """The due time that matters now: first response until it happened, then resolution."""
