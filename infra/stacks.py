@@ -29,6 +29,11 @@ class ServiceStack:
     consumer: str | None = None  # "module:consumer" of its EventConsumer
     mail_function: str | None = None  # the function SES invokes for received mail
     report_function: str | None = None  # the function reading SES's delivery reports
+    # The function reading the service's own work queue (`WORK_QUEUE`, with a DLQ): work its
+    # functions hand to one another.
+    work_function: str | None = None
+    # The service reads secrets under this path of its deployment (SSM and Secrets Manager).
+    secrets_path: str | None = None
 
     @property
     def app_module(self) -> str:
@@ -74,13 +79,21 @@ SERVICES: tuple[ServiceStack, ...] = (
         outbox=True,
         consumer="services.contacts.handlers.events:consumer",
     ),
-    ServiceStack("crm_sync"),
+    ServiceStack(
+        "crm_sync",
+        table="services.crm_sync.data.tables:CrmSyncTable",
+        outbox=True,
+        consumer="services.crm_sync.handlers.events:consumer",
+        work_function="apply_crm_work",
+        secrets_path="crm",
+    ),
 )
 
 # Tuning of event delivery, the same in AWS and locally.
 QUEUE_VISIBILITY_SECONDS = 60  # six times the consumer's timeout, as AWS advises for SQS sources
 QUEUE_MAX_RECEIVES = 5  # then the event is parked in the dead-letter queue
 SQS_BATCH_SIZE = 10
+WORK_QUEUE = "work"  # the purpose in a service's work queue name: `<prefix>-<stage>-<service>-work`
 STREAM_BATCH_SIZE = 100
 STREAM_MAX_RETRIES = 10
 

@@ -22,6 +22,7 @@ from infra.stacks import (
     SQS_BATCH_SIZE,
     STREAM_BATCH_SIZE,
     STREAM_MAX_RETRIES,
+    WORK_QUEUE,
     ServiceStack,
 )
 from services.channels.data.mail_bucket import ATTACHMENTS_PREFIX
@@ -245,24 +246,19 @@ def service_resources(stack: ServiceStack, settings: Settings) -> Template:
         resources.update(
             _report_queue(settings.queue_name(stack.service, "mail-reports"), settings)
         )
+    if stack.work_function is not None:
+        resources.update(_fed_queue("Work", settings.queue_name(stack.service, WORK_QUEUE)))
     return _template(f"Helpdesk {stack.service} service resources", resources)
 
 
 def _fed_queue(
-    kind: str, name: str, sender: str, condition: dict[str, Any] | None = None
+    kind: str, name: str, sender: str | None = None, condition: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    """A queue a service (`sender`) may feed, with its dead-letter queue: `<kind>Queue`,
-    `<kind>DeadLetters`, `<kind>QueuePolicy`."""
+    """A queue with its dead-letter queue: `<kind>Queue`, `<kind>DeadLetters`, and, when an AWS
+    service (`sender`) feeds it, `<kind>QueuePolicy` (the service's own functions need none:
+    their role allows them)."""
     queue = f"{kind}Queue"
-    statement: dict[str, Any] = {
-        "Effect": "Allow",
-        "Principal": {"Service": sender},
-        "Action": "sqs:SendMessage",
-        "Resource": {"Fn::GetAtt": [queue, "Arn"]},
-    }
-    if condition:
-        statement["Condition"] = condition
-    return {
+    resources = {
         f"{kind}DeadLetters": _queue(f"{name}-dlq"),
         queue: _queue(
             name,
@@ -272,6 +268,19 @@ def _fed_queue(
                 "maxReceiveCount": QUEUE_MAX_RECEIVES,
             },
         ),
+    }
+    if sender is None:
+        return resources
+    statement: dict[str, Any] = {
+        "Effect": "Allow",
+        "Principal": {"Service": sender},
+        "Action": "sqs:SendMessage",
+        "Resource": {"Fn::GetAtt": [queue, "Arn"]},
+    }
+    if condition:
+        statement["Condition"] = condition
+    return {
+        **resources,
         f"{queue}Policy": {
             "Type": "AWS::SQS::QueuePolicy",
             "Properties": {
@@ -388,15 +397,9 @@ def service_wiring(stack: ServiceStack, settings: Settings) -> Template:
             },
         }
     if stack.report_function is not None:
-        resources["ReportQueueMapping"] = {
-            "Type": "AWS::Lambda::EventSourceMapping",
-            "Properties": {
-                "FunctionName": {"Ref": to_cfn_resource_name(stack.report_function)},
-                "EventSourceArn": {"Fn::GetAtt": ["ReportQueue", "Arn"]},
-                "BatchSize": SQS_BATCH_SIZE,
-                "FunctionResponseTypes": ["ReportBatchItemFailures"],
-            },
-        }
+        resources["ReportQueueMapping"] = _queue_mapping(stack.report_function, "ReportQueue")
+    if stack.work_function is not None:
+        resources["WorkQueueMapping"] = _queue_mapping(stack.work_function, "WorkQueue")
     if stack.mail_function is not None:
         function = to_cfn_resource_name(stack.mail_function)
         resources["SesInvokesMailFunction"] = {
@@ -441,6 +444,19 @@ def service_wiring(stack: ServiceStack, settings: Settings) -> Template:
             "MailDomain": {"Type": "String", "Description": "domain of the support addresses"}
         }
     return template
+
+
+def _queue_mapping(function: str, queue: str) -> dict[str, Any]:
+    """The function reads the queue in batches, reporting the messages that failed."""
+    return {
+        "Type": "AWS::Lambda::EventSourceMapping",
+        "Properties": {
+            "FunctionName": {"Ref": to_cfn_resource_name(function)},
+            "EventSourceArn": {"Fn::GetAtt": [queue, "Arn"]},
+            "BatchSize": SQS_BATCH_SIZE,
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+        },
+    }
 
 
 def function_policy(stack: ServiceStack, settings: Settings) -> dict[str, Any]:
@@ -526,6 +542,35 @@ def function_policy(stack: ServiceStack, settings: Settings) -> dict[str, Any]:
                 "Resource": f"arn:aws:sqs:{region}:*:{reports}",
             }
         )
+    if stack.work_function is not None:
+        work = settings.queue_name(stack.service, WORK_QUEUE)
+        statements.append(
+            {
+                "Effect": "Allow",
+                "Action": [
+                    "sqs:SendMessage",
+                    "sqs:ReceiveMessage",
+                    "sqs:DeleteMessage",
+                    "sqs:GetQueueAttributes",
+                    "sqs:GetQueueUrl",
+                ],
+                "Resource": f"arn:aws:sqs:{region}:*:{work}",
+            }
+        )
+    if stack.secrets_path is not None:
+        path = f"{settings.resource_prefix}/{settings.stage}/{stack.secrets_path}"
+        statements += [
+            {
+                "Effect": "Allow",
+                "Action": "ssm:GetParameter",
+                "Resource": f"arn:aws:ssm:{region}:*:parameter/{path}/*",
+            },
+            {
+                "Effect": "Allow",
+                "Action": "secretsmanager:GetSecretValue",
+                "Resource": f"arn:aws:secretsmanager:{region}:*:secret:{path}/*",
+            },
+        ]
     if stack.mail_function is not None:
         statements += [
             {

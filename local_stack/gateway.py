@@ -79,15 +79,22 @@ class Gateway:
         app = self._route_owner[match.route]
         if method not in app.routes[match.route]:
             return _problem(MethodNotAllowed(f"{method} is not allowed on {match.route}."), path)
-        claims = self._claims(headers)
-        if claims is None:
-            return _problem(Unauthorized("A valid bearer token is required."), path)
+        # As API Gateway's authorizer: a token that does not verify never reaches the function.
+        # A request without one goes on with no claims: routes that need a caller refuse it
+        # themselves, and public ones (a CRM's signed webhook) answer it.
+        claims: dict[str, Any] | None = None
+        if _authorization(headers):
+            claims = self._claims(headers)
+            if claims is None:
+                return _problem(Unauthorized("A valid bearer token is required."), path)
         event = self._converter.create_lambda_event(method, target, headers, body or None)
         event["resource"] = match.route
         event["path"] = path
         event["httpMethod"] = method
         event["requestContext"].update(
-            requestId=str(uuid.uuid4()), stage="local", authorizer={"claims": claims}
+            requestId=str(uuid.uuid4()),
+            stage="local",
+            **({"authorizer": {"claims": claims}} if claims is not None else {}),
         )
         with self._locks[id(app)]:
             result = app(event, LambdaContext(app.app_name))
@@ -96,8 +103,7 @@ class Gateway:
         return GatewayResponse(result["statusCode"], response_headers, raw.encode())
 
     def _claims(self, headers: dict[str, str]) -> dict[str, Any] | None:
-        authorization = {k.lower(): v for k, v in headers.items()}.get("authorization", "")
-        scheme, _, token = authorization.partition(" ")
+        scheme, _, token = _authorization(headers).partition(" ")
         if scheme.lower() != "bearer" or not token:
             return None
         return self._tokens.claims(token.strip())
@@ -117,6 +123,10 @@ class Gateway:
         return GatewayResponse(
             status, {"Content-Type": "application/json"}, json.dumps(answer).encode()
         )
+
+
+def _authorization(headers: dict[str, str]) -> str:
+    return {k.lower(): v for k, v in headers.items()}.get("authorization", "")
 
 
 class GatewayServer(ThreadingHTTPServer):

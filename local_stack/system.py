@@ -15,7 +15,7 @@ from typing import Any
 from chalice import Chalice
 from chalice.app import ScheduledEventConfig
 
-from infra.stacks import SERVICES
+from infra.stacks import SERVICES, WORK_QUEUE
 from local_stack.delivery import Function, LambdaContext, QueueSource, StreamSource
 from shared.clock import isoformat
 from shared.events.consumer import CONSUMER_FUNCTION
@@ -80,6 +80,11 @@ class LocalSystem:
             (stack.service, self.settings.queue_name(stack.service, "mail-reports"), function)
             for stack in SERVICES
             if (function := stack.report_function) is not None
+        ]
+        sources += [
+            (stack.service, self.settings.queue_name(stack.service, WORK_QUEUE), function)
+            for stack in SERVICES
+            if (function := stack.work_function) is not None
         ]
         return [
             QueueSource(queue, self.function(service, function), f"{service}-{function}")

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar, get_args, get_origin
+from urllib.parse import urlencode
 
 from chalice.app import Blueprint, Response
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -64,6 +65,10 @@ class ApiRequest(Generic[B, Q]):
     query: Q
     headers: dict[str, str]
     request_id: str
+    # As received, for routes that check a signature over the request (webhooks).
+    method: str = ""
+    raw_body: bytes = b""
+    url: str = ""  # the public URL the caller addressed: scheme, host, path and query
 
 
 @dataclass
@@ -164,6 +169,9 @@ class Api:
                 query=_parse_query(request.query_params, operation.query),
                 headers={k.lower(): v for k, v in request.headers.items()},
                 request_id=request.context.get("requestId", ""),
+                method=request.method,
+                raw_body=_body_bytes(request.raw_body),
+                url=_public_url(request),
             )
             result = view(api_request)
         except DomainError as error:
@@ -188,13 +196,31 @@ class Api:
         return caller_from_claims((request.context.get("authorizer") or {}).get("claims"))
 
 
+def _body_bytes(raw: str | bytes | None) -> bytes:
+    """The body as sent: chalice has already decoded API Gateway's base64 (`isBase64Encoded`)."""
+    return raw.encode() if isinstance(raw, str) else (raw or b"")
+
+
+def _public_url(request: Any) -> str:
+    """The URL as the caller wrote it: API Gateway's `requestContext.path` keeps the stage and
+    base path that the route's own path drops."""
+    host = request.headers.get("host")
+    if not host:
+        return ""
+    scheme = request.headers.get("x-forwarded-proto") or "https"
+    path = request.context.get("path") or request.path
+    params = request.query_params
+    query = urlencode([(k, v) for k in params for v in params.getlist(k)]) if params else ""
+    return f"{scheme}://{host}{path}" + (f"?{query}" if query else "")
+
+
 def _parse_body(raw: str | bytes | None, headers: Any, model: type[B] | None) -> Any:
     if model is None:
         return None
     content_type = (headers.get("content-type") or JSON_TYPES[0]).split(";")[0].strip().lower()
     if content_type not in JSON_TYPES:
         raise UnsupportedMediaType(f"Send the body as application/json, not {content_type}.")
-    raw = raw.encode() if isinstance(raw, str) else (raw or b"")
+    raw = _body_bytes(raw)
     if len(raw) > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"The request body is larger than {MAX_BODY_BYTES} bytes.")
     try:

@@ -36,6 +36,20 @@ class Settings(BaseSettings):
     unknown_address_mail: Literal["triage", "quarantine"] = "triage"
     # How often the local stack runs the SLA sweep (in AWS it runs every minute).
     sla_sweep_seconds: float = Field(60, gt=0)
+    # The CRM whose contacts are kept in step with the helpdesk's; None: no CRM sync.
+    crm_provider: Literal["hubspot"] | None = None
+    crm_hubspot_base_url: str = "https://api.hubapi.com"
+    crm_hubspot_portal_id: str | None = Field(None, description="the account's id, for links")
+    # The private app's access token and the app's client secret (signs webhooks): the values on
+    # a laptop; in AWS `*_ref` names an SSM SecureString parameter or a Secrets Manager ARN.
+    crm_hubspot_token: str | None = None
+    crm_hubspot_token_ref: str | None = None
+    crm_hubspot_client_secret: str | None = None
+    crm_hubspot_client_secret_ref: str | None = None
+    # Create hand-made contacts in the CRM and add ticket notes to CRM records.
+    crm_push_back: bool = False
+    # Each poll re-reads this much before its checkpoint: the CRM's search index lags its writes.
+    crm_poll_overlap_seconds: int = Field(300, ge=0)
 
     @property
     def bus_name(self) -> str:

@@ -1,8 +1,16 @@
-"""The crm_sync service's Chalice app. Its routes and functions arrive with its own issue."""
+"""The crm_sync service's Chalice app: registers the HTTP routes, the sync and event functions."""
 
 from chalice import Chalice
 
+from services.crm_sync.handlers.events import consumer
+from services.crm_sync.handlers.http import api
+from services.crm_sync.handlers.work import work
+from shared.events.outbox import register_outbox_relay
 from shared.observability import instrument, observability
 
 app = Chalice(app_name="helpdesk-crm-sync", configure_logs=False)
+app.register_blueprint(api.blueprint)
+app.register_blueprint(work)
+relay_outbox = register_outbox_relay(app)
+consume_events = consumer.register(app)
 instrument(app, observability("crm_sync"))

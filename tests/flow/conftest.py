@@ -66,10 +66,12 @@ class RunningStack:
         return time.monotonic() - started
 
 
-def start_stack(state: Path, log: Path) -> RunningStack:
+def start_stack(state: Path, log: Path, settings: dict[str, str] | None = None) -> RunningStack:
+    """`settings`: more environment for the stack (a suite's own `HELPDESK_*` settings)."""
     http, smtp, aws = free_port(), free_port(), free_port()
     environment = {
         **os.environ,
+        **(settings or {}),
         "HELPDESK_PORT": str(http),
         "HELPDESK_SMTP_PORT": str(smtp),
         "HELPDESK_AWS_PORT": str(aws),

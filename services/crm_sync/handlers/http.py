@@ -1,0 +1,69 @@
+"""The CRM sync HTTP API: status and manual runs (admins), and the CRM's webhooks (signed by the
+CRM, so reachable without a bearer token)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.crm_sync.data.work_queue import SqsWorkQueue
+from services.crm_sync.handlers import wiring
+from services.crm_sync.logic.connector import InvalidSignature, MalformedWebhook, SignedRequest
+from services.crm_sync.logic.manage import request_sync, sync_status
+from services.crm_sync.logic.webhooks import receive_webhook
+from services.crm_sync.models import StatusOut, SyncIn, SyncOut, WebhookOut
+from shared.api import Api, ApiRequest
+from shared.clock import get_clock
+from shared.errors import BadRequest, NotFound, Unauthorized
+from shared.settings import get_settings
+
+api = Api(__name__, tag="crm")
+
+
+@api.route(
+    "/crm/status",
+    "GET",
+    summary="Where the CRM sync stands: checkpoint, last run, ambiguous records (admins)",
+    response=StatusOut,
+    errors=(403,),
+)
+def get_crm_status(request: ApiRequest[Any, Any]) -> StatusOut:
+    status = sync_status(request.caller, get_settings().crm_provider, wiring.repository())
+    return StatusOut.of(status)
+
+
+@api.route(
+    "/crm/sync",
+    "POST",
+    summary="Run the CRM sync now, or a full re-sync (admins); it runs behind the work queue",
+    body=SyncIn,
+    response=SyncOut,
+    status=202,
+    errors=(403, 409),
+)
+def post_crm_sync(request: ApiRequest[SyncIn, Any]) -> SyncOut:
+    sync = request_sync(
+        request.caller, get_settings().crm_provider, request.body.full, SqsWorkQueue()
+    )
+    return SyncOut(queued=True, full=sync.full)
+
+
+@api.route(
+    "/crm/webhooks/hubspot",
+    "POST",
+    summary="HubSpot's contact webhooks, signed with the app's client secret (signature v3)",
+    response=WebhookOut,
+    authenticated=False,
+    errors=(400, 401, 404),
+)
+def post_hubspot_webhook(request: ApiRequest[Any, Any]) -> WebhookOut:
+    crm = wiring.connector()
+    if crm is None or crm.provider != "hubspot":
+        raise NotFound("HubSpot is not the connected CRM.")
+    signed = SignedRequest(request.method, request.url, request.headers, request.raw_body)
+    try:
+        receipt = receive_webhook(signed, crm, wiring.repository(), SqsWorkQueue(), get_clock())
+    except InvalidSignature as refused:
+        raise Unauthorized(f"The webhook signature is not valid: {refused}") from refused
+    except MalformedWebhook as malformed:
+        raise BadRequest(str(malformed)) from malformed
+    return WebhookOut(queued=receipt.queued, duplicates=receipt.duplicates)

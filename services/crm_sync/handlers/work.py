@@ -1,0 +1,73 @@
+"""The functions that sync: the one reading the work queue (webhook changes, requested runs),
+the poll every few minutes, and the nightly full pass that catches whatever was missed.
+
+A run reads a bounded number of pages; when work is left it queues its own continuation, so a
+long backfill proceeds run after run, each resuming from the stored checkpoint.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from chalice import Blueprint, Rate
+
+from services.crm_sync.data.work_queue import SqsWorkQueue
+from services.crm_sync.handlers import wiring
+from services.crm_sync.logic.repository import Run
+from services.crm_sync.logic.work import SyncRequest, parse_message, sync_message
+
+WORK_FUNCTION = "apply_crm_work"
+POLL_MINUTES = 5
+
+logger = logging.getLogger(__name__)
+work = Blueprint(__name__)
+
+
+def run_sync(request: SyncRequest) -> Run | None:
+    crm = wiring.connector()
+    if crm is None:
+        return None
+    run = wiring.engine(crm).run(full=request.full)
+    if run.outcome == "more":  # the rest in a fresh invocation, from the saved checkpoint
+        SqsWorkQueue().send([sync_message(SyncRequest(requested_by="continuation"))])
+    return run
+
+
+def _apply(record: SQSRecord) -> None:
+    message = parse_message(record.body)
+    if isinstance(message, SyncRequest):
+        run_sync(message)
+        return
+    crm = wiring.connector()
+    if crm is None:
+        logger.warning("webhook changes queued while no CRM is connected; dropped")
+        return
+    # A CRM outage or a long rate limit raises: the message is retried, then dead-lettered.
+    wiring.engine(crm).apply_changes(message)
+
+
+@work.lambda_function(name=WORK_FUNCTION)
+def apply_crm_work(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return process_partial_response(  # type: ignore[return-value]
+        event=event,
+        record_handler=_apply,
+        processor=BatchProcessor(event_type=EventType.SQS),
+        context=context,
+    )
+
+
+@work.schedule(Rate(POLL_MINUTES, unit=Rate.MINUTES), name="poll_crm")
+def poll_crm(event: Any) -> None:
+    run_sync(SyncRequest())
+
+
+@work.schedule(Rate(1, unit=Rate.DAYS), name="reconcile_crm")
+def reconcile_crm(event: Any) -> None:
+    run_sync(SyncRequest(full=True))
