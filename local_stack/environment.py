@@ -26,6 +26,7 @@ def in_process_emulator(stage: str, log_level: str = "WARNING") -> None:
     )
     os.environ.pop("AWS_ENDPOINT_URL", None)
     atomic_dynamodb_requests()
+    one_table_backup_per_transaction()
 
 
 _DYNAMODB_LOCK = threading.Lock()
@@ -48,3 +49,43 @@ def atomic_dynamodb_requests() -> None:
 
     call_action.atomic = True  # type: ignore[attr-defined]
     DynamoHandler.call_action = call_action  # type: ignore[method-assign,assignment]
+
+
+def one_table_backup_per_transaction() -> None:
+    """Make the emulator back a table up once per transaction, not once per item in it.
+
+    Before a TransactWriteItems, moto deep-copies the whole table for every item of the request
+    (100 items: 100 copies), so a large transaction on a large table crawls, and tests and
+    benchmarks would measure moto. All those copies are taken before anything is written, so one
+    per table is the same backup. Requests are applied one at a time (above), so the memo of a
+    transaction is never shared with another."""
+    import copy
+    import types
+
+    from moto.dynamodb import models
+    from moto.dynamodb.models.table import Table
+
+    if getattr(models.DynamoDBBackend.transact_write_items, "one_backup", False):
+        return
+    backups: dict[int, Table] | None = None
+
+    def deepcopy(value: object, memo: dict[int, object] | None = None) -> object:
+        if backups is None or not isinstance(value, Table):
+            return copy.deepcopy(value, memo)
+        if id(value) not in backups:
+            backups[id(value)] = copy.deepcopy(value, memo)
+        return backups[id(value)]
+
+    models.copy = types.SimpleNamespace(deepcopy=deepcopy, copy=copy.copy)  # type: ignore[attr-defined,assignment]
+    unpatched = models.DynamoDBBackend.transact_write_items
+
+    def transact_write_items(self: models.DynamoDBBackend, transact_items: list[object]) -> None:
+        nonlocal backups
+        backups = {}
+        try:
+            unpatched(self, transact_items)  # type: ignore[arg-type]
+        finally:
+            backups = None
+
+    transact_write_items.one_backup = True  # type: ignore[attr-defined]
+    models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign,assignment]

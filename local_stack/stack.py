@@ -15,7 +15,7 @@ from typing import Any
 
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
-from local_stack.environment import atomic_dynamodb_requests
+from local_stack.environment import atomic_dynamodb_requests, one_table_backup_per_transaction
 from local_stack.gateway import Gateway, GatewayServer, LocalRoute
 from local_stack.mail import LocalMailReports, MailReceiver, SentMail, smtp_server
 from local_stack.provision import provision
@@ -87,6 +87,7 @@ class LocalStack:
         for noisy in ("moto", "werkzeug"):
             logging.getLogger(noisy).setLevel(logging.ERROR)
         atomic_dynamodb_requests()
+        one_table_backup_per_transaction()
         self._moto.start()
         settings = get_settings()
         with warnings.catch_warnings():  # resources the emulator skips (SES rules, Cognito)
