@@ -49,11 +49,12 @@ def _subscribe_queues(template: dict[str, Any], settings: Settings) -> None:
     """Make the topic subscriptions the emulator's CloudFormation skips (it knows no
     AWS::SNS::Subscription): a queue of the template, subscribed to a topic by ARN."""
     resources = template["Resources"]
+    subscriptions = [r for r in resources.values() if r["Type"] == "AWS::SNS::Subscription"]
+    if not subscriptions:
+        return
     account = client("sts").get_caller_identity()["Account"]
     names = {"AWS::Partition": "aws", "AWS::Region": settings.region, "AWS::AccountId": account}
-    for resource in resources.values():
-        if resource["Type"] != "AWS::SNS::Subscription":
-            continue
+    for resource in subscriptions:
         properties = resource["Properties"]
         topic_arn = re.sub(
             r"\$\{([^}]+)\}", lambda m: names[m.group(1)], properties["TopicArn"]["Fn::Sub"]

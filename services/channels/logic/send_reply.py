@@ -55,7 +55,7 @@ def should_mail(posted: MessagePosted) -> bool:
 def compose_reply(
     posted: MessagePosted, thread: Thread, channel: Channel, clock: Clock, secret: str | None
 ) -> Outgoing:
-    local, _, domain = channel.address.partition("@")
+    domain = channel.address.partition("@")[2]
     # The same on every attempt to send this message, so a retry cannot fork the thread.
     message_id = f"{uuid.uuid5(REPLIES, posted.message_id)}@{domain}"
     message = EmailMessage()
@@ -66,14 +66,7 @@ def compose_reply(
     cc = [address for address in thread.cc if address != posted.requester.email]
     if cc:
         message["Cc"] = ", ".join(cc)
-    if secret:
-        message["Reply-To"] = f"{local}+{reply_token(thread.number, secret)}@{domain}"
-    message["Subject"] = f"[{thread.number}] {thread.subject}"
-    message["Message-ID"] = f"<{message_id}>"
-    if thread.message_ids:
-        message["In-Reply-To"] = f"<{thread.message_ids[-1]}>"
-        message["References"] = " ".join(f"<{m}>" for m in thread.message_ids)
-    message["Date"] = format_datetime(clock.now())
+    _thread_headers(message, thread, channel, message_id, clock, secret)
     message["Auto-Submitted"] = "no"  # a person wrote this; auto-responders may answer it
     text = posted.body or ""
     if channel.signature:
@@ -82,6 +75,27 @@ def compose_reply(
     paragraphs = "".join(f"<p>{html.escape(p)}</p>" for p in text.split("\n\n"))
     message.add_alternative(f"<html><body>{paragraphs}</body></html>", subtype="html")
     return Outgoing(message, message_id, [posted.requester.email, *cc])
+
+
+def _thread_headers(
+    message: EmailMessage,
+    thread: Thread,
+    channel: Channel,
+    message_id: str,
+    clock: Clock,
+    secret: str | None,
+) -> None:
+    """What keeps a mail of ours in its ticket's thread in every client: the tag, our Message-ID,
+    the ids it answers, and the signed reply-to address."""
+    local, _, domain = channel.address.partition("@")
+    if secret:
+        message["Reply-To"] = f"{local}+{reply_token(thread.number, secret)}@{domain}"
+    message["Subject"] = f"[{thread.number}] {thread.subject}"
+    message["Message-ID"] = f"<{message_id}>"
+    if thread.message_ids:
+        message["In-Reply-To"] = f"<{thread.message_ids[-1]}>"
+        message["References"] = " ".join(f"<{m}>" for m in thread.message_ids)
+    message["Date"] = format_datetime(clock.now())
 
 
 def attach(message: EmailMessage, attachments: list[Attachment], files: FileStore) -> None:
@@ -128,19 +142,11 @@ def compose_acknowledgement(
 ) -> Outgoing:
     """The mail that tells a client their ticket exists. It declares itself automatic (RFC 3834)
     and asks autoresponders not to answer, so two robots never talk to each other."""
-    local, _, domain = channel.address.partition("@")
-    message_id = f"{uuid.uuid4()}@{domain}"
+    message_id = f"{uuid.uuid4()}@{channel.address.partition('@')[2]}"
     message = EmailMessage()
     message["From"] = Address(display_name=channel.department_id, addr_spec=channel.address)
     message["To"] = thread.requester
-    if secret:
-        message["Reply-To"] = f"{local}+{reply_token(thread.number, secret)}@{domain}"
-    message["Subject"] = f"[{created_number}] {thread.subject}"
-    message["Message-ID"] = f"<{message_id}>"
-    if thread.message_ids:
-        message["In-Reply-To"] = f"<{thread.message_ids[-1]}>"
-        message["References"] = " ".join(f"<{m}>" for m in thread.message_ids)
-    message["Date"] = format_datetime(clock.now())
+    _thread_headers(message, thread, channel, message_id, clock, secret)
     message["Auto-Submitted"] = "auto-replied"
     message["X-Auto-Response-Suppress"] = "All"
     template = channel.acknowledge_template or DEFAULT_ACKNOWLEDGEMENT
