@@ -3,15 +3,20 @@ the tickets service anonymises the requester of those tickets."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
+from shared.events.catalogue import EmailReceived, MailVerdicts, Person
 from tests.conftest import Delivery, HttpClient
 from tests.service.test_contacts_support import (
     ADMIN,
     AGENT,
+    T0,
     create,
     crm_record,
     find,
+    iso,
     publish,
     ticket_created,
 )
@@ -62,6 +67,59 @@ def test_erasure_removes_the_personal_data_and_anonymises_the_tickets(
     # And the history records the change without the address it replaced
     history = http.expect(200, "GET", f"/tickets/{ticket_id}/history")["items"]
     assert "gina@client.example.org" not in str([e for e in history if e["field"] == "requester"])
+
+
+def test_erasure_takes_the_address_off_the_messages_and_ccs_of_her_tickets(
+    http: HttpClient, delivery: Delivery
+) -> None:
+    # Given Gina's ticket in Billing, copied to her colleague Kim, where Gina wrote by mail
+    # and an agent's answer was mailed to both of them
+    assert http.call("POST", "/departments", {"name": "Billing"}).status == 201
+    channel = {"address": "billing@example.com", "department_id": "billing"}
+    assert http.call("POST", "/channels", channel).status == 201
+    opened = {**NEW_TICKET, "department_id": "billing", "cc": ["kim@client.example.org"]}
+    ticket = http.expect(201, "POST", "/tickets", opened)
+    mail = EmailReceived(
+        ses_message_id=uuid.uuid4().hex,
+        message_id="<7f3a91@client.example.org>",
+        raw_key="inbound/7f3a91",
+        sender=Person(email="Gina@Client.example.org", name="Gina Linetti"),
+        recipients=["billing@example.com"],
+        subject="Re: Please delete my data",
+        text="Any news?",
+        ticket_id=ticket["id"],
+        received_at=iso(T0),
+        verdicts=MailVerdicts(),
+    )
+    publish(delivery, mail)
+    http.expect(201, "POST", f"/tickets/{ticket['id']}/messages", {"body": "Done soon."})
+    delivery.run()
+    path = f"/tickets/{ticket['id']}/messages"
+    before = http.expect(200, "GET", path)["items"]
+    assert "Gina Linetti" in str(before)
+    assert "gina@client.example.org" in str(before)
+    [gina] = find(http, "email=gina@client.example.org")
+    # When she is erased
+    http.expect(204, "DELETE", f"/contacts/{gina['id']}")
+    delivery.run()
+    # Then her name and address are gone from every message; Kim's stay
+    messages = http.expect(200, "GET", path)["items"]
+    assert len(messages) == len(before)
+    assert "gina" not in str(messages).lower(), messages
+    [client_message] = [m for m in messages if m["author"]["type"] == "client"]
+    assert client_message["author"] == {
+        "type": "client",
+        "email": "erased@erased.invalid",
+        "name": None,
+    }
+    assert client_message["body"] == "Any news?"  # the record of what was asked stays
+    [reply] = [m for m in messages if m["delivery"]]
+    assert set(reply["delivery"]) == {"erased@erased.invalid", "kim@client.example.org"}
+    assert reply["delivery"]["erased@erased.invalid"]["state"] == "delivered"
+    # And from the ticket, which is still copied to Kim
+    anonymised = http.expect(200, "GET", f"/tickets/{ticket['id']}")
+    assert anonymised["cc"] == ["kim@client.example.org"]
+    assert "gina" not in str(anonymised).lower()
 
 
 def test_a_new_mail_from_the_erased_address_starts_a_new_contact(

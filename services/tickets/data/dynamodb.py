@@ -240,6 +240,28 @@ class DynamoTicketRepository:
             for message in messages:
                 batch.save(_message_item(message))
 
+    def replace_address(self, ticket_id: str, address: str, replacement: str) -> int:
+        address = address.lower()
+        changed = 0
+        for item in MessageItem.query(ticket_key(ticket_id), MessageItem.sk.startswith("MSG#")):
+            actions: list[Any] = []
+            author = item.author.as_dict()
+            if (author.get("email") or "").lower() == address:
+                actions.append(
+                    MessageItem.author.set({"type": author["type"], "email": replacement})
+                )
+            outcomes = item.delivery.as_dict() if item.delivery else {}
+            if any(recipient.lower() == address for recipient in outcomes):
+                renamed = {
+                    replacement if recipient.lower() == address else recipient: outcome
+                    for recipient, outcome in outcomes.items()
+                }
+                actions.append(MessageItem.delivery.set(renamed))
+            if actions:
+                item.update(actions=actions)
+                changed += 1
+        return changed
+
     def history(self, ticket_id: str, limit: int, cursor: str | None) -> Page[HistoryEntry]:
         last = _decode(cursor) if cursor else None
         results = HistoryItem.query(

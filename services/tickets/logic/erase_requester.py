@@ -2,7 +2,8 @@
 
 The requester of each of the contact's tickets becomes an anonymous address (on a reserved
 domain, so nothing can ever be mailed there), and the history says so without repeating the
-address it replaced.
+address it replaced. On those tickets the address also leaves the authors of the client's
+messages (their names too) and the delivery reports of the replies they were sent.
 """
 
 from __future__ import annotations
@@ -26,6 +27,11 @@ def anonymise_requester(contact_id: str, deps: Dependencies) -> int:
     """Anonymise the requester of every ticket of the contact; how many tickets changed."""
     changed = 0
     for ticket in deps.repository.tickets_of_contact(contact_id):
-        if ticket.requester != ERASED_REQUESTER and update_by_system(ticket.id, _anonymise, deps):
+        if ticket.requester == ERASED_REQUESTER:
+            continue
+        # The messages before the ticket: until the ticket is anonymised, a redelivered event
+        # still knows which address to look for.
+        deps.repository.replace_address(ticket.id, ticket.requester.email, ERASED_REQUESTER.email)
+        if update_by_system(ticket.id, _anonymise, deps):
             changed += 1
     return changed

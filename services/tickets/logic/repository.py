@@ -160,3 +160,8 @@ class TicketRepository(Protocol):
     def copy_messages(self, messages: list[Message]) -> None:
         """Store copies of messages (in batches; used by merges)."""
         ...
+
+    def replace_address(self, ticket_id: str, address: str, replacement: str) -> int:
+        """Put `replacement` where the ticket's messages name `address` (as their author, without
+        a name, or as a recipient of their mail); returns how many messages changed."""
+        ...
