@@ -6,13 +6,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from services.crm_sync.logic.repository import Counts, LinkWrite
+from services.crm_sync.data.dynamodb import DynamoSyncRepository
+from services.crm_sync.handlers.work import run_sync
+from services.crm_sync.logic.repository import Checkpoint, Counts, LinkWrite
+from services.crm_sync.logic.work import SyncRequest
+from shared.aws import client
+from shared.clock import SystemClock
 from shared.events.catalogue import ContactCreated, ContactMerged, ContactUpdated
+from shared.settings import get_settings
 from tests.conftest import Delivery
 from tests.fakes.hubspot import FakeHubSpot, ms
 from tests.service.test_contacts_support import publish
@@ -320,3 +326,68 @@ def test_an_outage_leaves_the_checkpoint_and_the_next_run_catches_up(hubspot: Fa
     after = hubspot.add("after@client.example.org", T0 + timedelta(minutes=20))
     assert Engine(hubspot, now=T0 + timedelta(minutes=30)).engine.run().outcome == "ok"
     assert upserted_ids() == sorted([during.id, after.id])
+
+
+def test_a_run_while_another_is_under_way_stands_down_and_reads_nothing(
+    hubspot: FakeHubSpot,
+) -> None:
+    for n in range(5):
+        hubspot.add(f"p{n}@client.example.org", T0 - timedelta(days=2))
+    # Given a run under way (it holds the lease for two minutes)
+    other = Engine(hubspot)
+    assert other.repository.take_lease("hubspot", "the other run", T0 + timedelta(minutes=2))
+    # When a second run starts
+    run = Engine(hubspot).engine.run()
+    # Then it stands down: nothing read, nothing announced, no checkpoint or run saved over theirs
+    assert run.outcome == "busy"
+    assert upserted_ids() == []
+    assert other.repository.checkpoint("hubspot") == Checkpoint()
+    assert other.repository.last_run("hubspot") is None
+    # When that run dies holding the lease, the first run after the lease ran out goes ahead
+    late = Engine(hubspot, now=T0 + timedelta(minutes=3)).engine.run()
+    assert late.outcome == "ok"
+    assert len(upserted_ids()) == 5
+
+
+def test_a_run_gives_the_lease_up_when_it_ends_however_it_ends(hubspot: FakeHubSpot) -> None:
+    hubspot.add("p@client.example.org", T0 - timedelta(days=2))
+    hubspot.down = True
+    assert Engine(hubspot).engine.run().outcome == "unavailable"
+    hubspot.down = False
+    assert Engine(hubspot).engine.run().outcome == "ok"
+    repository = Engine(hubspot).repository
+    assert repository.take_lease("hubspot", "next", T0 + timedelta(minutes=2))
+    # Only its holder gives a lease up
+    repository.release_lease("hubspot", "someone else")
+    assert not repository.take_lease("hubspot", "another", T0 + timedelta(minutes=2))
+
+
+def test_a_full_pass_asked_for_while_a_run_is_under_way_is_asked_again_later(
+    hubspot: FakeHubSpot,
+) -> None:
+    now = datetime.now(UTC)
+    repository = DynamoSyncRepository(SystemClock())
+    assert repository.take_lease("hubspot", "the other run", now + timedelta(minutes=2))
+    # A plain run stands down: the one under way does its work
+    assert _outcome(SyncRequest(requested_by="schedule")) == "busy"
+    assert _delayed_requests() == 0
+    # A full pass does not happen by the other run, so it is queued again, after a delay
+    asked = SyncRequest(full=True, requested_by="admin@example.com")
+    assert _outcome(asked) == "busy"
+    assert _delayed_requests() == 1
+    assert upserted_ids() == []
+
+
+def _outcome(request: SyncRequest) -> str:
+    run = run_sync(request)
+    assert run is not None  # a CRM is connected
+    return run.outcome
+
+
+def _delayed_requests() -> int:
+    sqs = client("sqs")
+    url = sqs.get_queue_url(QueueName=get_settings().queue_name("crm_sync", "work"))["QueueUrl"]
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessagesDelayed"]
+    )["Attributes"]
+    return int(attributes["ApproximateNumberOfMessagesDelayed"])

@@ -8,7 +8,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import DeleteError, PutError, TransactWriteError
 
 from services.crm_sync.data.tables import (
     SERVICE,
@@ -17,6 +17,7 @@ from services.crm_sync.data.tables import (
     CrmSyncOutbox,
     CrmSyncTable,
     EmailItem,
+    LeaseItem,
     LinkItem,
     NoteItem,
     SeenHookItem,
@@ -40,7 +41,7 @@ from shared.events.outbox import outbox_items
 from shared.storage import bind_table, transaction
 
 LINK_SK = "LINK"
-CHECKPOINT_SK, RUN_SK = "CHECKPOINT", "RUN"
+CHECKPOINT_SK, RUN_SK, LEASE_SK = "CHECKPOINT", "RUN", "LEASE"
 CONTACT_SK, TICKET_SK, SEEN_SK = "CONTACT", "TICKET", "SEEN"
 BATCH_GET_LIMIT = 100
 
@@ -125,6 +126,24 @@ class DynamoSyncRepository:
 
     def save_run(self, provider: str, run: Run) -> None:
         StateItem(_state_key(provider), RUN_SK, state=_json(asdict(run))).save()
+
+    def take_lease(self, provider: str, holder: str, until: datetime) -> bool:
+        try:
+            LeaseItem(_state_key(provider), LEASE_SK, holder=holder, until=until).save(
+                condition=LeaseItem.pk.does_not_exist() | (LeaseItem.until < self._clock.now())
+            )
+        except PutError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
+
+    def release_lease(self, provider: str, holder: str) -> None:
+        try:
+            LeaseItem(_state_key(provider), LEASE_SK).delete(condition=LeaseItem.holder == holder)
+        except DeleteError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise  # otherwise it ran out and another run holds it now: theirs to release
 
     def last_run(self, provider: str) -> Run | None:
         state = self._state(provider, RUN_SK)

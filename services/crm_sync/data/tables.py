@@ -5,6 +5,7 @@
 | what the helpdesk was told of a CRM record | `CRM#<provider>#<crm id>` | `LINK` |
 | where the sync stands | `SYNC#<provider>` | `CHECKPOINT` |
 | the last run | `SYNC#<provider>` | `RUN` |
+| the run under way (a lease) | `SYNC#<provider>` | `LEASE` |
 | a record matched by address to several contacts | `AMBIGUOUS#<provider>` | `<crm id>` |
 | webhook event already queued (expires) | `HOOK#<provider>#<event id>` | `SEEN` |
 | a helpdesk contact, from its events | `CONTACT#<contact id>` | `CONTACT` |
@@ -55,6 +56,13 @@ class StateItem(CrmSyncTable):
     """The checkpoint or the last run, as a JSON document: read and written whole."""
 
     state = JSONAttribute()
+
+
+class LeaseItem(CrmSyncTable):
+    """Held by the one run under way; a run that dies holding it loses it at `until`."""
+
+    holder = UnicodeAttribute()
+    until = UTCDateTimeAttribute()  # fixed-width UTC text, so it compares in time order
 
 
 class AmbiguityItem(CrmSyncTable):

@@ -16,7 +16,7 @@ class SqsWorkQueue:
         self._name = get_settings().queue_name("crm_sync", WORK_QUEUE)
         self._url: str | None = None
 
-    def send(self, bodies: Sequence[str]) -> None:
+    def send(self, bodies: Sequence[str], delay_seconds: int = 0) -> None:
         sqs = client("sqs")
         if self._url is None:
             self._url = sqs.get_queue_url(QueueName=self._name)["QueueUrl"]
@@ -24,7 +24,10 @@ class SqsWorkQueue:
             batch = bodies[start : start + SEND_BATCH_LIMIT]
             answer = sqs.send_message_batch(
                 QueueUrl=self._url,
-                Entries=[{"Id": str(i), "MessageBody": body} for i, body in enumerate(batch)],
+                Entries=[
+                    {"Id": str(i), "MessageBody": body, "DelaySeconds": delay_seconds}
+                    for i, body in enumerate(batch)
+                ],
             )
             if answer.get("Failed"):
                 raise RuntimeError(f"the work queue refused messages: {answer['Failed']}")

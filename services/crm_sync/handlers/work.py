@@ -2,7 +2,8 @@
 the poll every few minutes, and the nightly full pass that catches whatever was missed.
 
 A run reads a bounded number of pages; when work is left it queues its own continuation, so a
-long backfill proceeds run after run, each resuming from the stored checkpoint.
+long backfill proceeds run after run, each resuming from the stored checkpoint. One run at a time:
+a run that finds another under way stands down (a full pass asked for is queued again).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from services.crm_sync.logic.work import SyncRequest, parse_message, sync_messag
 
 WORK_FUNCTION = "apply_crm_work"
 POLL_MINUTES = 5
+BUSY_RETRY_SECONDS = 60
 
 logger = logging.getLogger(__name__)
 work = Blueprint(__name__)
@@ -37,6 +39,10 @@ def run_sync(request: SyncRequest) -> Run | None:
     run = wiring.engine(crm).run(full=request.full)
     if run.outcome == "more":  # the rest in a fresh invocation, from the saved checkpoint
         SqsWorkQueue().send([sync_message(SyncRequest(requested_by="continuation"))])
+    elif run.outcome == "busy" and request.full:
+        # The run under way does the incremental work a plain request asks for, not a full
+        # pass: ask again once it is over (runs are short).
+        SqsWorkQueue().send([sync_message(request)], delay_seconds=BUSY_RETRY_SECONDS)
     return run
 
 

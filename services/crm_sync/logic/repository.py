@@ -48,7 +48,7 @@ class Checkpoint:
     resume_after: datetime | None = None  # the CRM's daily limit was reached
 
 
-RunOutcome = Literal["ok", "more", "rate_limited", "daily_limit", "unavailable", "failed"]
+RunOutcome = Literal["ok", "more", "rate_limited", "daily_limit", "unavailable", "failed", "busy"]
 
 
 @dataclass
@@ -120,6 +120,14 @@ class SyncRepository(Protocol):
     def save_checkpoint(self, provider: str, checkpoint: Checkpoint) -> None: ...
 
     def save_run(self, provider: str, run: Run) -> None: ...
+
+    def take_lease(self, provider: str, holder: str, until: datetime) -> bool:
+        """Become the one run under way, unless another holds a lease that has not run out."""
+        ...
+
+    def release_lease(self, provider: str, holder: str) -> None:
+        """Give the lease up, if `holder` still holds it."""
+        ...
 
     def last_run(self, provider: str) -> Run | None: ...
 

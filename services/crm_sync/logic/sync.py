@@ -11,6 +11,7 @@ write as the link that remembers it.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -48,6 +49,9 @@ MAX_WAITS = 3  # per call
 DAILY_LIMIT_PAUSE = timedelta(hours=1)  # when the CRM does not say how long
 SMALLEST_WINDOW = timedelta(milliseconds=1)  # the CRM's time resolution: no split below it
 WRITE_RETRIES = 3
+# Longer than any run may last (a function runs at most 30 s); a run that dies holding the lease
+# holds up the next ones no longer than this.
+RUN_LEASE = timedelta(minutes=2)
 RECORDS_PER_WRITE = 50  # a transaction holds 100 items: a record's link and its event
 
 
@@ -77,9 +81,23 @@ class SyncEngine:
 
     def run(self, full: bool = False) -> Run:
         """One bounded run: the full pass while it is unfinished, then the changes since the
-        checkpoint. `outcome` is `more` when the page budget ran out before the work did."""
+        checkpoint. `outcome` is `more` when the page budget ran out before the work did, and
+        `busy` when another run was under way (two would read the same pages and save each
+        other's checkpoints over one another); a busy run reads and saves nothing."""
         now = self._clock.now()
         run = Run(kind="full" if full else "sync", started_at=now)
+        holder = uuid.uuid4().hex
+        if not self._repository.take_lease(self._provider, holder, now + RUN_LEASE):
+            run.outcome, run.finished_at = "busy", now
+            logger.info("another crm sync run is under way; this one stands down")
+            return run
+        try:
+            return self._run(run, full)
+        finally:
+            self._repository.release_lease(self._provider, holder)
+
+    def _run(self, run: Run, full: bool) -> Run:
+        now = run.started_at
         checkpoint = self._repository.checkpoint(self._provider)
         if checkpoint.resume_after is not None and now < checkpoint.resume_after and not full:
             run.outcome, run.error = "daily_limit", "waiting for the CRM's daily limit to reset"

@@ -25,7 +25,7 @@ class SyncRequest:
 
 
 class WorkQueue(Protocol):
-    def send(self, bodies: Sequence[str]) -> None: ...
+    def send(self, bodies: Sequence[str], delay_seconds: int = 0) -> None: ...
 
 
 def change_messages(provider: str, changes: Sequence[Change]) -> list[str]:
