@@ -83,6 +83,7 @@ class TimerOut(ResponseModel):
     department_id: str | None
     state: SlaState | None
     started_at: datetime
+    merged_into: str | None = Field(description="the ticket it was merged into: not measured")
     policy_version: int | None
     first_response_due_at: datetime | None
     resolution_due_at: datetime | None
@@ -99,6 +100,7 @@ class TimerOut(ResponseModel):
             department_id=timer.department_id,
             state=explanation.state,
             started_at=timer.started_at,
+            merged_into=timer.merged_into,
             policy_version=timer.policy_version,
             first_response_due_at=first_response,
             resolution_due_at=resolution,

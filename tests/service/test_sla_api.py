@@ -329,6 +329,27 @@ def test_the_report_counts_met_breached_and_open_tickets_with_medians(
     assert sum(row["measured"] for row in bobs) == 1
 
 
+def test_a_ticket_merged_away_is_not_measured_and_its_sla_says_why(
+    http: HttpClient, delivery: Delivery, teams: None
+) -> None:
+    # Given two tickets about one problem, the second merged into the first
+    first = _open(http, delivery)
+    duplicate = _open(http, delivery, subject="Still locked out")
+    merge = {"into": first["number"]}
+    http.expect(200, "POST", f"/tickets/{duplicate['id']}/merge", merge)
+    delivery.run()
+    # Then the duplicate's SLA stopped at the merge, met by nothing
+    timer = http.expect(200, "GET", f"/sla/tickets/{duplicate['id']}")
+    assert timer["merged_into"] == first["number"]
+    assert [t["status"] for t in timer["targets"]] == ["stopped", "stopped"]
+    assert timer["targets"][1]["timeline"][-1]["event"] == "merged"
+    # And the report counts the ticket it went into, not the duplicate
+    now = datetime.now(UTC)
+    period = {"from": (now - timedelta(hours=1)).isoformat(), "to": now.isoformat()}
+    figures = {r["priority"]: r for r in _report(http, **period).body["priorities"]}
+    assert (figures["urgent"]["measured"], figures["urgent"]["met"]) == (1, 0)
+
+
 @pytest.mark.parametrize(
     ("query", "field"),
     [

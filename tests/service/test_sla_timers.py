@@ -20,6 +20,7 @@ from services.sla.data.dynamodb import (
 from services.sla.data.tables import SlaOutbox
 from services.sla.logic.keep_timers import (
     facts_of_created,
+    facts_of_merge,
     facts_of_message,
     facts_of_status,
     facts_of_update,
@@ -36,6 +37,7 @@ from shared.events.catalogue import (
     MessagePosted,
     Person,
     TicketCreated,
+    TicketMerged,
     TicketStatusChanged,
     TicketUpdated,
 )
@@ -119,6 +121,18 @@ class Desk:
                 requester=Person(email="client@example.org"),
                 first_response=first,
                 created_at=isoformat(at),
+            )
+        )
+
+    def merged(self, ticket: str, into: str, at: datetime) -> list[Fact]:
+        return facts_of_merge(
+            TicketMerged(
+                source_ticket_id=ticket,
+                source_number="TKT-0001",
+                target_ticket_id="target",
+                target_number=into,
+                actor="agent@example.com",
+                merged_at=isoformat(at),
             )
         )
 
@@ -311,6 +325,46 @@ def test_resolving_without_a_reply_stops_first_response_unmet(desk: Desk) -> Non
     assert timer.clocks["first_response"].status == "stopped"
     assert timer.next_alarm() is None
     assert desk.sweep(minutes(500)).read == 0
+
+
+def test_a_merged_away_ticket_is_neither_met_nor_breached_and_stays_so(desk: Desk) -> None:
+    # Given a ticket merged into another at minute 30, with the close that came with the merge
+    merge = [*desk.status("t1", "closed", minutes(30)), *desk.merged("t1", "TKT-0002", minutes(30))]
+    timer = desk.apply("t1", desk.created("t1"), merge)
+    # Then both clocks stopped there, unmet and not breached, and it says why
+    assert timer is not None
+    assert timer.merged_into == "TKT-0002"
+    assert {t: c.status for t, c in timer.clocks.items()} == {
+        "first_response": "stopped",
+        "resolution": "stopped",
+    }
+    assert timer.timeline("resolution")[-1].event == "merged"
+    assert desk.announced("SlaMet") == []
+    # And nothing is ever due: no sweep reads it, nothing breaches
+    assert desk.sweep(minutes(500)).read == 0
+    assert desk.announced("SlaBreached") == []
+    # And a later status change (a merged ticket stays closed) starts nothing again
+    reopened = desk.apply("t1", desk.status("t1", "open", minutes(600)))
+    assert reopened is not None
+    assert reopened.clocks == timer.clocks
+
+
+def test_a_merge_that_arrives_after_its_close_still_stops_the_clocks(desk: Desk) -> None:
+    desk.apply("t1", desk.created("t1"), desk.status("t1", "closed", minutes(30)))
+    timer = desk.apply("t1", desk.merged("t1", "TKT-0002", minutes(30)))
+    assert timer is not None
+    assert timer.merged_into == "TKT-0002"
+    assert timer.clocks["resolution"].status == "stopped"
+
+
+def test_a_breach_before_the_merge_stands(desk: Desk) -> None:
+    desk.apply("t1", desk.created("t1"))
+    assert desk.sweep(minutes(70)).breached == 1
+    timer = desk.apply(
+        "t1", desk.merged("t1", "TKT-0002", minutes(90)), desk.status("t1", "closed", minutes(90))
+    )
+    assert timer is not None
+    assert timer.state() == "breached"
 
 
 def test_duplicate_and_out_of_order_events_give_the_same_timer(desk: Desk) -> None:

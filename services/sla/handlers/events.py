@@ -6,6 +6,7 @@ from __future__ import annotations
 from services.sla.handlers.wiring import dependencies
 from services.sla.logic.keep_timers import (
     facts_of_created,
+    facts_of_merge,
     facts_of_message,
     facts_of_status,
     facts_of_update,
@@ -16,6 +17,7 @@ from shared.events.catalogue import (
     DepartmentMembersChanged,
     MessagePosted,
     TicketCreated,
+    TicketMerged,
     TicketStatusChanged,
     TicketUpdated,
 )
@@ -39,6 +41,11 @@ def on_ticket_updated(data: TicketUpdated, envelope: Envelope) -> None:
 @consumer.on(TicketStatusChanged)
 def on_status_changed(data: TicketStatusChanged, envelope: Envelope) -> None:
     record_facts(data.ticket_id, facts_of_status(data), dependencies(), envelope.id)
+
+
+@consumer.on(TicketMerged)
+def on_ticket_merged(data: TicketMerged, envelope: Envelope) -> None:
+    record_facts(data.source_ticket_id, facts_of_merge(data), dependencies(), envelope.id)
 
 
 @consumer.on(MessagePosted)

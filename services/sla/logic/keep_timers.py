@@ -20,6 +20,7 @@ from shared.events.catalogue import (
     SlaDueTimesChanged,
     SlaMet,
     TicketCreated,
+    TicketMerged,
     TicketStatusChanged,
     TicketUpdated,
 )
@@ -55,6 +56,11 @@ def facts_of_update(data: TicketUpdated) -> list[Fact]:
 
 def facts_of_status(data: TicketStatusChanged) -> list[Fact]:
     return [_fact("status", _time(data.changed_at), data.new)]
+
+
+def facts_of_merge(data: TicketMerged) -> list[Fact]:
+    """For the merged-away ticket (`source_ticket_id`)."""
+    return [_fact("merged", _time(data.merged_at), data.target_number)]
 
 
 def facts_of_message(data: MessagePosted) -> list[Fact]:

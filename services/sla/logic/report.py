@@ -75,7 +75,8 @@ def sla_report(query: ReportQuery, caller: Caller, deps: Dependencies) -> list[P
     figures = {priority: PriorityFigures(priority) for priority in PRIORITIES}
     for department in _departments(query.department, caller, deps):
         for timer in deps.timers.started_between(department, query.start, query.end):
-            if timer.priority in figures and timer.clocks:
+            # A merged-away ticket is a duplicate; the ticket it went into is measured.
+            if timer.priority in figures and timer.clocks and timer.merged_into is None:
                 figures[timer.priority].add(timer)
     return list(figures.values())
 

@@ -21,15 +21,16 @@ from services.sla.logic.working_time import WorkingTime, working_time
 
 Target = Literal["first_response", "resolution"]
 TARGETS: tuple[Target, ...] = ("first_response", "resolution")
-FactKind = Literal["created", "department", "priority", "status", "first_response"]
-# Facts at the same instant apply in this order: a ticket exists before it changes, and a reply
-# comes before the status change it caused.
+FactKind = Literal["created", "department", "priority", "status", "first_response", "merged"]
+# Facts at the same instant apply in this order: a ticket exists before it changes, a reply comes
+# before the status change it caused, and a merge before the close that comes with it.
 KIND_ORDER: dict[str, int] = {
     "created": 0,
     "department": 1,
     "priority": 2,
     "first_response": 3,
-    "status": 4,
+    "merged": 4,
+    "status": 5,
 }
 ClockStatus = Literal["running", "paused", "met", "stopped"]
 EntryKind = Literal[
@@ -41,6 +42,7 @@ EntryKind = Literal[
     "resumed",
     "reopened",
     "stopped",
+    "merged",
     "met",
     "warned",
     "breached",
@@ -58,7 +60,7 @@ class Fact(BaseModel):
     id: str = Field(description="the event and the part of it this fact comes from")
     at: datetime
     kind: FactKind
-    new: str | None = None  # the priority, department or status it became
+    new: str | None = None  # the priority, department or status it became; the merge's target
 
     def order(self) -> tuple[datetime, int, str]:
         return self.at, KIND_ORDER[self.kind], self.id
@@ -106,6 +108,7 @@ class Timer(BaseModel):
     # Derived from the facts by `refresh`, and stored so the sweep and reports need no replay.
     started_at: datetime | None = None
     closed_at: datetime | None = None
+    merged_into: str | None = None  # the number of the ticket it was merged into
     priority: str | None = None
     department_id: str | None = None
     policy_version: int | None = None
@@ -129,6 +132,7 @@ class Timer(BaseModel):
             update={
                 "started_at": result.started_at,
                 "closed_at": result.closed_at,
+                "merged_into": result.merged_into,
                 "priority": result.priority,
                 "department_id": result.department_id,
                 "policy_version": result.policy.version if result.policy else None,
@@ -234,6 +238,7 @@ class _Run:
 class ReplayResult:
     started_at: datetime | None = None
     closed_at: datetime | None = None
+    merged_into: str | None = None
     priority: str | None = None
     department_id: str | None = None
     policy: PolicyVersion | None = None
@@ -247,6 +252,7 @@ class _Replay:
         self.clock = working_time(self.policy.rules)
         self.priority = created.new or "medium"
         self.status = "open"
+        self.merged = False
         self.runs = {target: _Run(target, self._minutes(target)) for target in TARGETS}
         opens = self.clock.opens_at(created.at)
         for run in self.runs.values():
@@ -327,9 +333,19 @@ class _Replay:
             elif run.status == "paused" and not self._pauses():
                 self._resume(run, at, "the new policy does not pause")
 
+    def merged_into(self, at: datetime, number: str) -> None:
+        """A merged-away ticket is a duplicate: its clocks stop, neither met nor breached (its
+        target carries the conversation and its targets), and it is closed for good."""
+        self.merged = True
+        for run in self.runs.values():
+            if run.active:
+                run.halt(at, self.clock)
+                run.status, run.paused_at = "stopped", None
+                self._note(run, at, "merged", f"merged into {number}; not measured")
+
     def status_changed(self, at: datetime, status: str) -> None:
         previous, self.status = self.status, status
-        if status == previous:
+        if status == previous or self.merged:
             return
         for run in self.runs.values():
             if status in DONE:
@@ -406,6 +422,9 @@ def replay(facts: list[Fact], history: PolicyHistory) -> ReplayResult:
                 result.closed_at = at
         elif step.kind == "first_response":
             run.first_response(at)
+        elif step.kind == "merged" and step.new:
+            run.merged_into(at, step.new)
+            result.merged_into = step.new
     result.started_at = created.at
     result.policy = run.policy
     result.clocks = run.result()
