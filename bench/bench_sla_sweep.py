@@ -22,10 +22,10 @@ from moto.dynamodb.models import dynamodb_backends
 
 from bench.harness import DynamoCalls, Row, emulated_system
 from services.sla.data.dynamodb import (
-    DynamoDepartmentDirectory,
     DynamoPolicyRepository,
     DynamoTimerRepository,
     alarm_bucket,
+    department_store,
     timer_item,
 )
 from services.sla.logic.keep_timers import facts_of_created
@@ -76,7 +76,7 @@ def _fill(table: Any, template: dict[str, Any], prefix: str, count: int) -> None
 def _deps() -> Dependencies:
     clock = FixedClock(NOW)
     return Dependencies(
-        DynamoTimerRepository(clock), DynamoPolicyRepository(), DynamoDepartmentDirectory(), clock
+        DynamoTimerRepository(clock), DynamoPolicyRepository(), department_store(), clock
     )
 
 

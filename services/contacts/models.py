@@ -118,6 +118,7 @@ class ContactTicketOut(ResponseModel):
     number: str
     subject: str
     status: str
+    department_id: str | None
     created_at: datetime
 
     @classmethod
@@ -127,6 +128,7 @@ class ContactTicketOut(ResponseModel):
             number=ticket.number,
             subject=ticket.subject,
             status=ticket.status,
+            department_id=ticket.department_id,
             created_at=ticket.created_at,
         )
 

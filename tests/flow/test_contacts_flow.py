@@ -54,11 +54,14 @@ def test_mail_from_a_new_address_makes_a_linked_contact_listing_the_ticket(
     assert ticket["subject"] == "Parcel never arrived"
     assert ticket["contact_id"] == nora["id"]
     # And her contact lists the ticket
-    status, page = stack.call("GET", f"/contacts/{nora['id']}/tickets", None, agent)
+    status, page = stack.call("GET", f"/contacts/{nora['id']}/tickets", None, admin)
     assert status == 200, page
     assert [(t["id"], t["number"], t["subject"]) for t in page["items"]] == [
         (ticket["id"], ticket["number"], "Parcel never arrived")
     ]
+    # But not to an agent, who may not open a ticket filed in no department of hers
+    status, page = stack.call("GET", f"/contacts/{nora['id']}/tickets", None, agent)
+    assert (status, page["items"]) == (200, [])
     # And a prefix of her name finds her
     status, page = stack.call("GET", "/contacts?q=batt", None, agent)
     assert [c["id"] for c in page["items"]] == [nora["id"]]

@@ -55,6 +55,7 @@ def test_a_ticket_from_a_new_address_creates_the_contact_and_links_it_both_ways(
         "number": ticket["number"],
         "subject": "Invoice missing",
         "status": "open",
+        "department_id": None,
     }
     # And the tickets service's own filter agrees
     by_contact = http.expect(200, "GET", f"/tickets?contact_id={contact['id']}&sort=created")[

@@ -39,9 +39,12 @@ def find(http: HttpClient, query: str) -> list[dict[str, Any]]:
     return http.expect(200, "GET", f"/contacts?{query}", as_=AGENT)["items"]  # type: ignore[no-any-return]
 
 
-def tickets(http: HttpClient, contact_id: str, query: str = "") -> dict[str, Any]:
+def tickets(
+    http: HttpClient, contact_id: str, query: str = "", as_: tuple[str, str] = ADMIN
+) -> dict[str, Any]:
+    """The contact's tickets page; an admin sees them all (agents: by their departments)."""
     path = f"/contacts/{contact_id}/tickets?{query}"
-    return http.expect(200, "GET", path, as_=AGENT)  # type: ignore[no-any-return]
+    return http.expect(200, "GET", path, as_=as_)  # type: ignore[no-any-return]
 
 
 def publish(delivery: Delivery, *data: EventData) -> None:

@@ -13,9 +13,9 @@ import pytest
 
 from local_stack.system import LocalSystem
 from services.sla.data.dynamodb import (
-    DynamoDepartmentDirectory,
     DynamoPolicyRepository,
     DynamoTimerRepository,
+    department_store,
 )
 from services.sla.data.tables import SlaOutbox
 from services.sla.logic.keep_timers import (
@@ -62,7 +62,7 @@ class Desk:
         self.deps = Dependencies(
             timers=DynamoTimerRepository(self.clock),
             policies=DynamoPolicyRepository(),
-            departments=DynamoDepartmentDirectory(),
+            departments=department_store(),
             clock=self.clock,
         )
 

@@ -19,6 +19,7 @@ from services.contacts.data.tables import (
     ContactsOutbox,
     ContactsTable,
     CrmItem,
+    DepartmentsItem,
     EmailItem,
     SearchItem,
     TicketItem,
@@ -42,6 +43,7 @@ from services.contacts.logic.repository import (
     Write,
 )
 from shared.clock import Clock
+from shared.departments import DIRECTORY_KEY, Directory, DynamoDepartmentStore, directory_of
 from shared.errors import FieldError, Invalid
 from shared.events.outbox import outbox_items
 from shared.storage import bind_table, transaction
@@ -77,6 +79,12 @@ def ticket_key(ticket_id: str) -> str:
 
 def search_key(term: str) -> tuple[str, str]:
     return f"SEARCH#{term[:SEARCH_PREFIX_LENGTH]}", term
+
+
+def department_store() -> DynamoDepartmentStore:
+    """The departments the tickets service announced, in this service's table."""
+    bind_table(ContactsTable, SERVICE)
+    return DynamoDepartmentStore(DepartmentsItem)
 
 
 class DynamoContactRepository:
@@ -124,23 +132,14 @@ class DynamoContactRepository:
                 actions=[TicketItem.contact_id.set(contact_id)]
             )
 
+    def project_department(self, ticket_id: str, department_id: str | None, at: datetime) -> None:
+        department = TicketItem.department_id
+        change = department.set(department_id) if department_id else department.remove()
+        _project(ticket_id, [change], TicketItem.department_at, at)
+
     def project_ticket(self, ticket_id: str, changes: dict[str, str], at: datetime) -> None:
         actions = [getattr(TicketItem, name).set(value) for name, value in changes.items()]
-        try:
-            TicketItem(ticket_key(ticket_id), TICKET_SK).update(
-                actions=[
-                    *actions,
-                    TicketItem.ticket_id.set(ticket_id),
-                    TicketItem.projected_at.set(at),
-                    TicketItem.kind.set(TicketItem),
-                ],
-                # Events arrive in any order: one older than what is applied changes nothing.
-                condition=TicketItem.projected_at.does_not_exist()
-                | (TicketItem.projected_at <= at),
-            )
-        except UpdateError as error:
-            if error.cause_response_code != "ConditionalCheckFailedException":
-                raise
+        _project(ticket_id, actions, TicketItem.projected_at, at)
 
     # --- reads ---------------------------------------------------------------------------------
 
@@ -149,6 +148,15 @@ class DynamoContactRepository:
             return _contact(ContactItem.get(contact_key(contact_id), CONTACT_SK))
         except ContactItem.DoesNotExist:
             return None
+
+    def get_with_departments(self, contact_id: str) -> tuple[Contact | None, Directory]:
+        contact, directory = None, Directory()
+        for item in ContactsTable.batch_get([(contact_key(contact_id), CONTACT_SK), DIRECTORY_KEY]):
+            if isinstance(item, ContactItem):
+                contact = _contact(item)
+            elif isinstance(item, DepartmentsItem):
+                directory = directory_of(item)
+        return contact, directory
 
     def email_owners(self, addresses: list[str]) -> dict[str, str]:
         keys = [(address_key(address), EMAIL_SK) for address in addresses]
@@ -311,13 +319,37 @@ def _link_ticket(ticket: TicketSummary) -> Step:
         TicketItem.subject.set(TicketItem.subject | ticket.subject),
         TicketItem.status.set(TicketItem.status | ticket.status),
         TicketItem.projected_at.set(TicketItem.projected_at | ticket.created_at),
+        TicketItem.department_at.set(TicketItem.department_at | ticket.created_at),
     ]
+    if ticket.department_id is not None:
+        actions.append(
+            TicketItem.department_id.set(TicketItem.department_id | ticket.department_id)
+        )
     condition = TicketItem.contact_id.does_not_exist()
     return Step(
         "update",
         lambda t: t.update(item, actions=actions, condition=condition),
         TicketAlreadyLinked(),
     )
+
+
+def _project(ticket_id: str, actions: list[Any], changed_at: Any, at: datetime) -> None:
+    """Apply a ticket event's changes to its summary, unless `changed_at` (the time of the last
+    change of those fields) is later: events arrive in any order, and an older one changes
+    nothing."""
+    try:
+        TicketItem(ticket_key(ticket_id), TICKET_SK).update(
+            actions=[
+                *actions,
+                changed_at.set(at),
+                TicketItem.ticket_id.set(ticket_id),
+                TicketItem.kind.set(TicketItem),
+            ],
+            condition=changed_at.does_not_exist() | (changed_at <= at),
+        )
+    except UpdateError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
 
 
 # --- mapping between items and the domain -------------------------------------------------------
@@ -388,6 +420,7 @@ def _ticket(item: TicketItem) -> TicketSummary:
         status=item.status or "",
         created_at=item.created_at,
         contact_id=item.contact_id,
+        department_id=item.department_id,
     )
 
 

@@ -7,6 +7,7 @@
 | CRM record → contact (unique) | `CRM#<provider>#<crm id>` | `CRM` |
 | search term → contact | `SEARCH#<first two characters>` | `<term>#<contact id>` |
 | ticket the contact raised | `TICKET#<ticket id>` | `TICKET` |
+| the departments and their members (one item) | `DEPARTMENTS` | `DEPARTMENTS` |
 | outbox event | `OUTBOX#<event id>` | `OUTBOX` |
 
 An address item and a CRM item are written in the same transaction as their contact, on the
@@ -39,6 +40,7 @@ from pynamodb.constants import PAY_PER_REQUEST_BILLING_MODE
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
+from shared.departments import DirectoryAttributes
 from shared.events.outbox import outbox_model
 
 SERVICE = "contacts"
@@ -146,6 +148,12 @@ class TicketItem(ContactsTable, discriminator="ticket"):
     contact_id = UnicodeAttribute(null=True)
     created_key = UnicodeAttribute(null=True)
     projected_at = UTCDateTimeAttribute(null=True)  # time of the latest event applied
+    department_id = UnicodeAttribute(null=True)
+    department_at = UTCDateTimeAttribute(null=True)  # time of the latest move applied
+
+
+class DepartmentsItem(ContactsTable, DirectoryAttributes, discriminator="departments"):
+    """What the tickets service announced of its departments (`shared.departments`)."""
 
 
 ContactsOutbox = outbox_model(ContactsTable)

@@ -1,7 +1,9 @@
-"""The contacts service's event consumers: ticket requesters, the CRM, and its own merges."""
+"""The contacts service's event consumers: ticket requesters, the CRM, its own merges, and the
+departments that decide who sees which tickets of a contact."""
 
 from __future__ import annotations
 
+from services.contacts.data.dynamodb import department_store
 from services.contacts.handlers.http import dependencies
 from services.contacts.logic.bounces import flag_bounced
 from services.contacts.logic.crm import delete_from_crm, merge_from_crm, upsert_from_crm
@@ -11,11 +13,13 @@ from services.contacts.logic.requesters import (
     ticket_status_changed,
     ticket_updated,
 )
+from shared.departments import department_of
 from shared.events.catalogue import (
     ContactMerged,
     CrmContactDeleted,
     CrmContactMerged,
     CrmContactUpserted,
+    DepartmentMembersChanged,
     EmailBounced,
     TicketCreated,
     TicketStatusChanged,
@@ -41,6 +45,12 @@ def on_ticket_updated(data: TicketUpdated, envelope: Envelope) -> None:
 @consumer.on(TicketStatusChanged)
 def on_ticket_status_changed(data: TicketStatusChanged, envelope: Envelope) -> None:
     ticket_status_changed(data, dependencies())
+
+
+@consumer.on(DepartmentMembersChanged)
+def on_members_changed(data: DepartmentMembersChanged, envelope: Envelope) -> None:
+    """Who may see which of a contact's tickets."""
+    department_store().record(department_of(data, envelope.occurred_at))
 
 
 @consumer.on(ContactMerged)

@@ -30,13 +30,16 @@ from services.contacts.models import (
 )
 from shared.api import Api, ApiRequest, Reply
 from shared.clock import get_clock
+from shared.settings import get_settings
 
 api = Api(__name__, tag="contacts")
 LIST_FIELDS = ("emails", "tags")  # sent as null in a patch: emptied
 
 
 def dependencies() -> Dependencies:
-    return Dependencies(DynamoContactRepository(get_clock()), get_clock())
+    return Dependencies(
+        DynamoContactRepository(get_clock()), get_clock(), get_settings().triage_department
+    )
 
 
 def _fields(body: ContactIn | ContactPatchIn) -> ContactFields:
@@ -160,7 +163,11 @@ def post_merge(request: ApiRequest[MergeIn, Any]) -> ContactOut:
 )
 def get_contact_tickets(request: ApiRequest[Any, PageQuery]) -> ContactTicketPage:
     page = tickets_of_contact(
-        request.path["contact_id"], dependencies(), request.query.limit, request.query.cursor
+        request.path["contact_id"],
+        request.caller,
+        dependencies(),
+        request.query.limit,
+        request.query.cursor,
     )
     return ContactTicketPage(
         items=[ContactTicketOut.of(t) for t in page.items], next_cursor=page.cursor

@@ -98,6 +98,7 @@ class TicketSummary(BaseModel):
     status: str
     created_at: datetime
     contact_id: str | None = None
+    department_id: str | None = None  # who may see it: the tickets service's rule
 
 
 class ContactMoved(DomainError):

@@ -1,4 +1,5 @@
-"""What every contacts use case is given: storage and the clock."""
+"""What every contacts use case is given: storage, the clock and the deployment's triage
+department (who may see tickets without one)."""
 
 from __future__ import annotations
 
@@ -12,3 +13,4 @@ from shared.clock import Clock
 class Dependencies:
     repository: ContactRepository
     clock: Clock
+    triage_department: str | None = None

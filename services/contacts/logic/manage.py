@@ -204,7 +204,16 @@ def search_contacts(
 
 
 def tickets_of_contact(
-    contact_id: str, deps: Dependencies, limit: int, cursor: str | None
+    contact_id: str, caller: Caller, deps: Dependencies, limit: int, cursor: str | None
 ) -> Page[TicketSummary]:
-    find_contact(contact_id, deps)
-    return deps.repository.tickets(contact_id, limit, cursor)
+    """The contact's tickets that the caller may see, by the tickets service's rule (a page may
+    hold fewer than `limit`; the cursor goes on)."""
+    contact, directory = deps.repository.get_with_departments(contact_id)
+    _readable(contact, contact_id)
+    page = deps.repository.tickets(contact_id, limit, cursor)
+    visible = [
+        ticket
+        for ticket in page.items
+        if directory.may_see(caller, ticket.department_id, deps.triage_department)
+    ]
+    return Page(visible, page.cursor)

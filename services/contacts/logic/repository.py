@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
 from services.contacts.logic.contact import Contact, TicketSummary
+from shared.departments import Directory
 from shared.events.envelope import OutgoingEvent
 
 
@@ -67,6 +68,10 @@ class ContactRepository(Protocol):
 
     def get(self, contact_id: str) -> Contact | None: ...
 
+    def get_with_departments(self, contact_id: str) -> tuple[Contact | None, Directory]:
+        """The contact, and the departments as the tickets service announced them (one read)."""
+        ...
+
     def by_email(self, address: str) -> Contact | None:
         """The contact that owns the (normalised) address."""
         ...
@@ -100,4 +105,9 @@ class ContactRepository(Protocol):
 
     def project_ticket(self, ticket_id: str, changes: dict[str, str], at: datetime) -> None:
         """Set fields of a ticket summary, unless a change at a later time was applied."""
+        ...
+
+    def project_department(self, ticket_id: str, department_id: str | None, at: datetime) -> None:
+        """Set the ticket's department, unless a later move was applied (kept apart from the
+        other fields: it decides who may see the ticket, so no other change may hide it)."""
         ...

@@ -64,6 +64,7 @@ def link_requester(ticket: TicketCreated, deps: Dependencies, correlation_id: st
             status=ticket.status,
             created_at=created_at,
             contact_id=owner.id,
+            department_id=ticket.department_id,
         )
         try:
             deps.repository.commit(
@@ -78,11 +79,14 @@ def link_requester(ticket: TicketCreated, deps: Dependencies, correlation_id: st
 
 
 def ticket_updated(event: TicketUpdated, deps: Dependencies) -> None:
+    at = datetime.fromisoformat(event.updated_at)
     changes = {c.field: str(c.new) for c in event.changes if c.field in PROJECTED_FIELDS}
     if changes:
-        deps.repository.project_ticket(
-            event.ticket_id, changes, datetime.fromisoformat(event.updated_at)
-        )
+        deps.repository.project_ticket(event.ticket_id, changes, at)
+    for change in event.changes:
+        if change.field == "department_id":
+            department = None if change.new is None else str(change.new)
+            deps.repository.project_department(event.ticket_id, department, at)
 
 
 def ticket_status_changed(event: TicketStatusChanged, deps: Dependencies) -> None:

@@ -14,7 +14,7 @@ from pynamodb.expressions.condition import Condition
 
 from services.sla.data.tables import (
     SERVICE,
-    DepartmentItem,
+    DepartmentsItem,
     PolicyItem,
     RetargetItem,
     SlaOutbox,
@@ -24,13 +24,13 @@ from services.sla.data.tables import (
 from services.sla.logic.policy import PolicyVersion
 from services.sla.logic.repository import (
     ALARM_BUCKETS,
-    Department,
     Retargeting,
     StalePolicy,
     StaleTimer,
 )
 from services.sla.logic.timer import Timer
 from shared.clock import Clock, isoformat
+from shared.departments import DynamoDepartmentStore
 from shared.errors import FieldError, Invalid
 from shared.events.envelope import OutgoingEvent
 from shared.events.outbox import outbox_items
@@ -39,7 +39,6 @@ from shared.storage import bind_table, condition_failed, transaction
 TIMER_SK = "TIMER"
 POLICY_PK = "POLICY"
 RETARGET_SK = "RETARGET"
-DEPARTMENTS_PK = "DEPTS"
 NO_DEPARTMENT = "-none-"
 CONDITION_FAILED_EXCEPTION = "ConditionalCheckFailedException"  # as a single write does
 
@@ -206,44 +205,7 @@ class DynamoPolicyRepository:
                 raise
 
 
-class DynamoDepartmentDirectory:
-    def __init__(self) -> None:
-        _bound()
-
-    def get(self, department_id: str) -> Department | None:
-        try:
-            return _department(DepartmentItem.get(DEPARTMENTS_PK, f"DEPT#{department_id}"))
-        except DepartmentItem.DoesNotExist:
-            return None
-
-    def all(self) -> list[Department]:
-        return [_department(item) for item in DepartmentItem.query(DEPARTMENTS_PK)]
-
-    def save(self, department: Department) -> bool:
-        item = DepartmentItem(
-            DEPARTMENTS_PK,
-            f"DEPT#{department.id}",
-            department_id=department.id,
-            members=set(department.members) or None,
-            archived=department.archived,
-            changed_at=department.changed_at,
-        )
-        try:
-            item.save(
-                condition=DepartmentItem.pk.does_not_exist()
-                | (DepartmentItem.changed_at <= department.changed_at)
-            )
-        except PutError as error:
-            if error.cause_response_code == CONDITION_FAILED_EXCEPTION:
-                return False
-            raise
-        return True
-
-
-def _department(item: DepartmentItem) -> Department:
-    return Department(
-        id=item.department_id,
-        members=sorted(item.members or ()),
-        archived=bool(item.archived),
-        changed_at=item.changed_at,
-    )
+def department_store() -> DynamoDepartmentStore:
+    """The departments the tickets service announced, in this service's table."""
+    _bound()
+    return DynamoDepartmentStore(DepartmentsItem)

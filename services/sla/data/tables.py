@@ -5,7 +5,7 @@
 | timer (one per ticket) | `TIMER#<ticket id>` | `TIMER` |
 | policy version | `POLICY` | `VERSION#<number, zero-padded>` |
 | progress carrying a new policy to open timers | `POLICY` | `RETARGET` |
-| department and its members | `DEPTS` | `DEPT#<id>` |
+| the departments and their members (one item) | `DEPARTMENTS` | `DEPARTMENTS` |
 | outbox event | `OUTBOX#<event id>` | `OUTBOX` |
 
 Two sparse indexes, on timers only:
@@ -18,17 +18,15 @@ Two sparse indexes, on timers only:
 from __future__ import annotations
 
 from pynamodb.attributes import (
-    BooleanAttribute,
     DiscriminatorAttribute,
     NumberAttribute,
     UnicodeAttribute,
-    UnicodeSetAttribute,
-    UTCDateTimeAttribute,
 )
 from pynamodb.constants import PAY_PER_REQUEST_BILLING_MODE
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
+from shared.departments import DirectoryAttributes
 from shared.events.outbox import outbox_model
 
 SERVICE = "sla"
@@ -87,11 +85,8 @@ class RetargetItem(SlaTable, discriminator="retarget"):
     cursor = UnicodeAttribute(null=True)
 
 
-class DepartmentItem(SlaTable, discriminator="department"):
-    department_id = UnicodeAttribute()
-    members = UnicodeSetAttribute(null=True)
-    archived = BooleanAttribute(default=False)
-    changed_at = UTCDateTimeAttribute()
+class DepartmentsItem(SlaTable, DirectoryAttributes, discriminator="departments"):
+    """What the tickets service announced of its departments (`shared.departments`)."""
 
 
 SlaOutbox = outbox_model(SlaTable)

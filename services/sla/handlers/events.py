@@ -10,9 +10,9 @@ from services.sla.logic.keep_timers import (
     facts_of_message,
     facts_of_status,
     facts_of_update,
-    record_department,
     record_facts,
 )
+from shared.departments import department_of
 from shared.events.catalogue import (
     DepartmentMembersChanged,
     MessagePosted,
@@ -55,4 +55,4 @@ def on_message_posted(data: MessagePosted, envelope: Envelope) -> None:
 
 @consumer.on(DepartmentMembersChanged)
 def on_members_changed(data: DepartmentMembersChanged, envelope: Envelope) -> None:
-    record_department(data, envelope.occurred_at, dependencies())
+    dependencies().departments.record(department_of(data, envelope.occurred_at))

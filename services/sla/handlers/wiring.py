@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from services.sla.data.dynamodb import (
-    DynamoDepartmentDirectory,
     DynamoPolicyRepository,
     DynamoTimerRepository,
+    department_store,
 )
 from services.sla.logic.repository import Dependencies
 from shared.clock import get_clock
@@ -17,7 +17,7 @@ def dependencies() -> Dependencies:
     return Dependencies(
         timers=DynamoTimerRepository(clock),
         policies=DynamoPolicyRepository(),
-        departments=DynamoDepartmentDirectory(),
+        departments=department_store(),
         clock=clock,
         triage_department=get_settings().triage_department,
     )

@@ -10,11 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from services.sla.logic.policy import PolicyHistory
-from services.sla.logic.repository import Department, Dependencies, StaleTimer
+from services.sla.logic.repository import Dependencies, StaleTimer
 from services.sla.logic.timer import TARGETS, Fact, Timer
 from shared.clock import isoformat
 from shared.events.catalogue import (
-    DepartmentMembersChanged,
     MessagePosted,
     SlaBreached,
     SlaDueTimesChanged,
@@ -127,15 +126,3 @@ def announce(before: Timer, after: Timer) -> list[EventData]:
             )
         )
     return events
-
-
-def record_department(data: DepartmentMembersChanged, occurred_at: str, deps: Dependencies) -> bool:
-    """Remember who belongs to a department; an older announcement than the stored one loses."""
-    return deps.departments.save(
-        Department(
-            id=data.department_id,
-            members=sorted(member.lower() for member in data.members),
-            archived=data.archived,
-            changed_at=_time(occurred_at),
-        )
-    )

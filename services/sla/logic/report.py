@@ -87,8 +87,8 @@ def _departments(wanted: str | None, caller: Caller, deps: Dependencies) -> Iter
         if not may_see(caller, department, deps):
             raise not_found("department", wanted)
         return [department]
-    known = deps.departments.all()
+    directory = deps.departments.load()
     if caller.is_admin:
-        return [*(d.id for d in known), None]
-    mine = sorted(d.id for d in known if caller.email in d.members)
+        return [*sorted(directory.departments), None]
+    mine = directory.of_member(caller.email)
     return [*mine, None] if deps.triage_department in mine else mine

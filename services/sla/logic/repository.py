@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from services.sla.logic.policy import PolicyVersion
 from services.sla.logic.timer import Timer
 from shared.clock import Clock
+from shared.departments import DepartmentStore
 from shared.events.envelope import OutgoingEvent
 
 # The sweep's index is partitioned into this many buckets, so due timers are found by a few
@@ -25,13 +26,6 @@ class StaleTimer(Exception):
 
 class StalePolicy(Exception):
     """Another policy version was saved since the one the change was based on."""
-
-
-class Department(BaseModel):
-    id: str
-    members: list[str]
-    archived: bool = False
-    changed_at: datetime
 
 
 class TimerRepository(Protocol):
@@ -82,20 +76,10 @@ class PolicyRepository(Protocol):
         ...
 
 
-class DepartmentDirectory(Protocol):
-    def get(self, department_id: str) -> Department | None: ...
-
-    def all(self) -> list[Department]: ...
-
-    def save(self, department: Department) -> bool:
-        """Store it unless a newer change is stored already; False if it was older."""
-        ...
-
-
 @dataclass(frozen=True)
 class Dependencies:
     timers: TimerRepository
     policies: PolicyRepository
-    departments: DepartmentDirectory
+    departments: DepartmentStore
     clock: Clock
     triage_department: str | None = None
