@@ -123,6 +123,22 @@ def test_mail_opens_a_ticket_in_the_department_of_its_address(
     assert _tickets(http) == [("billing", billing["id"])]
 
 
+def test_mail_to_a_department_that_takes_no_tickets_is_filed_without_one_not_lost(
+    http: HttpClient, system: LocalSystem, delivery: Delivery
+) -> None:
+    # Given an address of a department since archived, and one of a department never created
+    assert http.call("POST", "/departments", {"name": "Legacy"}).status == 201
+    legacy = _channel(http, "legacy@example.com", "legacy")
+    assert http.call("PATCH", "/departments/legacy", {"archived": True}).status == 200
+    typo = _channel(http, "typo@example.com", "bililng")
+    # When clients write to both
+    assert _mail(system, ["legacy@example.com"], "m3@client", "ses-4")["received"] == 1
+    assert _mail(system, ["typo@example.com"], "m4@client", "ses-5")["received"] == 1
+    delivery.run()
+    # Then both mails are tickets, filed without a department (for triage), on their channels
+    assert _tickets(http) == sorted([(None, legacy["id"]), (None, typo["id"])])
+
+
 def test_one_mail_to_two_departments_opens_one_ticket_in_each_and_no_more(
     http: HttpClient, system: LocalSystem, delivery: Delivery
 ) -> None:

@@ -147,10 +147,15 @@ def _check_department(department_id: str, caller: Caller | None, deps: Dependenc
         raise _refused(missing=False)
 
 
+class DepartmentUnavailable(Invalid):
+    """The department does not exist, or is archived: it takes no new tickets."""
+
+
 def _refused(missing: bool) -> Invalid:
-    message = (
-        "no such department, or it is archived"
-        if missing
-        else "you are not a member of this department"
-    )
+    if missing:
+        message = "no such department, or it is archived"
+        return DepartmentUnavailable(
+            f"department_id: {message}", [FieldError("department_id", message)]
+        )
+    message = "you are not a member of this department"
     return Invalid(f"department_id: {message}", [FieldError("department_id", message)])

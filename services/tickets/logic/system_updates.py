@@ -3,12 +3,14 @@ contact links and merges. The actor of each is the system."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 
 from services.tickets.logic.dependencies import Dependencies
-from services.tickets.logic.open_ticket import OpenTicket, open_ticket
+from services.tickets.logic.open_ticket import DepartmentUnavailable, OpenTicket, open_ticket
 from services.tickets.logic.post_message import NewMessage, post_client_message
 from services.tickets.logic.recording import history_of
 from services.tickets.logic.repository import Commit, StaleVersion
@@ -32,6 +34,7 @@ from shared.events.catalogue import (
 )
 from shared.events.envelope import Envelope
 
+logger = logging.getLogger(__name__)
 MERGE_HOPS = 5  # a merged ticket points at its target; follow a short chain, never a loop
 RETRIES = 5
 MAIL_TICKETS = uuid.UUID("6f1d8a52-3b9e-4c1a-9d7e-2f0c5b8e4a17")  # namespace of mail tickets' ids
@@ -56,26 +59,33 @@ def receive_email(mail: EmailReceived, envelope: Envelope, deps: Dependencies) -
             deps,
         )
     # New mail, or a reply to a closed ticket: a closed ticket is final, so a follow-up opens.
-    return open_ticket(
-        OpenTicket(
-            subject=mail.subject or "(no subject)",
-            body=mail.text,
-            requester=mail.sender,
-            author=author,
-            department_id=thread.department_id if thread else mail.department_id,
-            cc=mail.cc,
-            channel_id=mail.channel_id,
-            html=mail.html,
-            attachments=mail.attachments,
-            mail_message_id=mail.message_id,
-            follow_up_of=thread.id if thread else None,
-            possible_follow_up_of=mail.possible_follow_up_of,
-            correlation_id=envelope.id,
-            ticket_id=_ticket_id_of_mail(mail),
-        ),
-        None,
-        deps,
+    opening = OpenTicket(
+        subject=mail.subject or "(no subject)",
+        body=mail.text,
+        requester=mail.sender,
+        author=author,
+        department_id=thread.department_id if thread else mail.department_id,
+        cc=mail.cc,
+        channel_id=mail.channel_id,
+        html=mail.html,
+        attachments=mail.attachments,
+        mail_message_id=mail.message_id,
+        follow_up_of=thread.id if thread else None,
+        possible_follow_up_of=mail.possible_follow_up_of,
+        correlation_id=envelope.id,
+        ticket_id=_ticket_id_of_mail(mail),
     )
+    try:
+        return open_ticket(opening, None, deps)
+    except DepartmentUnavailable:
+        # The channel's department was archived, or never existed (channels learn departments
+        # only by name): the mail is kept, filed for triage, rather than retried until it is
+        # parked in the dead-letter queue.
+        logger.warning(
+            "mail for a department that takes no tickets is filed without one",
+            extra={"department_id": opening.department_id, "ticket_id": opening.ticket_id},
+        )
+        return open_ticket(replace(opening, department_id=None), None, deps)
 
 
 def _ticket_id_of_mail(mail: EmailReceived) -> str:
