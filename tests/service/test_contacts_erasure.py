@@ -69,7 +69,7 @@ def test_erasure_removes_the_personal_data_and_anonymises_the_tickets(
     assert "gina@client.example.org" not in str([e for e in history if e["field"] == "requester"])
 
 
-def test_erasure_takes_the_address_off_the_messages_and_ccs_of_her_tickets(
+def test_erasure_takes_her_address_and_name_off_the_messages_of_her_tickets(
     http: HttpClient, delivery: Delivery
 ) -> None:
     # Given Gina's ticket in Billing, copied to her colleague Kim, where Gina wrote by mail
