@@ -13,6 +13,7 @@ import re
 import subprocess
 import sys
 import tomllib
+import types
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from infra.package import (
     has_functions,
     main,
     package,
+    package_service,
     runtime_requirements,
 )
 from infra.stacks import SERVICES, ServiceStack, service
@@ -343,3 +345,19 @@ def test_cfn_lint_is_not_needed(run: Run) -> None:
     # And neither the packager nor chalice's packaging call it
     sources = [*(REPO / "infra").glob("*.py"), *Path(chalice.__file__).parent.rglob("*.py")]
     assert not [p for p in sources if re.search(r"cfn[-_]?lint", p.read_text(), re.IGNORECASE)]
+
+
+def test_an_app_that_declares_nothing_is_skipped_and_its_old_package_removed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a service whose app declares no routes or functions yet, packaged once before
+    empty = types.ModuleType("services.empty.app")
+    empty.app = chalice.Chalice(app_name="helpdesk-empty")  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "services.empty.app", empty)
+    stale = tmp_path / "empty" / "sam"
+    stale.mkdir(parents=True)
+    # When it is packaged
+    result = package_service(ServiceStack("empty"), Settings(stage=STAGE), tmp_path)
+    # Then it is skipped, saying why, and no stale package is left to deploy
+    assert result == Skipped("empty", "services.empty.app declares no routes or functions")
+    assert not (tmp_path / "empty").exists()
