@@ -35,8 +35,3 @@ def caller_from_claims(claims: dict[str, Any] | None) -> Caller:
         groups = groups.strip("[]").replace(",", " ").split()
     role: Role = "admin" if ADMIN_GROUP in groups else "agent"
     return Caller(email=str(claims["email"]).lower(), role=role)
-
-
-def caller_from_event(event: dict[str, Any]) -> Caller:
-    context = event.get("requestContext") or {}
-    return caller_from_claims((context.get("authorizer") or {}).get("claims"))

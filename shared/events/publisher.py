@@ -40,17 +40,6 @@ class EventBridgePublisher:
         return failed
 
 
-class InMemoryPublisher:
-    """Collects published events; for tests of code that publishes directly."""
-
-    def __init__(self) -> None:
-        self.events: list[OutgoingEvent] = []
-
-    def publish(self, events: Sequence[OutgoingEvent]) -> list[OutgoingEvent]:
-        self.events.extend(events)
-        return []
-
-
 def bus_publisher() -> EventBridgePublisher:
     """The publisher onto this deployment's bus."""
     return EventBridgePublisher(client("events"), get_settings().bus_name)
