@@ -171,14 +171,17 @@ class RecipientOutcome(BaseModel):
 
 
 class EmailDeliveryEvent(EventData):
-    """Base of what became of a mail we sent for a ticket's message."""
+    """Base of what became of a mail we sent for a ticket: an agent's reply (a message on the
+    ticket) or the acknowledgement of a ticket opened by mail (no message)."""
 
     source_service = "channels"
     event_name = "EmailDeliveryEvent"
 
     ticket_id: str
-    ticket_message_id: str = Field(description="the id of the message on the ticket")
-    ticket_message_at: str = Field(description="when that message was posted")
+    ticket_message_id: str | None = Field(
+        None, description="the id of the message on the ticket; none for an acknowledgement"
+    )
+    ticket_message_at: str | None = Field(None, description="when that message was posted")
     message_id: str = Field(description="the Message-ID we gave the mail")
     recipients: list[RecipientOutcome]
     at: str

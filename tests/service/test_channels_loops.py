@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from local_stack.mail import MailReceiver
+from local_stack.mail import SIMULATED_BOUNCE, MailReceiver
 from local_stack.system import LocalSystem
 from services.channels.logic.loops import automated_reason
 from shared.settings import get_settings
@@ -65,6 +65,23 @@ def test_a_new_ticket_from_mail_is_acknowledged_once(
     # And delivering everything again sends nothing more
     delivery.run()
     assert len(sent_mail()) == 1
+
+
+def test_an_acknowledgement_that_bounces_flags_the_address_on_the_contact(
+    http: HttpClient, delivery: Delivery, inbox: MailReceiver
+) -> None:
+    # When mail comes from an address that does not exist (SES's simulator bounces mail to it)
+    _mail(inbox, SIMULATED_BOUNCE)
+    delivery.run()
+    # Then the acknowledgement went out, bounced, and the requester's contact says so
+    (ack,) = sent_mail()
+    assert ack["To"] == SIMULATED_BOUNCE
+    (contact,) = http.call("GET", f"/contacts?email={SIMULATED_BOUNCE}").body["items"]
+    assert list(contact["bounced"]) == [SIMULATED_BOUNCE]
+    # While the ticket's conversation holds only the client's mail (an acknowledgement is none)
+    (ticket,) = http.call("GET", "/tickets").body["items"]
+    messages = http.call("GET", f"/tickets/{ticket['id']}/messages").body["items"]
+    assert [m["author"]["type"] for m in messages] == ["client"]
 
 
 def test_no_acknowledgement_when_the_channel_does_not_want_them(

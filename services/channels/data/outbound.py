@@ -1,4 +1,4 @@
-"""The mail sent for tickets' messages, on DynamoDB."""
+"""The mail sent for tickets (agents' replies, acknowledgements), on DynamoDB."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ from shared.storage import bind_table, transaction
 SK = "OUTBOUND"
 
 
-def _key(ticket_message_id: str) -> str:
-    return f"OUTBOUND#{ticket_message_id}"
+def _key(outbound_key: str) -> str:
+    return f"OUTBOUND#{outbound_key}"
 
 
 class DynamoOutboundRepository:
@@ -28,7 +28,7 @@ class DynamoOutboundRepository:
         self._clock = clock
 
     def begin_attempt(self, outbound: Outbound) -> Outbound:
-        item = OutboundItem(_key(outbound.ticket_message_id), SK)
+        item = OutboundItem(_key(outbound.key), SK)
         # One update creates or counts: the first attempt's Message-ID and recipients stay.
         item.update(
             actions=[
@@ -55,19 +55,33 @@ class DynamoOutboundRepository:
             actions = [OutboundItem.state.set(outbound.state)]
             if ses_message_id is not None:
                 actions.append(OutboundItem.ses_message_id.set(ses_message_id))
-                write.save(
-                    SesMessageItem(
-                        f"SES#{ses_message_id}", "REF", ticket_message_id=outbound.ticket_message_id
-                    )
-                )
-            write.update(OutboundItem(_key(outbound.ticket_message_id), SK), actions=actions)
+                write.save(SesMessageItem(f"SES#{ses_message_id}", "REF", outbound=outbound.key))
+            write.update(OutboundItem(_key(outbound.key), SK), actions=actions)
             for item in outbox_items(ChannelsOutbox, events, now):
                 write.save(item)
+
+    def record_sent(self, outbound: Outbound, ses_message_id: str) -> None:
+        with transaction(ChannelsTable) as write:
+            write.save(SesMessageItem(f"SES#{ses_message_id}", "REF", outbound=outbound.key))
+            write.save(
+                OutboundItem(
+                    _key(outbound.key),
+                    SK,
+                    ticket_id=outbound.ticket_id,
+                    ticket_message_id=outbound.ticket_message_id,
+                    ticket_message_at=outbound.ticket_message_at,
+                    message_id=outbound.message_id,
+                    recipients=outbound.recipients,
+                    attempts=1,
+                    state="sent",
+                    ses_message_id=ses_message_id,
+                )
+            )
 
     def of_ses_message(self, ses_message_id: str) -> Outbound | None:
         try:
             ref = SesMessageItem.get(f"SES#{ses_message_id}", "REF")
-            return _outbound(OutboundItem.get(_key(ref.ticket_message_id), SK))
+            return _outbound(OutboundItem.get(_key(ref.outbound), SK))
         except (SesMessageItem.DoesNotExist, OutboundItem.DoesNotExist):
             return None
 

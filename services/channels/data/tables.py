@@ -10,6 +10,7 @@
 | acknowledgements to a sender in an hour | `ACKS#<sender>` | `<yyyy-mm-ddThh>` |
 | quarantined mail | `QUARANTINE` | `<received_at>#<ses message id>#<department>` |
 | mail sent for a ticket's message | `OUTBOUND#<ticket message id>` | `OUTBOUND` |
+| a ticket's acknowledgement, sent | `OUTBOUND#ack-<ticket id>` | `OUTBOUND` |
 | SES message id → that mail | `SES#<ses message id>` | `REF` |
 | channel (an inbound address) | `CHANNELS` | `CHANNEL#<id>` |
 | address → channel (unique) | `ADDRESS#<address>` | `ADDRESS` |
@@ -102,11 +103,12 @@ class AckCountItem(ChannelsTable):
 
 
 class OutboundItem(ChannelsTable):
-    """The mail for one message of a ticket: its attempts, and what became of it."""
+    """The mail for one message of a ticket (or its acknowledgement): its attempts, and what
+    became of it."""
 
     ticket_id = UnicodeAttribute()
-    ticket_message_id = UnicodeAttribute()
-    ticket_message_at = UnicodeAttribute()
+    ticket_message_id = UnicodeAttribute(null=True)  # none for an acknowledgement
+    ticket_message_at = UnicodeAttribute(null=True)
     message_id = UnicodeAttribute()
     recipients = ListAttribute[str](of=UnicodeAttribute)
     attempts = NumberAttribute(default=0)
@@ -117,7 +119,7 @@ class OutboundItem(ChannelsTable):
 class SesMessageItem(ChannelsTable):
     """SES's id of a mail we sent, pointing at it: SES's reports name only this id."""
 
-    ticket_message_id = UnicodeAttribute()
+    outbound = UnicodeAttribute()  # the key of the mail's OutboundItem
 
 
 class ChannelItem(ChannelsTable):

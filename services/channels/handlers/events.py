@@ -26,6 +26,7 @@ def on_ticket_created(data: TicketCreated, envelope: Envelope) -> None:
         DynamoThreadRepository(get_clock()),
         DynamoInboundRepository(get_clock()),
         DynamoChannelRepository(),
+        DynamoOutboundRepository(get_clock()),
         SesMailSender(),
         get_clock(),
         reply_secret(),

@@ -47,16 +47,22 @@ class SendFailed(Exception):
 
 @dataclass(frozen=True)
 class Outbound:
-    """The mail for one message of a ticket, as it is being sent and after."""
+    """The mail for one message of a ticket (or for its acknowledgement, which is no message),
+    as it is being sent and after."""
 
     ticket_id: str
-    ticket_message_id: str
-    ticket_message_at: str
+    ticket_message_id: str | None  # None: the acknowledgement
+    ticket_message_at: str | None
     message_id: str  # the Message-ID we give it: the same on every attempt
     recipients: list[str]
     attempts: int = 0
     state: OutboundState = "sending"
     ses_message_id: str | None = None
+
+    @property
+    def key(self) -> str:
+        """What the mail is kept under: its message, or the ticket it acknowledges."""
+        return self.ticket_message_id or f"ack-{self.ticket_id}"
 
 
 class OutboundRepository(Protocol):
@@ -68,6 +74,10 @@ class OutboundRepository(Protocol):
         self, outbound: Outbound, events: list[OutgoingEvent], ses_message_id: str | None = None
     ) -> None:
         """Store the outcome (`sent` with SES's id, or `failed`) with its events, in one write."""
+        ...
+
+    def record_sent(self, outbound: Outbound, ses_message_id: str) -> None:
+        """Keep a mail sent in one attempt (an acknowledgement), so SES's reports find it."""
         ...
 
     def of_ses_message(self, ses_message_id: str) -> Outbound | None: ...
@@ -172,7 +182,7 @@ def report_event(outbound: Outbound, report: DeliveryReport) -> EmailDeliveryEve
     return EmailComplained(**common, feedback_type=report.feedback_type)
 
 
-def _about(outbound: Outbound) -> dict[str, str]:
+def _about(outbound: Outbound) -> dict[str, str | None]:
     return {
         "ticket_id": outbound.ticket_id,
         "ticket_message_id": outbound.ticket_message_id,
@@ -187,14 +197,14 @@ def _time(detail: dict[str, Any], document: dict[str, Any]) -> str:
 
 
 def record_report(body: str, outbound_mail: OutboundRepository, now: datetime) -> bool:
-    """Put SES's report on the ticket whose mail it is about; False if it is about no such mail
-    (an acknowledgement, or a kind of report the ticket has no use for)."""
+    """Announce SES's report about a mail we sent for a ticket; False if it is about no such mail
+    (one sent before its record was kept), or a kind of report nobody has a use for."""
     report = parse_notification(body)
     if report is None:
         return False
     outbound = outbound_mail.of_ses_message(report.ses_message_id)
     if outbound is None:
-        logger.info("report about mail of no ticket message", extra={"ses": report.ses_message_id})
+        logger.info("report about mail of no ticket", extra={"ses": report.ses_message_id})
         return False
     outbound_mail.announce([OutgoingEvent.of(report_event(outbound, report), now)])
     return True

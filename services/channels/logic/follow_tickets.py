@@ -48,13 +48,15 @@ def remember_ticket(
     threads: ThreadRepository,
     acknowledgements: Acknowledgements,
     channels: ChannelRepository,
+    outbound_mail: OutboundRepository,
     sender: MailSender,
     clock: Clock,
     secret: str | None,
     hourly: int,
 ) -> None:
     """Keep the new ticket's thread; acknowledge it if the mail that opened it should be, at
-    most `hourly` times an hour per sender."""
+    most `hourly` times an hour per sender. The acknowledgement is kept, so SES's reports about
+    it reach the requester's contact (a hard bounce flags the address before an agent answers)."""
     thread = Thread(
         ticket_id=created.ticket_id,
         number=created.number,
@@ -76,11 +78,21 @@ def remember_ticket(
         return
     outgoing = compose_acknowledgement(created.number, thread, channel, clock, secret)
     try:
-        sender.send(channel.address, outgoing.recipients, outgoing.message.as_bytes())
+        ses_message_id = sender.send(
+            channel.address, outgoing.recipients, outgoing.message.as_bytes()
+        )
     except SendFailed as error:
         # A courtesy, claimed once: it is not retried, and nothing about the ticket depends on it.
         logger.warning("acknowledgement not sent", extra={"ticket": created.number, "why": error})
         return
+    acknowledgement = Outbound(
+        ticket_id=created.ticket_id,
+        ticket_message_id=None,
+        ticket_message_at=None,
+        message_id=outgoing.message_id,
+        recipients=outgoing.recipients,
+    )
+    outbound_mail.record_sent(acknowledgement, ses_message_id)
     threads.save(thread, [outgoing.message_id])
 
 

@@ -203,7 +203,10 @@ def move_contact(merged: str, surviving: str, deps: Dependencies) -> int:
 
 def record_mail_outcome(report: EmailSent | EmailDeliveryEvent, deps: Dependencies) -> list[str]:
     """Put what the channels service learnt about a reply's mail on that message; returns the
-    recipients whose state changed (none for a report that repeats or comes too late)."""
+    recipients whose state changed (none for a report that repeats or comes too late, or is about
+    an acknowledgement, which is no message: its bounce shows on the requester's contact)."""
+    if report.ticket_message_id is None or report.ticket_message_at is None:
+        return []
     state = _delivery_state(report)
     if isinstance(report, EmailSent):
         at = datetime.fromisoformat(report.sent_at)
