@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from shared.events.catalogue import EmailReceived, MailVerdicts, Person
-from tests.conftest import Delivery, HttpClient
+from tests.conftest import Delivery, HttpClient, sent_mail
 from tests.service.test_contacts_support import (
     ADMIN,
     AGENT,
@@ -120,6 +120,12 @@ def test_erasure_takes_her_address_and_name_off_the_messages_of_her_tickets(
     anonymised = http.expect(200, "GET", f"/tickets/{ticket['id']}")
     assert anonymised["cc"] == ["kim@client.example.org"]
     assert "gina" not in str(anonymised).lower()
+    # When an agent answers again, the answer is mailed to Kim alone
+    mailed_before = len(sent_mail())
+    http.expect(201, "POST", f"/tickets/{ticket['id']}/messages", {"body": "All removed."})
+    delivery.run()
+    (answer,) = sent_mail()[mailed_before:]
+    assert (answer["To"], answer["Cc"]) == (None, "kim@client.example.org")
 
 
 def test_a_new_mail_from_the_erased_address_starts_a_new_contact(
@@ -177,3 +183,25 @@ def test_the_crm_does_not_bring_an_erased_contact_back(
     assert find(http, "") == []
     assert find(http, "email=dana@client.example.org") == []
     assert http.call("GET", f"/contacts/{dana['id']}", as_=AGENT).status == 410
+
+
+def test_an_answer_to_an_erased_requester_alone_is_mailed_to_nobody(
+    http: HttpClient, delivery: Delivery
+) -> None:
+    # Given Gina's Billing ticket, copied to nobody, and Gina erased
+    assert http.call("POST", "/departments", {"name": "Billing"}).status == 201
+    channel = {"address": "billing@example.com", "department_id": "billing"}
+    assert http.call("POST", "/channels", channel).status == 201
+    ticket = http.expect(201, "POST", "/tickets", {**NEW_TICKET, "department_id": "billing"})
+    delivery.run()
+    [gina] = find(http, "email=gina@client.example.org")
+    http.expect(204, "DELETE", f"/contacts/{gina['id']}")
+    delivery.run()
+    # When an agent answers
+    posted = http.expect(201, "POST", f"/tickets/{ticket['id']}/messages", {"body": "Done."})
+    delivery.run()
+    # Then no mail goes out (the anonymous address can never receive one), and none is pending
+    assert sent_mail() == []
+    messages = http.expect(200, "GET", f"/tickets/{ticket['id']}/messages")["items"]
+    [answer] = [m for m in messages if m["id"] == posted["message"]["id"]]
+    assert answer["delivery"] == {}

@@ -126,6 +126,9 @@ def follow_message(
         logger.warning("no address to answer from", extra={"ticket": posted.number})
         return
     outgoing = compose_reply(posted, thread, channel, clock, secret)
+    if not outgoing.recipients:
+        logger.info("no address the reply can reach", extra={"ticket": posted.number})
+        return
     outbound = outbound_mail.begin_attempt(
         Outbound(
             ticket_id=posted.ticket_id,

@@ -44,6 +44,12 @@ class Outgoing:
     recipients: list[str]
 
 
+def deliverable(address: str) -> bool:
+    """Not on the reserved `.invalid` domain (RFC 2606), where nothing can ever be delivered: an
+    erased requester's address is there, and mailing it would only cost a bounce."""
+    return not address.lower().endswith(".invalid")
+
+
 def should_mail(posted: MessagePosted) -> bool:
     return (
         posted.visibility == "public"
@@ -62,8 +68,10 @@ def compose_reply(
     agent = posted.author.get("name") or posted.author.get("email") or ""
     display = f"{agent} ({channel.department_id})" if agent else channel.department_id
     message["From"] = Address(display_name=display, addr_spec=channel.address)
-    message["To"] = posted.requester.email
-    cc = [address for address in thread.cc if address != posted.requester.email]
+    requester = [posted.requester.email] if deliverable(posted.requester.email) else []
+    if requester:
+        message["To"] = requester[0]
+    cc = [a for a in thread.cc if a != posted.requester.email and deliverable(a)]
     if cc:
         message["Cc"] = ", ".join(cc)
     _thread_headers(message, thread, channel, message_id, clock, secret)
@@ -74,7 +82,7 @@ def compose_reply(
     message.set_content(text)
     paragraphs = "".join(f"<p>{html.escape(p)}</p>" for p in text.split("\n\n"))
     message.add_alternative(f"<html><body>{paragraphs}</body></html>", subtype="html")
-    return Outgoing(message, message_id, [posted.requester.email, *cc])
+    return Outgoing(message, message_id, [*requester, *cc])
 
 
 def _thread_headers(
