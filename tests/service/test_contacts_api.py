@@ -231,6 +231,23 @@ def test_a_contact_found_by_several_terms_is_listed_once(http: HttpClient) -> No
     assert len(find(http, "q=dan")) == 1
 
 
+def test_a_contact_found_by_several_terms_is_listed_once_across_pages(http: HttpClient) -> None:
+    # Given Dana, found by "dan" four ways (her name, two words of it, her address), among others
+    dana = create(http, name="Dana Danes", emails=["dana@example.org"])
+    others = [create(http, name=f"Dan {surname}")["id"] for surname in ("Brown", "Carter")]
+    # When the search is read one item at a time
+    seen: list[str] = []
+    cursor = ""
+    for _ in range(20):
+        page = http.expect(200, "GET", f"/contacts?q=dan&limit=1{cursor}", as_=AGENT)
+        seen += [c["id"] for c in page["items"]]
+        if page["next_cursor"] is None:
+            break
+        cursor = f"&cursor={page['next_cursor']}"
+    # Then every contact is listed exactly once
+    assert sorted(seen) == sorted([dana["id"], *others])
+
+
 def test_search_by_phone_in_any_form(http: HttpClient) -> None:
     dana = create(http, **DANA)
     create(http, name="Fox Mulder", phone="+1 202 555 0199")

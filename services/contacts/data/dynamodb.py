@@ -81,6 +81,11 @@ def search_key(term: str) -> tuple[str, str]:
     return f"SEARCH#{term[:SEARCH_PREFIX_LENGTH]}", term
 
 
+def _sort_key(term: str) -> str:
+    """Where a term's items sort among the others (`<term>#<contact id>`)."""
+    return f"{term}#"
+
+
 def department_store() -> DynamoDepartmentStore:
     """The departments the tickets service announced, in this service's table."""
     bind_table(ContactsTable, SERVICE)
@@ -194,13 +199,21 @@ class DynamoContactRepository:
         results = SearchItem.query(
             partition, SearchItem.sk.startswith(prefix), limit=limit, last_evaluated_key=start
         )
-        # One contact can match by several terms (name and address): shown once, where first met.
-        contact_ids = list(dict.fromkeys(item.contact_id for item in results))
+        matches = [(item.sk.rpartition("#")[0], item.contact_id) for item in results]
+        contact_ids = list(dict.fromkeys(contact_id for _, contact_id in matches))
         found = {
             item.id: _contact(item)
             for item in ContactItem.batch_get([(contact_key(i), CONTACT_SK) for i in contact_ids])
         }
-        contacts = [found[i] for i in contact_ids if i in found and found[i].active]
+        # One contact can match by several terms (its name, a word of it, an address): it is
+        # shown at the first of them in the index's order, on whichever page that falls, and at
+        # no other, so paging never shows it twice.
+        contacts = []
+        for term, contact_id in matches:
+            contact = found.get(contact_id)
+            terms = [t for t in contact.search_terms() if t.startswith(prefix)] if contact else []
+            if contact is not None and terms and min(terms, key=_sort_key) == term:
+                contacts.append(contact)
         return _page(contacts, results.last_evaluated_key)
 
     def tickets(self, contact_id: str, limit: int, cursor: str | None) -> Page[TicketSummary]:
