@@ -47,8 +47,6 @@ class DynamoInboundRepository:
             department,
             ses_message_id=received.ses_message_id,
             raw_key=received.raw_key,
-            sender=received.sender.email,
-            subject=received.subject,
             received_at=datetime.fromisoformat(received.received_at),
             held=held,
         )

@@ -46,10 +46,11 @@ class ChannelsTable(Model):
 
 
 class InboundItem(ChannelsTable):
+    """That a mail was received, so SES delivering it again records nothing. Who sent it and
+    what it says are in the mail itself and the ticket: not kept here as well."""
+
     ses_message_id = UnicodeAttribute()
     raw_key = UnicodeAttribute()
-    sender = UnicodeAttribute()
-    subject = UnicodeAttribute()
     received_at = UTCDateTimeAttribute()
     held = UnicodeAttribute(null=True)  # why it was kept back instead of announced
 
