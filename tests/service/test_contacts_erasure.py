@@ -7,6 +7,8 @@ import uuid
 
 import pytest
 
+from services.channels.data.threads import DynamoThreadRepository
+from shared.clock import SystemClock
 from shared.events.catalogue import EmailReceived, MailVerdicts, Person
 from tests.conftest import Delivery, HttpClient, sent_mail
 from tests.service.test_contacts_support import (
@@ -120,6 +122,10 @@ def test_erasure_takes_her_address_and_name_off_the_messages_of_her_tickets(
     anonymised = http.expect(200, "GET", f"/tickets/{ticket['id']}")
     assert anonymised["cc"] == ["kim@client.example.org"]
     assert "gina" not in str(anonymised).lower()
+    # And from what the channels service keeps of the ticket to thread mail into it
+    thread = DynamoThreadRepository(SystemClock()).thread(ticket["id"])
+    assert thread is not None
+    assert thread.requester == "erased@erased.invalid"
     # When an agent answers again, the answer is mailed to Kim alone
     mailed_before = len(sent_mail())
     http.expect(201, "POST", f"/tickets/{ticket['id']}/messages", {"body": "All removed."})

@@ -9,9 +9,13 @@ from services.channels.data.outbound import DynamoOutboundRepository
 from services.channels.data.ses import SesMailSender
 from services.channels.data.threads import DynamoThreadRepository
 from services.channels.handlers.mail import reply_secret
-from services.channels.logic.follow_tickets import follow_message, remember_ticket
+from services.channels.logic.follow_tickets import (
+    follow_message,
+    follow_requester,
+    remember_ticket,
+)
 from shared.clock import get_clock
-from shared.events.catalogue import MessagePosted, TicketCreated
+from shared.events.catalogue import MessagePosted, TicketCreated, TicketUpdated
 from shared.events.consumer import EventConsumer
 from shared.events.envelope import Envelope
 from shared.settings import get_settings
@@ -32,6 +36,11 @@ def on_ticket_created(data: TicketCreated, envelope: Envelope) -> None:
         reply_secret(),
         get_settings().acknowledgements_per_hour,
     )
+
+
+@consumer.on(TicketUpdated)
+def on_ticket_updated(data: TicketUpdated, envelope: Envelope) -> None:
+    follow_requester(data, DynamoThreadRepository(get_clock()))
 
 
 @consumer.on(MessagePosted)

@@ -27,7 +27,7 @@ from services.channels.logic.send_reply import (
 )
 from services.channels.logic.threading import Thread, ThreadRepository
 from shared.clock import Clock
-from shared.events.catalogue import MessagePosted, TicketCreated
+from shared.events.catalogue import MessagePosted, TicketCreated, TicketUpdated
 from shared.events.envelope import OutgoingEvent
 
 logger = logging.getLogger(__name__)
@@ -94,6 +94,17 @@ def remember_ticket(
     )
     outbound_mail.record_sent(acknowledgement, ses_message_id)
     threads.save(thread, [outgoing.message_id])
+
+
+def follow_requester(updated: TicketUpdated, threads: ThreadRepository) -> None:
+    """The ticket's requester was replaced (their personal data was erased): the thread follows,
+    so their address is kept nowhere here, and a subject tag checks the sender against the new
+    requester."""
+    for change in updated.changes:
+        if change.field == "requester" and isinstance(change.new, dict) and change.new.get("email"):
+            thread = threads.thread(updated.ticket_id)
+            if thread is not None:
+                threads.save(replace(thread, requester=str(change.new["email"])), [])
 
 
 def follow_message(

@@ -32,6 +32,7 @@ def anonymise_requester(contact_id: str, deps: Dependencies) -> int:
         # The messages before the ticket: until the ticket is anonymised, a redelivered event
         # still knows which address to look for.
         deps.repository.replace_address(ticket.id, ticket.requester.email, ERASED_REQUESTER.email)
-        if update_by_system(ticket.id, _anonymise, deps):
+        # Announced: the channels service keeps the requester's address to answer by mail.
+        if update_by_system(ticket.id, _anonymise, deps, announce="erasure"):
             changed += 1
     return changed

@@ -12,7 +12,7 @@ from datetime import datetime
 from services.tickets.logic.dependencies import Dependencies
 from services.tickets.logic.open_ticket import DepartmentUnavailable, OpenTicket, open_ticket
 from services.tickets.logic.post_message import NewMessage, post_client_message
-from services.tickets.logic.recording import history_of
+from services.tickets.logic.recording import change_events, history_of, outgoing
 from services.tickets.logic.repository import Commit, StaleVersion
 from services.tickets.logic.ticket import (
     SYSTEM,
@@ -106,9 +106,16 @@ def _follow_merges(ticket_id: str, deps: Dependencies) -> Ticket | None:
 
 
 def update_by_system(
-    ticket_id: str, change: Callable[[Ticket], list[Change]], deps: Dependencies
+    ticket_id: str,
+    change: Callable[[Ticket], list[Change]],
+    deps: Dependencies,
+    announce: str | None = None,
 ) -> Ticket | None:
-    """Apply a change the system makes, retrying on concurrent writes; None if no such ticket."""
+    """Apply a change the system makes, retrying on concurrent writes; None if no such ticket.
+
+    Most such changes come from other services and are not announced back (an SLA due time
+    announced would come round again); `announce` (the reason) announces the change as
+    TicketUpdated, for one the other services keep a copy of."""
     for _ in range(RETRIES):
         current = deps.repository.get(ticket_id)
         if current is None:
@@ -119,8 +126,14 @@ def update_by_system(
             return current
         now = deps.clock.now()  # the version and update time stay: they are the people's
         try:
+            events = change_events(ticket, changes, SYSTEM, now, announce) if announce else []
             deps.repository.commit(
-                Commit(ticket, current, history=history_of(ticket, changes, SYSTEM, now))
+                Commit(
+                    ticket,
+                    current,
+                    history=history_of(ticket, changes, SYSTEM, now),
+                    events=outgoing(events, now, None),
+                )
             )
         except StaleVersion:
             continue
