@@ -4,6 +4,8 @@ never answered and opens nothing, and a sender cannot make us send a flood."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -11,11 +13,23 @@ import pytest
 from local_stack.mail import SIMULATED_BOUNCE, MailReceiver
 from local_stack.system import LocalSystem
 from services.channels.logic.loops import automated_reason
+from shared.clock import get_clock
 from shared.settings import get_settings
 from tests.conftest import Delivery, HttpClient, sent_mail
 
 pytestmark = pytest.mark.service
 CLIENT = "carol@client.example.org"
+
+
+@pytest.fixture
+def early_in_the_hour() -> Iterator[None]:
+    """Acknowledgements are counted per clock hour: start just after an hour begins, so a test
+    cannot straddle two hours (and be given a second hour's allowance)."""
+    clock = get_clock()
+    now = clock.now()
+    clock.advance(now.replace(minute=0, second=1, microsecond=0) + timedelta(hours=1) - now)
+    yield
+    get_clock.cache_clear()  # the wall clock again for the tests after
 
 
 @pytest.fixture
@@ -185,6 +199,7 @@ def test_an_out_of_office_reply_is_recorded_on_its_ticket_without_reopening_it(
     assert len(http.call("GET", "/tickets").body["items"]) == 1
 
 
+@pytest.mark.usefixtures("early_in_the_hour")
 def test_a_sender_gets_at_most_the_hourly_number_of_acknowledgements(
     http: HttpClient, delivery: Delivery, inbox: MailReceiver
 ) -> None:
@@ -196,6 +211,7 @@ def test_a_sender_gets_at_most_the_hourly_number_of_acknowledgements(
     assert len(sent_mail()) == limit
 
 
+@pytest.mark.usefixtures("early_in_the_hour")
 def test_a_mail_delivered_again_costs_no_acknowledgement(
     http: HttpClient, delivery: Delivery, inbox: MailReceiver
 ) -> None:
