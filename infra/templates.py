@@ -61,6 +61,18 @@ def shared_stack(settings: Settings) -> Template:
                         "IgnorePublicAcls": True,
                         "RestrictPublicBuckets": True,
                     },
+                    # Received mail is read once, on arrival: keep it only as long as it is
+                    # useful to look at (quarantine, support), then forget it.
+                    "LifecycleConfiguration": {
+                        "Rules": [
+                            {
+                                "Id": "ForgetReceivedMail",
+                                "Status": "Enabled",
+                                "Prefix": MAIL_PREFIX,
+                                "ExpirationInDays": settings.raw_mail_days,
+                            }
+                        ]
+                    },
                     # Agents' browsers upload reply attachments with presigned POSTs.
                     "CorsConfiguration": {
                         "CorsRules": [

@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     reply_token_secret_ref: str | None = None
     # At most this many acknowledgements per sender per hour: a runaway sender gets no flood back.
     acknowledgements_per_hour: int = Field(5, ge=0)
+    # Days the mail bucket keeps received mail as SES stored it (`inbound/`). It is read once,
+    # when it arrives; what was taken out of it (text, attachments) stays with the tickets.
+    raw_mail_days: int = Field(90, ge=1)
     # Mail to no known address: a ticket without a department ("triage") or quarantine.
     unknown_address_mail: Literal["triage", "quarantine"] = "triage"
     # How often the local stack runs the SLA sweep (in AWS it runs every minute).

@@ -85,6 +85,15 @@ def test_the_shared_stack_has_the_bus_bucket_and_user_pool() -> None:
     assert resources["UserPool"]["Type"] == "AWS::Cognito::UserPool"
 
 
+def test_received_mail_is_forgotten_after_the_days_the_setting_gives() -> None:
+    # Given a deployment keeping raw mail 30 days
+    settings = Settings(raw_mail_days=30)
+    # Then the bucket expires what SES stored under inbound/, and nothing else
+    bucket = shared_stack(settings)["Resources"]["MailBucket"]["Properties"]
+    [rule] = bucket["LifecycleConfiguration"]["Rules"]
+    assert (rule["Prefix"], rule["ExpirationInDays"], rule["Status"]) == ("inbound/", 30, "Enabled")
+
+
 def test_schedules_are_found_in_the_apps_and_run_at_their_rate() -> None:
     assert _every("rate(1 minute)").total_seconds() == 60
     assert _every("rate(2 hours)").total_seconds() == 7200
