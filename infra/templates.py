@@ -34,6 +34,7 @@ from shared.settings import Settings
 Template = dict[str, Any]
 TTL_ATTRIBUTE = "expires_at"
 MAIL_PREFIX = "inbound/"
+MAIL_DEAD_LETTERS = "mail-dlq"  # the purpose in the queue's name
 ADMIN_GROUP = "admin"
 
 
@@ -51,6 +52,10 @@ def shared_stack(settings: Settings) -> Template:
         "Helpdesk shared resources",
         {
             "Bus": {"Type": "AWS::Events::EventBus", "Properties": {"Name": settings.bus_name}},
+            "Alerts": {
+                "Type": "AWS::SNS::Topic",
+                "Properties": {"TopicName": settings.alerts_topic},
+            },
             "MailBucket": {
                 "Type": "AWS::S3::Bucket",
                 "Properties": {
@@ -174,10 +179,12 @@ def _mail_reports(settings: Settings) -> dict[str, Any]:
 
 
 def mail_reports_topic_arn(settings: Settings) -> dict[str, Any]:
-    return {
-        "Fn::Sub": f"arn:${{AWS::Partition}}:sns:${{AWS::Region}}:${{AWS::AccountId}}:"
-        f"{settings.mail_notifications_topic}"
-    }
+    return _topic_arn(settings.mail_notifications_topic)
+
+
+def _topic_arn(name: str) -> dict[str, Any]:
+    """A topic of the shared stack, named: the service stacks deploy after it, on their own."""
+    return {"Fn::Sub": f"arn:${{AWS::Partition}}:sns:${{AWS::Region}}:${{AWS::AccountId}}:{name}"}
 
 
 def _table(name: str, key_schema: dict[str, Any], stream: bool) -> dict[str, Any]:
@@ -260,7 +267,40 @@ def service_resources(stack: ServiceStack, settings: Settings) -> Template:
         )
     if stack.work_function is not None:
         resources.update(_fed_queue("Work", settings.queue_name(stack.service, WORK_QUEUE)))
+    if stack.mail_function is not None:
+        # SES invokes the mail function asynchronously: what still fails after Lambda's retries
+        # is parked here, not dropped (the raw mail is in the bucket; the event says which).
+        resources["MailDeadLetters"] = _queue(settings.queue_name(stack.service, MAIL_DEAD_LETTERS))
+    resources.update(_dead_letter_alarms(resources, settings))
     return _template(f"Helpdesk {stack.service} service resources", resources)
+
+
+def _dead_letter_alarms(resources: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """An alarm on every dead-letter queue: work parked there waits for a person, who must hear
+    of it (through the shared stack's alerts topic)."""
+    alarms = {}
+    for logical_id, resource in resources.items():
+        name = resource["Properties"].get("QueueName", "")
+        if resource["Type"] != "AWS::SQS::Queue" or not name.endswith("-dlq"):
+            continue
+        alarms[f"{logical_id}Alarm"] = {
+            "Type": "AWS::CloudWatch::Alarm",
+            "Properties": {
+                "AlarmName": name,
+                "AlarmDescription": f"Messages wait in {name}: look at them, then redrive them.",
+                "Namespace": "AWS/SQS",
+                "MetricName": "ApproximateNumberOfMessagesVisible",
+                "Dimensions": [{"Name": "QueueName", "Value": name}],
+                "Statistic": "Maximum",
+                "Period": 60,
+                "EvaluationPeriods": 1,
+                "Threshold": 0,
+                "ComparisonOperator": "GreaterThanThreshold",
+                "TreatMissingData": "notBreaching",
+                "AlarmActions": [_topic_arn(settings.alerts_topic)],
+            },
+        }
+    return alarms
 
 
 def _fed_queue(
@@ -414,6 +454,17 @@ def service_wiring(stack: ServiceStack, settings: Settings) -> Template:
         resources["WorkQueueMapping"] = _queue_mapping(stack.work_function, "WorkQueue")
     if stack.mail_function is not None:
         function = to_cfn_resource_name(stack.mail_function)
+        resources["MailFunctionFailures"] = {
+            "Type": "AWS::Lambda::EventInvokeConfig",
+            "Properties": {
+                "FunctionName": {"Ref": function},
+                "Qualifier": "$LATEST",
+                "MaximumRetryAttempts": 2,
+                "DestinationConfig": {
+                    "OnFailure": {"Destination": {"Fn::GetAtt": ["MailDeadLetters", "Arn"]}}
+                },
+            },
+        }
         resources["SesInvokesMailFunction"] = {
             "Type": "AWS::Lambda::Permission",
             "Properties": {
@@ -584,6 +635,7 @@ def function_policy(stack: ServiceStack, settings: Settings) -> dict[str, Any]:
             },
         ]
     if stack.mail_function is not None:
+        mail_dead_letters = settings.queue_name(stack.service, MAIL_DEAD_LETTERS)
         statements += [
             {
                 "Effect": "Allow",
@@ -608,6 +660,12 @@ def function_policy(stack: ServiceStack, settings: Settings) -> dict[str, Any]:
                 "Effect": "Allow",
                 "Action": "ssm:GetParameter",
                 "Resource": f"arn:aws:ssm:{region}:*:parameter{settings.reply_token_parameter}",
+            },
+            {
+                # Lambda parks a failed SES invocation there with the function's rights.
+                "Effect": "Allow",
+                "Action": "sqs:SendMessage",
+                "Resource": f"arn:aws:sqs:{region}:*:{mail_dead_letters}",
             },
         ]
     return {"Version": "2012-10-17", "Statement": statements}

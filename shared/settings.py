@@ -76,6 +76,11 @@ class Settings(BaseSettings):
     def mail_notifications_topic(self) -> str:
         return f"{self.resource_prefix}-{self.stage}-mail-notifications"
 
+    @property
+    def alerts_topic(self) -> str:
+        """Where alarms go (work parked in a dead-letter queue): operators subscribe to it."""
+        return f"{self.resource_prefix}-{self.stage}-alerts"
+
     def table_name(self, service: str) -> str:
         return f"{self.resource_prefix}-{self.stage}-{service}"
 

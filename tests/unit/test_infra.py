@@ -8,7 +8,7 @@ import pytest
 from chalice import Chalice
 
 from infra.stacks import SERVICES
-from infra.templates import service_resources, service_wiring, shared_stack
+from infra.templates import function_policy, service_resources, service_wiring, shared_stack
 from local_stack.system import LocalSystem, _every
 from shared.events.catalogue import CATALOGUE, render_markdown, render_schemas
 from shared.settings import Settings
@@ -118,3 +118,44 @@ def test_the_event_catalogue_is_generated_and_current() -> None:
     assert {event.event_name for event in CATALOGUE} >= {"TicketCreated", "EmailReceived"}
     assert (REPO / "docs" / "events.md").read_text() == render_markdown(), "run `make docs`"
     assert (REPO / "docs" / "events.schema.json").read_text() == render_schemas(), "run `make docs`"
+
+
+def test_every_dead_letter_queue_raises_an_alarm_to_the_alerts_topic() -> None:
+    # Given every service's resources, and the shared stack's alerts topic
+    settings = Settings()
+    assert shared_stack(settings)["Resources"]["Alerts"]["Properties"]["TopicName"] == (
+        settings.alerts_topic
+    )
+    for stack in SERVICES:
+        resources = service_resources(stack, settings)["Resources"]
+        dead_letters = {
+            logical_id: resource["Properties"]["QueueName"]
+            for logical_id, resource in resources.items()
+            if resource["Type"] == "AWS::SQS::Queue" and logical_id.endswith("DeadLetters")
+        }
+        # Then each dead-letter queue has an alarm on its first waiting message
+        for logical_id, name in dead_letters.items():
+            alarm = resources[f"{logical_id}Alarm"]["Properties"]
+            assert alarm["Dimensions"] == [{"Name": "QueueName", "Value": name}]
+            assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (0, "GreaterThanThreshold")
+            assert settings.alerts_topic in alarm["AlarmActions"][0]["Fn::Sub"]
+        # And every queue that takes failures is one of them
+        assert all(name.endswith("-dlq") for name in dead_letters.values())
+
+
+def test_mail_the_mail_function_fails_on_is_parked_not_dropped() -> None:
+    # Given the channels service, whose mail function SES invokes asynchronously
+    settings = Settings()
+    [channels] = [stack for stack in SERVICES if stack.mail_function is not None]
+    wiring = service_wiring(channels, settings)["Resources"]
+    # Then an invocation that still fails after Lambda's retries goes to the mail DLQ
+    failures = wiring["MailFunctionFailures"]["Properties"]
+    destination = failures["DestinationConfig"]["OnFailure"]["Destination"]
+    assert destination == {"Fn::GetAtt": ["MailDeadLetters", "Arn"]}
+    assert "MailDeadLetters" in service_resources(channels, settings)["Resources"]
+    # And the function may send there
+    dead_letters = settings.queue_name(channels.service, "mail-dlq")
+    assert any(
+        statement["Action"] == "sqs:SendMessage" and statement["Resource"].endswith(dead_letters)
+        for statement in function_policy(channels, settings)["Statement"]
+    )
