@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -44,9 +42,8 @@ from services.contacts.logic.repository import (
 )
 from shared.clock import Clock
 from shared.departments import DIRECTORY_KEY, Directory, DynamoDepartmentStore, directory_of
-from shared.errors import FieldError, Invalid
 from shared.events.outbox import outbox_items
-from shared.storage import bind_table, transaction
+from shared.storage import bad_cursor, bind_table, decode_cursor, encode_cursor, transaction
 
 CONTACT_SK, EMAIL_SK, CRM_SK, TICKET_SK = "CONTACT", "EMAIL", "CRM", "TICKET"
 REQUEST_ORDER = ("delete", "save", "update")  # as pynamodb puts a transaction's items
@@ -441,12 +438,7 @@ def _ticket(item: TicketItem) -> TicketSummary:
 
 
 def _page(items: list[Any], last_key: dict[str, Any] | None) -> Page[Any]:
-    cursor = (
-        base64.urlsafe_b64encode(json.dumps(last_key, separators=(",", ":")).encode()).decode()
-        if last_key
-        else None
-    )
-    return Page(items, cursor)
+    return Page(items, encode_cursor(last_key) if last_key else None)
 
 
 def _start(
@@ -455,10 +447,7 @@ def _start(
     """The read position a cursor holds, refused unless it is one given out for this very list."""
     if cursor is None:
         return None
-    try:
-        position = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except ValueError:
-        position = None
+    position = decode_cursor(cursor)
     name, value = fixed
     if (
         not isinstance(position, dict)
@@ -466,6 +455,5 @@ def _start(
         or not all(isinstance(v, dict) and isinstance(v.get("S"), str) for v in position.values())
         or position[name]["S"] != value
     ):
-        message = "not a cursor this API gave out for this list"
-        raise Invalid(f"cursor: {message}", [FieldError("query.cursor", message)])
+        raise bad_cursor()
     return position

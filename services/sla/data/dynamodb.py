@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import zlib
 from collections.abc import Iterator
 from datetime import datetime
@@ -31,10 +29,9 @@ from services.sla.logic.repository import (
 from services.sla.logic.timer import Timer
 from shared.clock import Clock, isoformat
 from shared.departments import DynamoDepartmentStore
-from shared.errors import FieldError, Invalid
 from shared.events.envelope import OutgoingEvent
 from shared.events.outbox import outbox_items
-from shared.storage import bind_table, condition_failed, transaction
+from shared.storage import bind_table, condition_failed, decode_cursor, encode_cursor, transaction
 
 TIMER_SK = "TIMER"
 POLICY_PK = "POLICY"
@@ -104,11 +101,11 @@ class DynamoTimerRepository:
         self, bucket: int, cursor: str | None, limit: int
     ) -> tuple[list[Timer], str | None]:
         results = SlaTable.by_alarm.query(
-            str(bucket), limit=limit, last_evaluated_key=_decode(cursor) if cursor else None
+            str(bucket), limit=limit, last_evaluated_key=decode_cursor(cursor) if cursor else None
         )
         timers = [_timer(item) for item in results]
         last = results.last_evaluated_key
-        return timers, _encode(last) if last else None
+        return timers, encode_cursor(last) if last else None
 
     def started_between(
         self, department_id: str | None, start: datetime, end: datetime
@@ -142,18 +139,6 @@ def _timer(item: Any) -> Timer:
     timer = Timer.model_validate_json(item.body)
     timer.version = int(item.version)
     return timer
-
-
-def _encode(value: Any) -> str:
-    return base64.urlsafe_b64encode(json.dumps(value, separators=(",", ":")).encode()).decode()
-
-
-def _decode(cursor: str) -> Any:
-    try:
-        return json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except ValueError:
-        message = "not a cursor this service gave out"
-        raise Invalid(f"cursor: {message}", [FieldError("cursor", message)]) from None
 
 
 class DynamoPolicyRepository:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import heapq
 import itertools
 import json
@@ -53,11 +52,10 @@ from services.tickets.logic.ticket import (
     Ticket,
 )
 from shared.clock import Clock
-from shared.errors import FieldError, Invalid
 from shared.events.catalogue import Attachment, Person
 from shared.events.envelope import OutgoingEvent
 from shared.events.outbox import outbox_items
-from shared.storage import bind_table, transaction
+from shared.storage import bad_cursor, bind_table, decode_cursor, encode_cursor, transaction
 
 TICKET_NUMBER_COUNTER = "COUNTER#ticket-number"
 TICKET_SK = "#TICKET"
@@ -175,7 +173,7 @@ class DynamoTicketRepository:
     def get_with_messages(
         self, ticket_id: str, limit: int, cursor: str | None
     ) -> tuple[Ticket | None, Page[Message]]:
-        start = _decode(cursor) if cursor else None
+        start = decode_cursor(cursor) if cursor else None
         ticket: Ticket | None = None
         messages: list[Message] = []
         # From `#TICKET` on: the ticket item first, then the messages in time order.
@@ -194,7 +192,7 @@ class DynamoTicketRepository:
         if start is not None and ticket is None:
             ticket = self.get(ticket_id)
         more = results.last_evaluated_key is not None and len(messages) >= limit
-        return ticket, Page(messages, _encode(last_sk) if more and last_sk else None)
+        return ticket, Page(messages, encode_cursor(last_sk) if more and last_sk else None)
 
     def record_delivery(
         self, ticket_id: str, message_id: str, posted_at: datetime, outcomes: dict[str, Delivery]
@@ -263,7 +261,7 @@ class DynamoTicketRepository:
         return changed
 
     def history(self, ticket_id: str, limit: int, cursor: str | None) -> Page[HistoryEntry]:
-        last = _decode(cursor) if cursor else None
+        last = decode_cursor(cursor) if cursor else None
         results = HistoryItem.query(
             f"HIST#{ticket_id}",
             limit=limit,
@@ -271,7 +269,8 @@ class DynamoTicketRepository:
         )
         entries = [_history(item) for item in results]
         return Page(
-            entries, _encode(results.last_evaluated_key) if results.last_evaluated_key else None
+            entries,
+            encode_cursor(results.last_evaluated_key) if results.last_evaluated_key else None,
         )
 
     def tickets_of_contact(self, contact_id: str) -> list[Ticket]:
@@ -316,7 +315,7 @@ class DynamoTicketRepository:
             return Page([_ticket(item) for item in chosen], None)
         # Runs that gave nothing to this page keep their position; exhausted runs are not marked,
         # so a later page may ask them once more (cheap: their query answers empty).
-        return Page([_ticket(item) for item in chosen], _encode(seen_runs))
+        return Page([_ticket(item) for item in chosen], encode_cursor(seen_runs))
 
     # --- departments and membership ------------------------------------------------------------
 
@@ -615,12 +614,12 @@ def _item_key(item: TicketItem, index: str) -> dict[str, dict[str, str]]:
 
 def _positions(cursor: str, plan: ListPlan) -> dict[str, Any]:
     """The read positions a list cursor holds, refused unless they fit this very list."""
-    positions = _decode(cursor)
+    positions = decode_cursor(cursor)
     if not isinstance(positions, dict):
-        raise _bad_cursor()
+        raise bad_cursor()
     for name, position in positions.items():
         if not name.isdigit() or int(name) >= len(plan.partitions):
-            raise _bad_cursor()
+            raise bad_cursor()
         partition = plan.partitions[int(name)]
         hash_attribute, sort_attribute = INDEXES[partition.index]
         wanted = {"pk", "sk", hash_attribute, sort_attribute}
@@ -632,21 +631,5 @@ def _positions(cursor: str, plan: ListPlan) -> dict[str, Any]:
             )
             or position[hash_attribute]["S"] != partition.key
         ):
-            raise _bad_cursor()
+            raise bad_cursor()
     return positions
-
-
-def _bad_cursor() -> Invalid:
-    message = "not a cursor this API gave out for this list"
-    return Invalid(f"cursor: {message}", [FieldError("query.cursor", message)])
-
-
-def _encode(value: Any) -> str:
-    return base64.urlsafe_b64encode(json.dumps(value, separators=(",", ":")).encode()).decode()
-
-
-def _decode(cursor: str) -> Any:
-    try:
-        return json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except ValueError:
-        raise _bad_cursor() from None
