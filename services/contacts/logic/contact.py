@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -75,6 +75,18 @@ class Contact(BaseModel):
     @property
     def primary_email(self) -> str | None:
         return self.emails[0] if self.emails else None
+
+    def emptied(self, **marks: Any) -> Contact:
+        """What stays of the contact when its data goes (erased, or merged into another): who it
+        was and since when, plus `marks` saying what became of it."""
+        return Contact(
+            id=self.id,
+            origin=self.origin,
+            created_at=self.created_at,
+            updated_at=self.updated_at,
+            version=self.version,
+            **marks,
+        )
 
     def search_terms(self) -> set[str]:
         """What prefix search finds this contact by: the whole name, each word of it, and each

@@ -156,18 +156,7 @@ def erase_contact(
     admin_only(caller, "erase")
     current = find_contact(contact_id, deps)
     now = deps.clock.now()
-    erased = bump(
-        Contact(
-            id=current.id,
-            origin=current.origin,
-            created_at=current.created_at,
-            updated_at=current.updated_at,
-            version=current.version,
-            crm=current.crm,
-            erased_at=now,
-        ),
-        now,
-    )
+    erased = bump(current.emptied(crm=current.crm, erased_at=now), now)
     event = ContactErasedEvent(contact_id=contact_id, actor=caller.email, erased_at=isoformat(now))
     deps.repository.commit(Commit([Write(erased, current)], outgoing([event], now, correlation_id)))
     return erased

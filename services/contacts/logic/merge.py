@@ -75,17 +75,7 @@ def merge_contacts(
         now = deps.clock.now()
         giving = merged.model_copy(update={"crm": None}) if merged_in_crm else merged
         new_survivor = bump(merged_fields(survivor, giving), now)
-        tombstone = bump(
-            Contact(
-                id=merged.id,
-                origin=merged.origin,
-                created_at=merged.created_at,
-                updated_at=merged.updated_at,
-                version=merged.version,
-                merged_into=survivor.id,
-            ),
-            now,
-        )
+        tombstone = bump(merged.emptied(merged_into=survivor.id), now)
         event = ContactMerged(merged_contact_id=merged.id, surviving_contact_id=survivor.id)
         try:
             deps.repository.commit(
