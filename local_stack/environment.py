@@ -20,7 +20,6 @@ def in_process_emulator(stage: str, log_level: str = "WARNING") -> None:
         AWS_ACCOUNT_ID_ENDPOINT_MODE="disabled",
         HELPDESK_STAGE=stage,
         HELPDESK_REPLY_TOKEN_SECRET=secrets.token_hex(16),
-        POWERTOOLS_TRACE_DISABLED="true",
         POWERTOOLS_METRICS_DISABLED="true",
         POWERTOOLS_LOG_LEVEL=log_level,
     )

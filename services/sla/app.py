@@ -8,9 +8,10 @@ from services.sla.handlers.sweep import register_sweep
 from shared.events.outbox import register_outbox_relay
 from shared.observability import instrument, observability
 
+sla_observability = observability("sla")
 app = Chalice(app_name="helpdesk-sla", configure_logs=False)
 app.register_blueprint(api.blueprint)
 relay_outbox = register_outbox_relay(app)
 consume_events = consumer.register(app)
-sweep_sla = register_sweep(app)
-instrument(app, observability("sla"))
+sweep_sla = register_sweep(app, sla_observability.metrics)
+instrument(app, sla_observability)

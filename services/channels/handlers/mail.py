@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalice import Blueprint
+from chalice import Chalice
 
 from services.channels.data.channels import DynamoChannelRepository
 from services.channels.data.dynamodb import DynamoInboundRepository
@@ -14,8 +14,6 @@ from services.channels.logic.receive_mail import Policies, receive_mail
 from shared.clock import get_clock
 from shared.secrets import resolve_secret
 from shared.settings import get_settings
-
-mail = Blueprint(__name__)
 
 
 def mail_policies() -> Policies:
@@ -30,7 +28,6 @@ def reply_secret() -> str | None:
     return resolve_secret(settings.reply_token_secret, settings.reply_token_secret_ref)
 
 
-@mail.lambda_function(name="receive_mail")
 def receive_mail_function(event: dict[str, Any], context: Any) -> dict[str, Any]:
     repository, channels = DynamoInboundRepository(get_clock()), DynamoChannelRepository()
     threads = DynamoThreadRepository(get_clock())
@@ -41,3 +38,9 @@ def receive_mail_function(event: dict[str, Any], context: Any) -> dict[str, Any]
     ]
     # SES's Lambda action ignores the answer for asynchronous invocation; it is for logs and tests.
     return {"received": sum(new), "duplicates": sum(1 for n in new if n == 0)}
+
+
+def register_mail(app: Chalice) -> Any:
+    """Add the function SES invokes. Returns it: the app module must hold it as
+    `receive_mail_function`, the handler Lambda looks up."""
+    return app.lambda_function(name="receive_mail")(receive_mail_function)

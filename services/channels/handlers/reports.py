@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.batch import (
     EventType,
     process_partial_response,
 )
-from chalice import Blueprint
+from chalice import Chalice
 
 from services.channels.data.outbound import DynamoOutboundRepository
 from services.channels.logic.delivery import record_report
@@ -22,10 +22,7 @@ from shared.clock import get_clock
 
 REPORTS_FUNCTION = "receive_delivery_reports"
 
-reports = Blueprint(__name__)
 
-
-@reports.lambda_function(name=REPORTS_FUNCTION)
 def receive_delivery_reports(event: dict[str, Any], context: Any) -> dict[str, Any]:
     clock = get_clock()
     outbound_mail = DynamoOutboundRepository(clock)
@@ -35,3 +32,9 @@ def receive_delivery_reports(event: dict[str, Any], context: Any) -> dict[str, A
         processor=BatchProcessor(event_type=EventType.SQS),
         context=context,
     )
+
+
+def register_reports(app: Chalice) -> Any:
+    """Add the function that reads the reports' queue. Returns it: the app module must hold it as
+    `receive_delivery_reports`, the handler Lambda looks up."""
+    return app.lambda_function(name=REPORTS_FUNCTION)(receive_delivery_reports)

@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.batch import (
     process_partial_response,
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from chalice import Blueprint, Rate
+from chalice import Chalice, Rate
 
 from services.crm_sync.data.work_queue import SqsWorkQueue
 from services.crm_sync.handlers import wiring
@@ -29,7 +29,6 @@ POLL_MINUTES = 5
 BUSY_RETRY_SECONDS = 60
 
 logger = logging.getLogger(__name__)
-work = Blueprint(__name__)
 
 
 def run_sync(request: SyncRequest) -> Run | None:
@@ -59,7 +58,6 @@ def _apply(record: SQSRecord) -> None:
     wiring.engine(crm).apply_changes(message)
 
 
-@work.lambda_function(name=WORK_FUNCTION)
 def apply_crm_work(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return process_partial_response(  # type: ignore[return-value]
         event=event,
@@ -69,11 +67,19 @@ def apply_crm_work(event: dict[str, Any], context: Any) -> dict[str, Any]:
     )
 
 
-@work.schedule(Rate(POLL_MINUTES, unit=Rate.MINUTES), name="poll_crm")
 def poll_crm(event: Any) -> None:
     run_sync(SyncRequest())
 
 
-@work.schedule(Rate(1, unit=Rate.DAYS), name="reconcile_crm")
 def reconcile_crm(event: Any) -> None:
     run_sync(SyncRequest(full=True))
+
+
+def register_work(app: Chalice) -> tuple[Any, Any, Any]:
+    """Add the sync functions. Returns them: the app module must hold each under its own name,
+    the handler Lambda looks up."""
+    return (
+        app.lambda_function(name=WORK_FUNCTION)(apply_crm_work),
+        app.schedule(Rate(POLL_MINUTES, unit=Rate.MINUTES), name="poll_crm")(poll_crm),
+        app.schedule(Rate(1, unit=Rate.DAYS), name="reconcile_crm")(reconcile_crm),
+    )
