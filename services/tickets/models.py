@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import EmailStr, Field, field_validator
 
+from services.tickets.logic.agent_directory import Agent, AgentStatus
 from services.tickets.logic.list_tickets import Sort
 from services.tickets.logic.ticket import (
     DeliveryState,
@@ -270,3 +271,39 @@ class CountsOut(ResponseModel):
     waiting_on_client: int
     resolved: int
     closed: int
+
+
+class AgentsQuery(RequestModel):
+    limit: int = Field(60, ge=1, le=60)  # the user pool lists 60 at most at once
+    cursor: str | None = None
+
+
+class InviteAgentIn(RequestModel):
+    email: EmailStr = Field(description="where the invitation goes; the agent signs in with it")
+    name: str | None = Field(None, min_length=1, max_length=200)
+    admin: bool = False
+
+
+class AgentPatchIn(RequestModel):
+    """Only the fields sent change."""
+
+    disabled: bool | None = Field(None, description="true: may no longer sign in")
+    admin: bool | None = None
+
+
+class AgentOut(ResponseModel):
+    email: str
+    name: str | None
+    status: AgentStatus = Field(
+        description="`invited` (has not signed in yet), `active` or `disabled`"
+    )
+    admin: bool
+
+    @classmethod
+    def of(cls, agent: Agent) -> AgentOut:
+        return cls(email=agent.email, name=agent.name, status=agent.status, admin=agent.admin)
+
+
+class AgentPage(ResponseModel):
+    items: list[AgentOut]
+    next_cursor: str | None

@@ -16,6 +16,8 @@ from shared.identity import caller_from_claims
 from shared.secrets import resolve_secret
 from shared.settings import Settings
 
+SIGNED_IN = {"sub": "7f3e2b1c-0000-4000-8000-000000000001", "email_verified": "true"}
+
 
 @pytest.mark.parametrize(
     ("claims", "role"),
@@ -28,13 +30,45 @@ from shared.settings import Settings
     ],
 )
 def test_the_role_comes_from_the_cognito_groups(claims: dict[str, object], role: str) -> None:
-    caller = caller_from_claims(claims)
+    caller = caller_from_claims({**SIGNED_IN, **claims})
     assert (caller.email, caller.role) == ("a@x.org", role)
 
 
-@pytest.mark.parametrize("claims", [None, {}, {"cognito:groups": ["admin"]}, {"email": ""}])
+@pytest.mark.parametrize("verified", ["true", "True", True])
+def test_the_caller_is_the_tokens_subject_with_its_verified_email(verified: object) -> None:
+    # Given claims as a Cognito ID token has them (a JSON boolean) or as API Gateway passes them
+    claims = {"sub": "7f3e2b1c", "email": "a@x.org", "email_verified": verified}
+
+    # When the caller is read from them
+    caller = caller_from_claims(claims)
+
+    # Then the caller is that subject, with that email
+    assert (caller.subject, caller.email, caller.role) == ("7f3e2b1c", "a@x.org", "agent")
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [None, {}, {**SIGNED_IN, "cognito:groups": ["admin"]}, {**SIGNED_IN, "email": ""}],
+)
 def test_no_email_claim_means_not_signed_in(claims: dict[str, object] | None) -> None:
     with pytest.raises(Unauthorized):
+        caller_from_claims(claims)
+
+
+@pytest.mark.parametrize("subject", [None, ""])
+def test_a_token_without_a_subject_is_refused(subject: str | None) -> None:
+    claims = {"sub": subject, "email": "a@x.org", "email_verified": "true"}
+    with pytest.raises(Unauthorized, match="subject"):
+        caller_from_claims(claims)
+
+
+@pytest.mark.parametrize("verified", ["false", False, None, "", "yes"])
+def test_an_email_not_verified_is_refused(verified: object) -> None:
+    # Given a token whose email its user typed in but never confirmed (or says nothing of it)
+    claims = {"sub": "7f3e2b1c", "email": "someone.else@x.org", "email_verified": verified}
+
+    # Then it signs nobody in: that address may be another agent's
+    with pytest.raises(Unauthorized, match="not verified"):
         caller_from_claims(claims)
 
 

@@ -6,7 +6,15 @@ import re
 from typing import Any
 from urllib.parse import unquote
 
+from services.tickets.data.cognito import CognitoAgentDirectory
 from services.tickets.data.dynamodb import DynamoTicketRepository
+from services.tickets.logic.agents import (
+    AgentChange,
+    Invitation,
+    change_agent,
+    invite_agent,
+    list_agents,
+)
 from services.tickets.logic.change_ticket import UNSET, ExpectedVersion, TicketPatch, change_ticket
 from services.tickets.logic.departments import (
     add_member,
@@ -23,6 +31,10 @@ from services.tickets.logic.open_ticket import OpenTicket, open_ticket
 from services.tickets.logic.post_message import NewMessage, post_agent_message
 from services.tickets.logic.ticket import Author, Ticket
 from services.tickets.models import (
+    AgentOut,
+    AgentPage,
+    AgentPatchIn,
+    AgentsQuery,
     CountsOut,
     DepartmentIn,
     DepartmentList,
@@ -30,6 +42,7 @@ from services.tickets.models import (
     DepartmentPatchIn,
     HistoryOut,
     HistoryPage,
+    InviteAgentIn,
     ListTicketsQuery,
     MemberIn,
     MergedOut,
@@ -59,7 +72,9 @@ def dependencies() -> Dependencies:
     config = DeskConfig(
         settings.ticket_prefix, settings.ticket_number_width, settings.triage_department
     )
-    return Dependencies(DynamoTicketRepository(get_clock()), get_clock(), config)
+    return Dependencies(
+        DynamoTicketRepository(get_clock()), get_clock(), config, CognitoAgentDirectory()
+    )
 
 
 def _with_etag(ticket: Ticket, status: int | None = None) -> Reply:
@@ -364,3 +379,47 @@ def get_counts(request: ApiRequest[Any, Any]) -> CountsOut:
     department_id = request.path["department_id"]
     counts = queue_counts(department_id, request.caller, dependencies())
     return CountsOut(department_id=department_id, **counts)
+
+
+@api.route(
+    "/agents",
+    "GET",
+    summary="Every agent, to pick an assignee",
+    query=AgentsQuery,
+    response=AgentPage,
+    tag="agents",
+)
+def get_agents(request: ApiRequest[Any, AgentsQuery]) -> AgentPage:
+    page = list_agents(dependencies(), request.query.limit, request.query.cursor)
+    return AgentPage(items=[AgentOut.of(a) for a in page.items], next_cursor=page.cursor)
+
+
+@api.route(
+    "/agents",
+    "POST",
+    summary="Invite an agent by email (admins)",
+    body=InviteAgentIn,
+    response=AgentOut,
+    status=201,
+    errors=(403, 409),
+    tag="agents",
+)
+def post_agent(request: ApiRequest[InviteAgentIn, Any]) -> AgentOut:
+    body = request.body
+    invitation = Invitation(email=str(body.email), name=body.name, admin=body.admin)
+    return AgentOut.of(invite_agent(invitation, request.caller, dependencies()))
+
+
+@api.route(
+    "/agents/{email}",
+    "PATCH",
+    summary="Disable or enable an agent, grant or take back admin (admins)",
+    body=AgentPatchIn,
+    response=AgentOut,
+    errors=(403, 404, 409),
+    tag="agents",
+)
+def patch_agent(request: ApiRequest[AgentPatchIn, Any]) -> AgentOut:
+    email = unquote(request.path["email"])  # `@` may arrive percent-encoded
+    change = AgentChange(disabled=request.body.disabled, admin=request.body.admin)
+    return AgentOut.of(change_agent(email, change, request.caller, dependencies()))

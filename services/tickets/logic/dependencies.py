@@ -1,9 +1,11 @@
-"""What every tickets use case is given: storage, the clock and the deployment's choices."""
+"""What every tickets use case is given: storage, the clock, the deployment's choices and the
+directory agents sign in with."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from services.tickets.logic.agent_directory import AgentDirectory
 from services.tickets.logic.repository import TicketRepository
 from shared.clock import Clock
 
@@ -20,3 +22,4 @@ class Dependencies:
     repository: TicketRepository
     clock: Clock
     config: DeskConfig
+    agents: AgentDirectory
