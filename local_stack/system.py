@@ -16,6 +16,7 @@ from chalice import Chalice
 from chalice.app import ScheduledEventConfig
 
 from infra.stacks import SERVICES, WORK_QUEUE
+from local_stack.aws_calls import as_function_of
 from local_stack.delivery import Function, LambdaContext, QueueSource, StreamSource
 from shared.clock import isoformat
 from shared.events.consumer import CONSUMER_FUNCTION
@@ -65,7 +66,7 @@ class LocalSystem:
 
     def function(self, service: str, name: str) -> Function:
         """The handler Lambda would run for a function of the app: middleware included."""
-        return self.apps[service].handler_map[name]  # type: ignore[no-any-return]
+        return as_function_of(service, self.apps[service].handler_map[name])
 
     def invoke(self, service: str, name: str, event: dict[str, Any]) -> Any:
         return self.function(service, name)(event, LambdaContext(f"{service}-{name}"))
@@ -111,7 +112,7 @@ class LocalSystem:
                     if not isinstance(expression, str):
                         expression = expression.to_string()
                     every = self._local_every(service, source.name, expression)
-                    function = app.handler_map[source.name]
+                    function = self.function(service, source.name)
                     found.append(Schedule(service, source.name, every, function))
         return found
 

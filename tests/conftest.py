@@ -6,7 +6,7 @@ from __future__ import annotations
 import email
 import json
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from email import policy
 from pathlib import Path
@@ -22,17 +22,23 @@ from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
+from infra.least_privilege import AwsCall, Refusal, describe, service_refusals
+from local_stack.aws_calls import record_aws_calls
 from local_stack.gateway import Gateway
 from local_stack.mail import LocalMailReports
-from local_stack.provision import provision
+from local_stack.provision import local_parameters, provision
 from local_stack.stack import LOCAL_MAIL_DOMAIN
 from local_stack.system import LocalSystem
 from local_stack.tokens import DevTokens
 from shared.aws import client, reset_process_state
-from shared.settings import get_settings
+from shared.settings import Settings, get_settings
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO.parent / "shared" / "corpus"
+
+# Every AWS call the services' functions make in this process, with the settings they ran with.
+RECORDED_CALLS: list[tuple[AwsCall, Settings]] = []
+record_aws_calls(lambda call: RECORDED_CALLS.append((call, get_settings())))
 
 
 @dataclass
@@ -115,6 +121,38 @@ class Delivery:
             if not moved:
                 break
         return moved_total
+
+
+@pytest.fixture(autouse=True)
+def aws_calls_are_granted(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The emulator checks no permissions: each AWS call a function made during the test must be
+    granted by its service's IAM policy, or the test fails. A test that makes a call on purpose
+    which IAM would refuse in AWS says so (`refused_by_iam(service, action)`), and fails if the
+    policy would grant it."""
+    RECORDED_CALLS.clear()
+    yield
+    refused = refused_calls(RECORDED_CALLS)
+    RECORDED_CALLS.clear()
+    expected = {tuple(m.args) for m in request.node.iter_markers("refused_by_iam")}
+    unexpected = [r for r in refused if (r.service, r.permission.action) not in expected]
+    if unexpected:
+        pytest.fail(describe(unexpected), pytrace=False)
+    missing = expected - {(r.service, r.permission.action) for r in refused}
+    if missing:
+        pytest.fail(f"IAM would have granted what the test expects it to refuse: {missing}")
+
+
+def refused_calls(recorded: Iterable[tuple[AwsCall, Settings]]) -> list[Refusal]:
+    """Each call held against its service's policy as the local stack's parameters and the
+    settings the function ran with render it."""
+    by_settings: dict[Settings, list[AwsCall]] = {}
+    for call, settings in recorded:
+        by_settings.setdefault(settings, []).append(call)
+    return [
+        refusal
+        for settings, calls in by_settings.items()
+        for refusal in service_refusals(calls, settings, local_parameters(settings))
+    ]
 
 
 @pytest.fixture

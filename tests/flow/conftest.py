@@ -15,13 +15,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 
+from infra.least_privilege import describe
+from local_stack.aws_calls import RECORD_ENVIRONMENT, read_json_lines
 from local_stack.stack import free_port
-from tests.conftest import REPO
+from shared.settings import Settings
+from tests.conftest import REPO, refused_calls
 
 STARTUP_SECONDS = 60
+STARTED: list[RunningStack] = []  # every stack this process started, in order
 
 
 @dataclass
@@ -32,6 +37,8 @@ class RunningStack:
     aws: int
     state: Path
     log: Path
+    settings: Settings  # the stack's, as its environment gives them
+    aws_calls: Path  # every AWS call its functions made, one JSON line each
 
     @property
     def base(self) -> str:
@@ -69,6 +76,7 @@ class RunningStack:
 def start_stack(state: Path, log: Path, settings: dict[str, str] | None = None) -> RunningStack:
     """`settings`: more environment for the stack (a suite's own `HELPDESK_*` settings)."""
     http, smtp, aws = free_port(), free_port(), free_port()
+    aws_calls = log.with_suffix(".aws-calls.jsonl")
     environment = {
         **os.environ,
         **(settings or {}),
@@ -77,8 +85,11 @@ def start_stack(state: Path, log: Path, settings: dict[str, str] | None = None) 
         "HELPDESK_AWS_PORT": str(aws),
         "HELPDESK_STATE_DIR": str(state),
         "HELPDESK_STAGE": "local",
+        RECORD_ENVIRONMENT: str(aws_calls),
     }
     environment.pop("AWS_ENDPOINT_URL", None)
+    with mock.patch.dict(os.environ, environment, clear=True):
+        stack_settings = Settings()
     process = subprocess.Popen(
         [sys.executable, "-m", "local_stack"],
         cwd=REPO,
@@ -86,7 +97,8 @@ def start_stack(state: Path, log: Path, settings: dict[str, str] | None = None) 
         stdout=log.open("ab"),
         stderr=subprocess.STDOUT,
     )
-    stack = RunningStack(process, http, smtp, aws, state, log)
+    stack = RunningStack(process, http, smtp, aws, state, log, stack_settings, aws_calls)
+    STARTED.append(stack)
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -110,6 +122,21 @@ def eventually(fetch: Any, done: Any = bool, seconds: float = 60) -> Any:
         if done(result) or time.monotonic() > deadline:
             return result
         time.sleep(0.2)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def stacks_aws_calls_are_granted() -> Iterator[None]:
+    """The emulator checks no permissions: every AWS call the functions of the module's stacks
+    made must be granted by its service's IAM policy. Checked once they stopped (this fixture is
+    set up before, so torn down after, the module's stacks)."""
+    first = len(STARTED)
+    yield
+    refused = refused_calls(
+        recorded for stack in STARTED[first:] for recorded in read_json_lines(stack.aws_calls)
+    )
+    del STARTED[first:]
+    if refused:
+        pytest.fail(describe(refused), pytrace=False)
 
 
 @pytest.fixture(scope="module")

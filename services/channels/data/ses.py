@@ -17,6 +17,9 @@ REFUSALS = frozenset(
         "ConfigurationSetSendingPausedException",
         "AccountSendingPausedException",
         "InvalidParameterValue",
+        # IAM: the functions may send only from the support domain; trying again changes nothing.
+        "AccessDenied",
+        "AccessDeniedException",
     }
 )
 
