@@ -4,12 +4,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format typecheck bench package docs reset clean
+.PHONY: run test lint format typecheck bench package deploy destroy docs reset clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	# SAM's translator (deploying to the emulator, which has no SAM transform) pins an older
+	# pydantic than the functions run; it only rewrites templates, so its pins are left out.
+	$(BIN)/python -m pip install --quiet --no-deps "aws-sam-translator==1.115.0"
 	touch $(STAMP)
 
 ## run: the whole helpdesk on emulated AWS (HTTP :8000, SMTP :2525); Ctrl-C stops it
@@ -42,6 +45,17 @@ bench: $(STAMP)
 ## package: one deployable CloudFormation template + code bundle per service under build/
 package: $(STAMP)
 	$(BIN)/python -m infra.package build
+
+## deploy: every stack (or SERVICE=tickets) of STAGE on the AWS account of your credentials;
+## settings come from HELPDESK_* variables (docs/operating.md)
+deploy: $(STAMP)
+	@test -n "$(STAGE)" || (echo "usage: make deploy STAGE=prod [SERVICE=tickets]"; exit 2)
+	$(BIN)/python -m infra.deploy deploy --stage $(STAGE) $(if $(SERVICE),--service $(SERVICE))
+
+## destroy: remove SERVICE's stack of STAGE (its tables stay); without SERVICE, every stack
+destroy: $(STAMP)
+	@test -n "$(STAGE)" || (echo "usage: make destroy STAGE=prod [SERVICE=tickets]"; exit 2)
+	$(BIN)/python -m infra.deploy destroy --stage $(STAGE) $(if $(SERVICE),--service $(SERVICE))
 
 ## docs: regenerate the OpenAPI document and the event catalogue
 docs: $(STAMP)

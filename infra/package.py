@@ -6,9 +6,11 @@ service's resources and wiring as `<out_dir>/<svc>/merge.json`, and runs `chalic
 `<out_dir>/<svc>/sam/`: `sam.json` and `deployment.zip`, plus `layer-deployment.zip` when it ships
 dependencies, in which case chalice puts vendor/ in the layer and the bundle only holds app.py.
 
-    python -m infra.package <out_dir> [--service NAME ...] [--stage STAGE] [--no-deps]
+    python -m infra.package <out_dir> [--service NAME ...] [--no-deps]
 
-`--no-deps` ships no dependency layer, so nothing is fetched from PyPI (tests, quick checks).
+The template is the same for every stage and account: the stage is a parameter of the stack, and
+so is every setting an operator may set (`infra.service_stack`). `--no-deps` ships no dependency
+layer, so nothing is fetched from PyPI (tests, quick checks).
 """
 
 from __future__ import annotations
@@ -31,13 +33,17 @@ from typing import Any
 
 from chalice.app import Chalice
 
-from infra.stacks import SERVICES, ServiceStack
+from infra.parameters import template_settings
+from infra.service_stack import finish
+from infra.stacks import LAMBDA_MEMORY_MB, LAMBDA_TIMEOUT_SECONDS, SERVICES, ServiceStack
 from infra.templates import Template, function_policy, service_resources, service_wiring
 from shared.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
-LAMBDA_TIMEOUT_SECONDS = 30
-LAMBDA_MEMORY_MB = 512
+# Chalice's own stage: only a label in its output (the deployment's stage is a stack parameter).
+CHALICE_STAGE = "deploy"
+# Chalice insists on a region while packaging; the template itself names none.
+PACKAGING_REGION = "us-east-1"
 # Chalice copies its own runtime (chalice/app.py) into every bundle and drops the installed chalice
 # package from dependencies; listing it would only add its CLI's dependencies to the layer.
 NOT_IN_LAYER = frozenset({"chalice"})
@@ -106,21 +112,18 @@ def chalice_config(stack: ServiceStack, settings: Settings, *, with_deps: bool) 
         "version": "2.0",
         "app_name": stack.app_name,
         "stages": {
-            settings.stage: {
+            CHALICE_STAGE: {
                 # The policy is written from the stack declaration: chalice's inference cannot see
                 # the pynamodb and powertools calls, and would grant too much or too little.
                 "autogen_policy": False,
                 "iam_policy_file": "policy.json",
+                # The rest (stage, settings) are the stack's parameters: `infra.service_stack`.
                 "environment_variables": {
-                    "HELPDESK_STAGE": settings.stage,
                     "HELPDESK_RESOURCE_PREFIX": settings.resource_prefix,
                     "POWERTOOLS_SERVICE_NAME": stack.service,
-                    **(
-                        {"HELPDESK_REPLY_TOKEN_SECRET_REF": settings.reply_token_parameter}
-                        if stack.mail_function
-                        else {}
-                    ),
                 },
+                # Behind the edge's CloudFront: a second, edge-optimised one would only add a hop.
+                "api_gateway_endpoint_type": "REGIONAL",
                 "lambda_timeout": LAMBDA_TIMEOUT_SECONDS,
                 "lambda_memory_size": LAMBDA_MEMORY_MB,
                 # Dependencies go to a layer so each function's own bundle stays small.
@@ -183,11 +186,9 @@ def chalice_command() -> list[str]:
     return [found]
 
 
-def _chalice_environment(settings: Settings) -> dict[str, str]:
+def _chalice_environment() -> dict[str, str]:
     environment = dict(os.environ)
-    # Chalice writes region-specific ARNs and refuses to run without a region: use the one the
-    # IAM policy was rendered for.
-    environment["AWS_DEFAULT_REGION"] = settings.region
+    environment["AWS_DEFAULT_REGION"] = PACKAGING_REGION
     # Chalice imports app.py with vendor/ on sys.path: without the repository on PYTHONPATH, a
     # module missing from the vendored tree fails here rather than in Lambda.
     environment.pop("PYTHONPATH", None)
@@ -220,7 +221,7 @@ def package_service(
         *chalice_command(),
         "package",
         "--stage",
-        settings.stage,
+        CHALICE_STAGE,
         "--merge-template",
         str(merge),
         str(sam),
@@ -228,7 +229,7 @@ def package_service(
     result = subprocess.run(  # noqa: S603 - our own interpreter and arguments, no shell
         command,
         cwd=project,
-        env=_chalice_environment(settings),
+        env=_chalice_environment(),
         capture_output=True,
         text=True,
         check=False,
@@ -238,20 +239,20 @@ def package_service(
             f"{stack.service}: `chalice package` failed ({result.returncode}) in {project}:\n"
             + (result.stderr or result.stdout).strip()
         )
+    template_file = sam / "sam.json"
+    template_file.write_text(
+        json.dumps(finish(json.loads(template_file.read_text()), stack, settings), indent=2) + "\n"
+    )
     return Packaged(stack.service, sam, time.perf_counter() - started)
 
 
 def package(
-    out_dir: Path,
-    services: Sequence[str] = (),
-    stage: str | None = None,
-    *,
-    with_deps: bool = True,
+    out_dir: Path, services: Sequence[str] = (), *, with_deps: bool = True
 ) -> list[Packaged | Skipped]:
     unknown = set(services) - {stack.service for stack in SERVICES}
     if unknown:
         raise PackagingError(f"unknown services: {sorted(unknown)}")
-    settings = Settings(stage=stage) if stage else Settings()
+    settings = template_settings()
     return [
         package_service(stack, settings, out_dir, with_deps=with_deps)
         for stack in SERVICES
@@ -265,7 +266,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--service", action="append", default=[], help="only this service (repeatable)"
     )
-    parser.add_argument("--stage", help="deployment stage (default: HELPDESK_STAGE or 'local')")
     parser.add_argument(
         "--no-deps",
         action="store_true",
@@ -273,7 +273,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        results = package(args.out_dir, args.service, args.stage, with_deps=not args.no_deps)
+        results = package(args.out_dir, args.service, with_deps=not args.no_deps)
     except PackagingError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

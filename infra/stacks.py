@@ -34,6 +34,14 @@ class ServiceStack:
     work_function: str | None = None
     # The service reads secrets under this path of its deployment (SSM and Secrets Manager).
     secrets_path: str | None = None
+    # DynamoDB actions on its table beyond reads, writes and transactions (batches, say).
+    extra_table_actions: tuple[str, ...] = ()
+    # Its functions manage the agents of the user pool (invite, disable, grant admin).
+    manages_agents: bool = False
+    # A scheduled function that must succeed regularly, and the metric it publishes when it did:
+    # none for five minutes raises an alarm.
+    heartbeat: str | None = None
+    heartbeat_metric: str | None = None
 
     @property
     def app_module(self) -> str:
@@ -58,12 +66,16 @@ SERVICES: tuple[ServiceStack, ...] = (
         table="services.tickets.data.tables:TicketsTable",
         outbox=True,
         consumer="services.tickets.handlers.events:consumer",
+        extra_table_actions=("BatchWriteItem",),  # a merge copies the conversation in batches
+        manages_agents=True,
     ),
     ServiceStack(
         "sla",
         table="services.sla.data.tables:SlaTable",
         outbox=True,
         consumer="services.sla.handlers.events:consumer",
+        heartbeat="sweep_sla",
+        heartbeat_metric="SlaSweepCompleted",
     ),
     ServiceStack(
         "channels",
@@ -86,12 +98,18 @@ SERVICES: tuple[ServiceStack, ...] = (
         consumer="services.crm_sync.handlers.events:consumer",
         work_function="apply_crm_work",
         secrets_path="crm",
+        extra_table_actions=("BatchWriteItem",),
     ),
 )
 
-# Tuning of event delivery, the same in AWS and locally.
-QUEUE_VISIBILITY_SECONDS = 60  # six times the consumer's timeout, as AWS advises for SQS sources
+# Tuning of functions and event delivery, the same in AWS and locally.
+LAMBDA_TIMEOUT_SECONDS = 30
+LAMBDA_MEMORY_MB = 512
+# Six times the function's timeout, as AWS advises for SQS event sources: a batch still being
+# worked (or retried by Lambda) never reappears to a second invocation.
+QUEUE_VISIBILITY_SECONDS = 6 * LAMBDA_TIMEOUT_SECONDS
 QUEUE_MAX_RECEIVES = 5  # then the event is parked in the dead-letter queue
+DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 3600  # SQS's longest: time to look and redrive
 SQS_BATCH_SIZE = 10
 WORK_QUEUE = "work"  # the purpose in a service's work queue name: `<prefix>-<stage>-<service>-work`
 STREAM_BATCH_SIZE = 100

@@ -15,7 +15,9 @@ from typing import Any
 
 from chalice.utils import to_cfn_resource_name
 
+from infra.parameters import service_parameters, stage_parameter, substitute, template_settings
 from infra.stacks import (
+    DEAD_LETTER_RETENTION_SECONDS,
     QUEUE_MAX_RECEIVES,
     QUEUE_VISIBILITY_SECONDS,
     SERVICES,
@@ -36,6 +38,22 @@ TTL_ATTRIBUTE = "expires_at"
 MAIL_PREFIX = "inbound/"
 MAIL_DEAD_LETTERS = "mail-dlq"  # the purpose in the queue's name
 ADMIN_GROUP = "admin"
+# What the tickets service does with the user pool: list, invite, disable and enable agents, and
+# grant or take away admin.
+AGENT_ACTIONS = (
+    "ListUsers",
+    "ListUsersInGroup",
+    "AdminGetUser",
+    "AdminCreateUser",
+    "AdminDisableUser",
+    "AdminEnableUser",
+    "AdminAddUserToGroup",
+    "AdminRemoveUserFromGroup",
+    "AdminListGroupsForUser",
+)
+# Data outlives its stack: deleting the stack, or a change that would replace the resource, keeps
+# it (a table that is gone takes every ticket with it).
+RETAIN = {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"}
 
 
 def _template(description: str, resources: dict[str, Any]) -> Template:
@@ -46,9 +64,16 @@ def _template(description: str, resources: dict[str, Any]) -> Template:
     }
 
 
+def export_name(settings: Settings, output: str) -> str:
+    """The name under which the shared stack exports an output (`helpdesk-prod-UserPoolArn`)."""
+    return f"{settings.resource_prefix}-{settings.stage}-{output}"
+
+
 def shared_stack(settings: Settings) -> Template:
-    """The bus, the mail bucket, the SES rule set and the user pool that every service uses."""
-    return _template(
+    """The bus, the mail bucket and domain, the user pool and the alerts that every service uses.
+
+    What service stacks use is exported: CloudFormation then refuses to delete it under them."""
+    template = _template(
         "Helpdesk shared resources",
         {
             "Bus": {"Type": "AWS::Events::EventBus", "Properties": {"Name": settings.bus_name}},
@@ -74,7 +99,7 @@ def shared_stack(settings: Settings) -> Template:
                                 "Id": "ForgetReceivedMail",
                                 "Status": "Enabled",
                                 "Prefix": MAIL_PREFIX,
-                                "ExpirationInDays": settings.raw_mail_days,
+                                "ExpirationInDays": {"Ref": "RawMailDays"},
                             }
                         ]
                     },
@@ -89,6 +114,19 @@ def shared_stack(settings: Settings) -> Template:
                             }
                         ]
                     },
+                },
+            },
+            "ArtifactsBucket": {
+                "Type": "AWS::S3::Bucket",
+                "Properties": {
+                    "BucketName": settings.artifacts_bucket,
+                    "PublicAccessBlockConfiguration": {
+                        "BlockPublicAcls": True,
+                        "BlockPublicPolicy": True,
+                        "IgnorePublicAcls": True,
+                        "RestrictPublicBuckets": True,
+                    },
+                    "VersioningConfiguration": {"Status": "Enabled"},
                 },
             },
             "MailBucketPolicy": {
@@ -116,21 +154,210 @@ def shared_stack(settings: Settings) -> Template:
                 "Properties": {"RuleSetName": f"{settings.resource_prefix}-{settings.stage}"},
             },
             **_mail_reports(settings),
-            "UserPool": {
-                "Type": "AWS::Cognito::UserPool",
-                "Properties": {
-                    "UserPoolName": f"{settings.resource_prefix}-{settings.stage}-agents",
-                    "UsernameAttributes": ["email"],
-                    "AutoVerifiedAttributes": ["email"],
-                    "AdminCreateUserConfig": {"AllowAdminCreateUserOnly": True},
-                },
-            },
-            "AdminGroup": {
-                "Type": "AWS::Cognito::UserPoolGroup",
-                "Properties": {"GroupName": ADMIN_GROUP, "UserPoolId": {"Ref": "UserPool"}},
-            },
+            **_user_pool(settings),
+            **_mail_domain(settings),
         },
     )
+    template["Parameters"] = {
+        **stage_parameter(),
+        "MailDomain": {
+            "Type": "String",
+            "Description": "Domain of the support addresses (support@<domain>); SES receives its "
+            "mail and sends from it",
+        },
+        "RawMailDays": service_parameters()["RawMailDays"],
+    }
+    template["Outputs"] = (
+        _exports(
+            settings,
+            {
+                "BusArn": {"Fn::GetAtt": ["Bus", "Arn"]},
+                "AlertsTopicArn": {"Ref": "Alerts"},
+                "MailReportsTopicArn": {"Ref": "MailReports"},
+                "MailBucketName": {"Ref": "MailBucket"},
+                "UserPoolId": {"Ref": "UserPool"},
+                "UserPoolArn": {"Fn::GetAtt": ["UserPool", "Arn"]},
+                "UserPoolClientId": {"Ref": "ConsoleClient"},
+            },
+        )
+        | _mail_domain_records()
+    )
+    return template
+
+
+def _exports(settings: Settings, values: dict[str, Any]) -> dict[str, Any]:
+    return {
+        name: {"Value": value, "Export": {"Name": export_name(settings, name)}}
+        for name, value in values.items()
+    }
+
+
+def import_value(settings: Settings, output: str) -> dict[str, Any]:
+    return {"Fn::ImportValue": export_name(settings, output)}
+
+
+def _user_pool(settings: Settings) -> dict[str, Any]:
+    """Agents sign in here. Only admins create accounts (invitations by mail), and an email is
+    the agent's identity: a user cannot change theirs (the console's client may not write it),
+    and a change made by an admin counts only once the new address is verified."""
+    return {
+        "UserPool": {
+            "Type": "AWS::Cognito::UserPool",
+            # Agents' accounts are data: a removed stack keeps the pool.
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+            "Properties": {
+                "UserPoolName": f"{settings.resource_prefix}-{settings.stage}-agents",
+                "UsernameAttributes": ["email"],
+                "AutoVerifiedAttributes": ["email"],
+                "UserAttributeUpdateSettings": {
+                    "AttributesRequireVerificationBeforeUpdate": ["email"]
+                },
+                "AdminCreateUserConfig": {
+                    "AllowAdminCreateUserOnly": True,
+                    "InviteMessageTemplate": {
+                        "EmailSubject": "You are invited to the helpdesk",
+                        "EmailMessage": "Sign in to the helpdesk as {username} with the "
+                        "temporary password {####} and choose your own.",
+                    },
+                },
+                "AccountRecoverySetting": {
+                    "RecoveryMechanisms": [{"Name": "verified_email", "Priority": 1}]
+                },
+                "Policies": {
+                    "PasswordPolicy": {
+                        "MinimumLength": 12,
+                        "RequireLowercase": True,
+                        "RequireUppercase": True,
+                        "RequireNumbers": True,
+                        "RequireSymbols": False,
+                        "TemporaryPasswordValidityDays": 7,
+                    }
+                },
+                "DeletionProtection": "ACTIVE",
+            },
+        },
+        "ConsoleClient": {
+            "Type": "AWS::Cognito::UserPoolClient",
+            "Properties": {
+                "UserPoolId": {"Ref": "UserPool"},
+                "ClientName": "console",
+                # A browser app keeps no secret: SRP proves the password without sending it.
+                "GenerateSecret": False,
+                "ExplicitAuthFlows": ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+                "PreventUserExistenceErrors": "ENABLED",
+                "EnableTokenRevocation": True,
+                "ReadAttributes": ["email", "email_verified", "name"],
+                "WriteAttributes": ["name"],
+                "IdTokenValidity": 60,
+                "AccessTokenValidity": 60,
+                "RefreshTokenValidity": 30,
+                "TokenValidityUnits": {
+                    "IdToken": "minutes",
+                    "AccessToken": "minutes",
+                    "RefreshToken": "days",
+                },
+            },
+        },
+        "AdminGroup": {
+            "Type": "AWS::Cognito::UserPoolGroup",
+            "Properties": {
+                "GroupName": ADMIN_GROUP,
+                "Description": "Helpdesk administrators",
+                "UserPoolId": {"Ref": "UserPool"},
+            },
+        },
+    }
+
+
+def _mail_domain(settings: Settings) -> dict[str, Any]:
+    """The support domain as an SES identity with Easy DKIM, and alarms on the reputation SES
+    keeps for the account: past 10 % bounces or 0.5 % complaints SES may stop our sending."""
+    return {
+        "MailIdentity": {
+            "Type": "AWS::SES::EmailIdentity",
+            "Properties": {
+                "EmailIdentity": {"Ref": "MailDomain"},
+                "DkimSigningAttributes": {"NextSigningKeyLength": "RSA_2048_BIT"},
+                "ConfigurationSetAttributes": {
+                    "ConfigurationSetName": {"Ref": "MailConfigurationSet"}
+                },
+            },
+        },
+        **alarm(
+            "BounceRateAlarm",
+            "More than 5 % of the mail sent bounced (SES reviews accounts at 5 %, pauses at 10 %)",
+            {"Namespace": "AWS/SES", "MetricName": "Reputation.BounceRate"},
+            threshold=0.05,
+            statistic="Maximum",
+            alerts={"Ref": "Alerts"},
+        ),
+        **alarm(
+            "ComplaintRateAlarm",
+            "More than 0.1 % of the mail sent drew a complaint (SES pauses at 0.5 %)",
+            {"Namespace": "AWS/SES", "MetricName": "Reputation.ComplaintRate"},
+            threshold=0.001,
+            statistic="Maximum",
+            alerts={"Ref": "Alerts"},
+        ),
+    }
+
+
+def _mail_domain_records() -> dict[str, Any]:
+    """The DNS records the operator creates for the support domain, as stack outputs."""
+    records: dict[str, Any] = {
+        "MailMxRecord": {
+            "Description": "MX record: SES receives the domain's mail",
+            "Value": {"Fn::Sub": "${MailDomain} MX 10 inbound-smtp.${AWS::Region}.amazonaws.com"},
+        }
+    }
+    for n in (1, 2, 3):
+        records[f"MailDkimRecord{n}"] = {
+            "Description": f"DKIM CNAME record {n} of 3: SES signs the mail it sends",
+            "Value": {
+                "Fn::Join": [
+                    " ",
+                    [
+                        {"Fn::GetAtt": ["MailIdentity", f"DkimDNSTokenName{n}"]},
+                        "CNAME",
+                        {"Fn::GetAtt": ["MailIdentity", f"DkimDNSTokenValue{n}"]},
+                    ],
+                ]
+            },
+        }
+    return records
+
+
+def alarm(
+    name: str,
+    description: str,
+    metric: dict[str, Any],
+    *,
+    threshold: float,
+    alerts: dict[str, Any],
+    statistic: str = "Sum",
+    comparison: str = "GreaterThanThreshold",
+    period: int = 300,
+    missing_data: str = "notBreaching",
+) -> dict[str, Any]:
+    """An alarm that tells the alerts topic when it fires and when it is over."""
+    return {
+        name: {
+            "Type": "AWS::CloudWatch::Alarm",
+            "Properties": {
+                "AlarmDescription": description,
+                **metric,
+                "Statistic": statistic,
+                "Period": period,
+                "EvaluationPeriods": 1,
+                "Threshold": threshold,
+                "ComparisonOperator": comparison,
+                "TreatMissingData": missing_data,
+                "AlarmActions": [alerts],
+                "OKActions": [alerts],
+            },
+        }
+    }
 
 
 def _mail_reports(settings: Settings) -> dict[str, Any]:
@@ -178,15 +405,6 @@ def _mail_reports(settings: Settings) -> dict[str, Any]:
     }
 
 
-def mail_reports_topic_arn(settings: Settings) -> dict[str, Any]:
-    return _topic_arn(settings.mail_notifications_topic)
-
-
-def _topic_arn(name: str) -> dict[str, Any]:
-    """A topic of the shared stack, named: the service stacks deploy after it, on their own."""
-    return {"Fn::Sub": f"arn:${{AWS::Partition}}:sns:${{AWS::Region}}:${{AWS::AccountId}}:{name}"}
-
-
 def _table(name: str, key_schema: dict[str, Any], stream: bool) -> dict[str, Any]:
     properties: dict[str, Any] = {
         "TableName": name,
@@ -215,12 +433,17 @@ def _table(name: str, key_schema: dict[str, Any], stream: bool) -> dict[str, Any
         properties["GlobalSecondaryIndexes"] = indexes
     if stream:
         properties["StreamSpecification"] = {"StreamViewType": "NEW_IMAGE"}
-    return {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "Properties": properties}
+    return {"Type": "AWS::DynamoDB::Table", **RETAIN, "Properties": properties}
 
 
-def service_resources(stack: ServiceStack, settings: Settings) -> Template:
-    """Tables, queues and rules of one service: everything but its functions."""
+def service_data(stack: ServiceStack, settings: Settings) -> Template:
+    """The service's tables, in a stack of their own that removing the service leaves alone.
+
+    A service stack can be removed and deployed again at will: its data lives here. The tables
+    are kept even if this stack is deleted or a change would replace them (Retain), and the
+    outbox relay in the service stack reads the table's stream through an export."""
     resources: dict[str, Any] = {}
+    outputs: dict[str, Any] = {}
     if stack.table_class is not None:
         resources["Table"] = _table(
             settings.table_name(stack.service),
@@ -231,13 +454,15 @@ def service_resources(stack: ServiceStack, settings: Settings) -> Template:
             },
             stream=stack.outbox,
         )
-    if stack.outbox:
-        resources["OutboxDeadLetters"] = _queue(settings.queue_name(stack.service, "outbox-dlq"))
-    consumer = stack.event_consumer
-    if consumer is not None:
-        queue = settings.queue_name(stack.service)
+        if stack.outbox:
+            outputs["TableStreamArn"] = {
+                "Value": {"Fn::GetAtt": ["Table", "StreamArn"]},
+                "Export": {"Name": table_stream_export(stack, settings)},
+            }
+    if stack.event_consumer is not None:
         resources["IdempotencyTable"] = {
             "Type": "AWS::DynamoDB::Table",
+            **RETAIN,
             "Properties": {
                 "TableName": settings.idempotency_table(stack.service),
                 "BillingMode": "PAY_PER_REQUEST",
@@ -246,7 +471,36 @@ def service_resources(stack: ServiceStack, settings: Settings) -> Template:
                 "TimeToLiveSpecification": {"AttributeName": "expiration", "Enabled": True},
             },
         }
-        resources.update(_fed_queue("Event", queue, "events.amazonaws.com"))
+    template = _template(f"Helpdesk {stack.service} service data", resources)
+    template["Parameters"] = stage_parameter()
+    if outputs:
+        template["Outputs"] = outputs
+    return template
+
+
+def table_stream_export(stack: ServiceStack, settings: Settings) -> str:
+    return f"{settings.resource_prefix}-{settings.stage}-{stack.service}-TableStreamArn"
+
+
+def service_resources(stack: ServiceStack, settings: Settings) -> Template:
+    """Queues, rules and alarms of one service: everything but its tables and functions."""
+    resources: dict[str, Any] = {}
+    if stack.outbox:
+        resources["OutboxDeadLetters"] = _dead_letter_queue(
+            settings.queue_name(stack.service, "outbox-dlq")
+        )
+    consumer = stack.event_consumer
+    if consumer is not None:
+        queue = settings.queue_name(stack.service)
+        # Only this rule may send to the queue: another rule on the bus cannot slip events in.
+        resources.update(
+            _fed_queue(
+                "Event",
+                queue,
+                "events.amazonaws.com",
+                {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": ["EventRule", "Arn"]}}},
+            )
+        )
         subscriptions = consumer.subscriptions()
         resources["EventRule"] = {
             "Type": "AWS::Events::Rule",
@@ -270,9 +524,13 @@ def service_resources(stack: ServiceStack, settings: Settings) -> Template:
     if stack.mail_function is not None:
         # SES invokes the mail function asynchronously: what still fails after Lambda's retries
         # is parked here, not dropped (the raw mail is in the bucket; the event says which).
-        resources["MailDeadLetters"] = _queue(settings.queue_name(stack.service, MAIL_DEAD_LETTERS))
+        resources["MailDeadLetters"] = _dead_letter_queue(
+            settings.queue_name(stack.service, MAIL_DEAD_LETTERS)
+        )
     resources.update(_dead_letter_alarms(resources, settings))
-    return _template(f"Helpdesk {stack.service} service resources", resources)
+    template = _template(f"Helpdesk {stack.service} service resources", resources)
+    template["Parameters"] = stage_parameter()
+    return template
 
 
 def _dead_letter_alarms(resources: dict[str, Any], settings: Settings) -> dict[str, Any]:
@@ -297,7 +555,7 @@ def _dead_letter_alarms(resources: dict[str, Any], settings: Settings) -> dict[s
                 "Threshold": 0,
                 "ComparisonOperator": "GreaterThanThreshold",
                 "TreatMissingData": "notBreaching",
-                "AlarmActions": [_topic_arn(settings.alerts_topic)],
+                "AlarmActions": [import_value(settings, "AlertsTopicArn")],
             },
         }
     return alarms
@@ -311,7 +569,7 @@ def _fed_queue(
     their role allows them)."""
     queue = f"{kind}Queue"
     resources = {
-        f"{kind}DeadLetters": _queue(f"{name}-dlq"),
+        f"{kind}DeadLetters": _dead_letter_queue(f"{name}-dlq"),
         queue: _queue(
             name,
             VisibilityTimeout=QUEUE_VISIBILITY_SECONDS,
@@ -345,7 +603,7 @@ def _fed_queue(
 
 def _report_queue(name: str, settings: Settings) -> dict[str, Any]:
     """The queue SES's reports reach through the shared topic, with its dead-letter queue."""
-    topic = mail_reports_topic_arn(settings)
+    topic = import_value(settings, "MailReportsTopicArn")
     return {
         **_fed_queue("Report", name, "sns.amazonaws.com", {"ArnEquals": {"aws:SourceArn": topic}}),
         "ReportSubscription": {
@@ -398,6 +656,10 @@ def index_attribute_definitions(stack: ServiceStack) -> list[dict[str, str]]:
     return [{"AttributeName": k, "AttributeType": v} for k, v in sorted(definitions.items())]
 
 
+def _dead_letter_queue(name: str) -> dict[str, Any]:
+    return _queue(name, MessageRetentionPeriod=DEAD_LETTER_RETENTION_SECONDS)
+
+
 def _queue(name: str, **properties: Any) -> dict[str, Any]:
     return {
         "Type": "AWS::SQS::Queue",
@@ -423,7 +685,7 @@ def service_wiring(stack: ServiceStack, settings: Settings) -> Template:
             "Type": "AWS::Lambda::EventSourceMapping",
             "Properties": {
                 "FunctionName": {"Ref": to_cfn_resource_name(RELAY_FUNCTION)},
-                "EventSourceArn": {"Fn::GetAtt": ["Table", "StreamArn"]},
+                "EventSourceArn": {"Fn::ImportValue": table_stream_export(stack, settings)},
                 "StartingPosition": "TRIM_HORIZON",
                 "BatchSize": STREAM_BATCH_SIZE,
                 "MaximumRetryAttempts": STREAM_MAX_RETRIES,
@@ -523,21 +785,15 @@ def _queue_mapping(function: str, queue: str) -> dict[str, Any]:
 
 
 def function_policy(stack: ServiceStack, settings: Settings) -> dict[str, Any]:
-    """The IAM policy of the service's functions, written out (chalice cannot infer it)."""
-    region, prefix = settings.region, f"{settings.resource_prefix}-{settings.stage}"
-    table_arn = f"arn:aws:dynamodb:{region}:*:table/{settings.table_name(stack.service)}"
-    statements: list[dict[str, Any]] = [
-        {
-            "Effect": "Allow",
-            "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-            "Resource": "arn:aws:logs:*:*:*",
-        },
-        {
-            "Effect": "Allow",
-            "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
-            "Resource": "*",
-        },
-    ]
+    """The IAM policy of the service's functions, written out (chalice cannot infer it).
+
+    Every data action names its resources (this account, this region, this stage); logs are
+    granted per function, on its own log group, where the functions are known
+    (`infra.service_stack`). The tests record every call the functions make and check it here."""
+    region, account = settings.region, settings.account_id
+    prefix = f"{settings.resource_prefix}-{settings.stage}"
+    table_arn = f"arn:aws:dynamodb:{region}:{account}:table/{settings.table_name(stack.service)}"
+    statements: list[dict[str, Any]] = []
     if stack.table_class is not None:
         statements.append(
             {
@@ -550,6 +806,7 @@ def function_policy(stack: ServiceStack, settings: Settings) -> dict[str, Any]:
                     "dynamodb:Query",
                     "dynamodb:BatchGetItem",
                     "dynamodb:ConditionCheckItem",
+                    *(f"dynamodb:{action}" for action in stack.extra_table_actions),
                 ],
                 "Resource": [table_arn, f"{table_arn}/index/*"],
             }
@@ -569,12 +826,12 @@ def function_policy(stack: ServiceStack, settings: Settings) -> dict[str, Any]:
             {
                 "Effect": "Allow",
                 "Action": "events:PutEvents",
-                "Resource": f"arn:aws:events:{region}:*:event-bus/{settings.bus_name}",
+                "Resource": f"arn:aws:events:{region}:{account}:event-bus/{settings.bus_name}",
             },
             {
                 "Effect": "Allow",
                 "Action": "sqs:SendMessage",
-                "Resource": f"arn:aws:sqs:{region}:*:{prefix}-{stack.service}-outbox-dlq",
+                "Resource": f"arn:aws:sqs:{region}:{account}:{prefix}-{stack.service}-outbox-dlq",
             },
         ]
     if stack.event_consumer is not None:
@@ -583,7 +840,7 @@ def function_policy(stack: ServiceStack, settings: Settings) -> dict[str, Any]:
             {
                 "Effect": "Allow",
                 "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
-                "Resource": f"arn:aws:sqs:{region}:*:{settings.queue_name(stack.service)}",
+                "Resource": f"arn:aws:sqs:{region}:{account}:{settings.queue_name(stack.service)}",
             },
             {
                 "Effect": "Allow",
@@ -593,7 +850,7 @@ def function_policy(stack: ServiceStack, settings: Settings) -> dict[str, Any]:
                     "dynamodb:UpdateItem",
                     "dynamodb:DeleteItem",
                 ],
-                "Resource": f"arn:aws:dynamodb:{region}:*:table/{idempotency}",
+                "Resource": f"arn:aws:dynamodb:{region}:{account}:table/{idempotency}",
             },
         ]
     if stack.report_function is not None:
@@ -602,7 +859,7 @@ def function_policy(stack: ServiceStack, settings: Settings) -> dict[str, Any]:
             {
                 "Effect": "Allow",
                 "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
-                "Resource": f"arn:aws:sqs:{region}:*:{reports}",
+                "Resource": f"arn:aws:sqs:{region}:{account}:{reports}",
             }
         )
     if stack.work_function is not None:
@@ -617,7 +874,7 @@ def function_policy(stack: ServiceStack, settings: Settings) -> dict[str, Any]:
                     "sqs:GetQueueAttributes",
                     "sqs:GetQueueUrl",
                 ],
-                "Resource": f"arn:aws:sqs:{region}:*:{work}",
+                "Resource": f"arn:aws:sqs:{region}:{account}:{work}",
             }
         )
     if stack.secrets_path is not None:
@@ -626,12 +883,12 @@ def function_policy(stack: ServiceStack, settings: Settings) -> dict[str, Any]:
             {
                 "Effect": "Allow",
                 "Action": "ssm:GetParameter",
-                "Resource": f"arn:aws:ssm:{region}:*:parameter/{path}/*",
+                "Resource": f"arn:aws:ssm:{region}:{account}:parameter/{path}/*",
             },
             {
                 "Effect": "Allow",
                 "Action": "secretsmanager:GetSecretValue",
-                "Resource": f"arn:aws:secretsmanager:{region}:*:secret:{path}/*",
+                "Resource": f"arn:aws:secretsmanager:{region}:{account}:secret:{path}/*",
             },
         ]
     if stack.mail_function is not None:
@@ -655,34 +912,60 @@ def function_policy(stack: ServiceStack, settings: Settings) -> dict[str, Any]:
                     for prefix in (ATTACHMENTS_PREFIX, UPLOADS_PREFIX)
                 ],
             },
-            {"Effect": "Allow", "Action": "ses:SendRawEmail", "Resource": "*"},
+            {
+                # Only from the support domain, and only through the configuration set that
+                # reports deliveries and bounces.
+                "Effect": "Allow",
+                "Action": "ses:SendRawEmail",
+                "Resource": [
+                    f"arn:aws:ses:{region}:{account}:identity/${{MailDomain}}",
+                    f"arn:aws:ses:{region}:{account}:configuration-set/"
+                    f"{settings.mail_configuration_set}",
+                ],
+            },
             {
                 "Effect": "Allow",
                 "Action": "ssm:GetParameter",
-                "Resource": f"arn:aws:ssm:{region}:*:parameter{settings.reply_token_parameter}",
+                "Resource": f"arn:aws:ssm:{region}:{account}:parameter"
+                f"{settings.reply_token_parameter}",
             },
             {
                 # Lambda parks a failed SES invocation there with the function's rights.
                 "Effect": "Allow",
                 "Action": "sqs:SendMessage",
-                "Resource": f"arn:aws:sqs:{region}:*:{mail_dead_letters}",
+                "Resource": f"arn:aws:sqs:{region}:{account}:{mail_dead_letters}",
             },
         ]
+    if stack.manages_agents:
+        statements.append(
+            {
+                "Effect": "Allow",
+                "Action": [f"cognito-idp:{action}" for action in AGENT_ACTIONS],
+                "Resource": f"arn:aws:cognito-idp:{region}:{account}:userpool/${{UserPoolId}}",
+            }
+        )
     return {"Version": "2012-10-17", "Statement": statements}
 
 
 def write_all(folder: Path, settings: Settings) -> list[Path]:
+    """Every template but the packaged services' (`make package`), as a deployment gets them."""
     folder.mkdir(parents=True, exist_ok=True)
-    written = [folder / "shared.json"]
-    written[0].write_text(json.dumps(shared_stack(settings), indent=2) + "\n")
+    parts: list[tuple[str, Template]] = [("shared", shared_stack(settings))]
     for stack in SERVICES:
-        for part, render in (("resources", service_resources), ("wiring", service_wiring)):
-            path = folder / f"{stack.service}.{part}.json"
-            path.write_text(json.dumps(render(stack, settings), indent=2) + "\n")
-            written.append(path)
+        parts += [
+            (f"{stack.service}.data", service_data(stack, settings)),
+            (f"{stack.service}.resources", service_resources(stack, settings)),
+            (f"{stack.service}.wiring", service_wiring(stack, settings)),
+        ]
+    written = []
+    for name, template in parts:
+        path = folder / f"{name}.json"
+        path.write_text(json.dumps(substitute(template), indent=2) + "\n")
+        written.append(path)
     return written
 
 
 if __name__ == "__main__":
-    for path in write_all(Path(sys.argv[1] if len(sys.argv) > 1 else "infra/build"), Settings()):
+    folder = Path(sys.argv[1] if len(sys.argv) > 1 else "infra/build")
+    for path in write_all(folder, template_settings()):
         print(path)

@@ -9,6 +9,7 @@ import signal
 import threading
 import time
 
+from local_stack.aws_calls import record_to_file_if_asked
 from local_stack.paths import state_dir
 from local_stack.stack import LocalStack, Ports, free_port
 from local_stack.tokens import DEFAULT_ADMIN
@@ -26,6 +27,7 @@ def main() -> None:
         smtp=int(os.environ.get("HELPDESK_SMTP_PORT", "2525")),
         aws=int(os.environ.get("HELPDESK_AWS_PORT") or free_port()),
     )
+    record_to_file_if_asked()
     started = time.monotonic()
     stack = LocalStack(ports, folder)
     stack.start()
@@ -46,6 +48,10 @@ Helpdesk is running (ready in {time.monotonic() - started:.1f}s). Ctrl-C stops i
   Default admin {DEFAULT_ADMIN}; a token for it:
   export TOKEN={admin_token}
   curl -H "Authorization: Bearer $TOKEN" {base}/tickets/TKT-0001
+
+  Or sign in as in AWS, against the emulated user pool {stack.user_pool.pool_id}:
+  export TOKEN=$(AWS_ENDPOINT_URL=http://127.0.0.1:{ports.aws} .venv/bin/helpdesk sign-in \\
+    --email {stack.user_pool.admin_email} --password '{stack.user_pool.admin_password}')
 """,
         flush=True,
     )

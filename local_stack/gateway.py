@@ -1,9 +1,11 @@
 """The local HTTP gateway: one port, routed by path to each service's app as the AWS edge does.
 
-A request becomes an API Gateway REST proxy event (with `resource` set to the matched route
-template, and the verified token's claims where the Cognito authorizer puts them) and is handed
-to the app as Lambda would. Local-only routes live under `/local` plus `/health` and
-`/openapi.json`.
+It does what API Gateway does with each service's rendered API definition (`infra.api`): routes
+that carry the authorizer there need a token that verifies, preflights are answered from the
+definition, and its own refusals carry the definition's CORS headers. A request then becomes an
+API Gateway REST proxy event (with `resource` set to the matched route template, and the verified
+token's claims where the Cognito authorizer puts them) and is handed to the app as Lambda would.
+Local-only routes live under `/local` plus `/health` and `/openapi.json`.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from typing import Any
 from chalice import Chalice
 from chalice.local import LambdaEventConverter, RouteMatcher
 
+from infra.api import ApiDefinition
+from local_stack.aws_calls import running, service_of
 from local_stack.delivery import LambdaContext
 from local_stack.tokens import DevTokens
 from shared.errors import (
@@ -29,6 +33,7 @@ from shared.errors import (
     NotFound,
     Unauthorized,
 )
+from shared.settings import get_settings
 
 LocalRoute = Callable[[dict[str, Any]], tuple[int, Any]]
 
@@ -40,9 +45,13 @@ class GatewayResponse:
     body: bytes
 
 
-def _problem(error: DomainError, path: str) -> GatewayResponse:
+def _problem(
+    error: DomainError, path: str, headers: dict[str, str] | None = None
+) -> GatewayResponse:
     body = json.dumps(error.to_problem(path)).encode()
-    return GatewayResponse(error.status, {"Content-Type": PROBLEM_CONTENT_TYPE}, body)
+    return GatewayResponse(
+        error.status, {"Content-Type": PROBLEM_CONTENT_TYPE, **(headers or {})}, body
+    )
 
 
 class Gateway:
@@ -55,11 +64,14 @@ class Gateway:
         self._tokens = tokens
         self._local_routes = local_routes
         self._route_owner: dict[str, Chalice] = {}
+        self._definitions: dict[str, ApiDefinition] = {}
         for app in apps.values():
+            definition = ApiDefinition.of(app, get_settings())
             for path in app.routes:
                 if path in self._route_owner:
                     raise ValueError(f"two services claim the route {path}")
                 self._route_owner[path] = app
+                self._definitions[path] = definition
         self._matcher = RouteMatcher(list(self._route_owner))
         self._converter = LambdaEventConverter(self._matcher, binary_types=[])
         # A Chalice app keeps the current request on itself, so each app serves one at a time.
@@ -76,17 +88,27 @@ class Gateway:
             match = self._matcher.match_route(target)
         except ValueError:
             return _problem(NotFound(f"No route {path}."), path)
-        app = self._route_owner[match.route]
+        app, definition = self._route_owner[match.route], self._definitions[match.route]
+        refusal_headers = definition.gateway_headers()
+        if method == "OPTIONS" and (preflight := definition.preflight_headers(match.route)):
+            return GatewayResponse(204, _present(preflight), b"")
         if method not in app.routes[match.route]:
-            return _problem(MethodNotAllowed(f"{method} is not allowed on {match.route}."), path)
-        # As API Gateway's authorizer: a token that does not verify never reaches the function.
-        # A request without one goes on with no claims: routes that need a caller refuse it
-        # themselves, and public ones (a CRM's signed webhook) answer it.
+            return _problem(
+                MethodNotAllowed(f"{method} is not allowed on {match.route}."),
+                path,
+                _present(refusal_headers),
+            )
+        # As API Gateway's authorizer: on a route that carries it, a request without a token that
+        # verifies never reaches the function. Public routes (a CRM's signed webhook) get no claims.
         claims: dict[str, Any] | None = None
-        if _authorization(headers):
+        if definition.requires_token(match.route, method):
             claims = self._claims(headers)
             if claims is None:
-                return _problem(Unauthorized("A valid bearer token is required."), path)
+                return _problem(
+                    Unauthorized("A valid bearer token is required."),
+                    path,
+                    _present(refusal_headers),
+                )
         event = self._converter.create_lambda_event(method, target, headers, body or None)
         event["resource"] = match.route
         event["path"] = path
@@ -96,7 +118,7 @@ class Gateway:
             stage="local",
             **({"authorizer": {"claims": claims}} if claims is not None else {}),
         )
-        with self._locks[id(app)]:
+        with self._locks[id(app)], running(service_of(app)):
             result = app(event, LambdaContext(app.app_name))
         raw = result.get("body") or ""
         response_headers = dict(result.get("headers") or {})
@@ -123,6 +145,11 @@ class Gateway:
         return GatewayResponse(
             status, {"Content-Type": "application/json"}, json.dumps(answer).encode()
         )
+
+
+def _present(headers: dict[str, str]) -> dict[str, str]:
+    """Headers with a value: an empty console origin means no CORS at all."""
+    return {name: value for name, value in headers.items() if value}
 
 
 def _authorization(headers: dict[str, str]) -> str:
@@ -153,7 +180,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(response.body)
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _serve
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # the services log each request as JSON already

@@ -3,23 +3,38 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
+from infra.emulator import for_emulator
 from infra.stacks import SERVICES
-from infra.templates import service_resources, shared_stack
+from infra.templates import service_data, service_resources, shared_stack
 from shared.aws import client
 from shared.settings import Settings
+
+LOCAL_MAIL_DOMAIN = "example.com"  # the emulator's SES sends only from verified identities
 
 
 def stack_templates(settings: Settings) -> list[tuple[str, dict[str, Any]]]:
     prefix = f"{settings.resource_prefix}-{settings.stage}"
     stacks = [(f"{prefix}-shared", shared_stack(settings))]
     for stack in SERVICES:
-        template = service_resources(stack, settings)
-        if template["Resources"]:
-            stacks.append((f"{prefix}-{stack.service.replace('_', '-')}", template))
+        name = f"{prefix}-{stack.service.replace('_', '-')}"
+        for suffix, template in (
+            ("-data", service_data(stack, settings)),
+            ("", service_resources(stack, settings)),
+        ):
+            if template["Resources"]:
+                stacks.append((name + suffix, template))
     return stacks
+
+
+def local_parameters(settings: Settings) -> dict[str, str]:
+    """The stack parameters of the local stack (the others keep their defaults)."""
+    return {
+        "Stage": settings.stage,
+        "MailDomain": LOCAL_MAIL_DOMAIN,
+        "RawMailDays": str(settings.raw_mail_days),
+    }
 
 
 def provision(settings: Settings) -> list[str]:
@@ -36,7 +51,15 @@ def provision(settings: Settings) -> list[str]:
     for name, template in stack_templates(settings):
         if name in existing:
             continue
-        cloudformation.create_stack(StackName=name, TemplateBody=json.dumps(template))
+        cloudformation.create_stack(
+            StackName=name,
+            TemplateBody=json.dumps(for_emulator(template)),
+            Parameters=[
+                {"ParameterKey": key, "ParameterValue": value}
+                for key, value in local_parameters(settings).items()
+                if key in template.get("Parameters", {})
+            ],
+        )
         status = cloudformation.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"]
         if status != "CREATE_COMPLETE":
             raise RuntimeError(f"stack {name} ended {status}")
@@ -47,18 +70,20 @@ def provision(settings: Settings) -> list[str]:
 
 def _subscribe_queues(template: dict[str, Any], settings: Settings) -> None:
     """Make the topic subscriptions the emulator's CloudFormation skips (it knows no
-    AWS::SNS::Subscription): a queue of the template, subscribed to a topic by ARN."""
+    AWS::SNS::Subscription): a queue of the template, subscribed to a topic another stack
+    exports."""
     resources = template["Resources"]
     subscriptions = [r for r in resources.values() if r["Type"] == "AWS::SNS::Subscription"]
     if not subscriptions:
         return
-    account = client("sts").get_caller_identity()["Account"]
-    names = {"AWS::Partition": "aws", "AWS::Region": settings.region, "AWS::AccountId": account}
+    exports = {
+        export["Name"]: export["Value"]
+        for page in client("cloudformation").get_paginator("list_exports").paginate()
+        for export in page["Exports"]
+    }
     for resource in subscriptions:
         properties = resource["Properties"]
-        topic_arn = re.sub(
-            r"\$\{([^}]+)\}", lambda m: names[m.group(1)], properties["TopicArn"]["Fn::Sub"]
-        )
+        topic_arn = exports[properties["TopicArn"]["Fn::ImportValue"]]
         queue_resource = properties["Endpoint"]["Fn::GetAtt"][0]
         queue_url = client("sqs").get_queue_url(
             QueueName=resources[queue_resource]["Properties"]["QueueName"]

@@ -18,17 +18,17 @@ from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from local_stack.environment import atomic_dynamodb_requests, one_table_backup_per_transaction
 from local_stack.gateway import Gateway, GatewayServer, LocalRoute
 from local_stack.mail import LocalMailReports, MailReceiver, SentMail, smtp_server
-from local_stack.provision import provision
+from local_stack.provision import LOCAL_MAIL_DOMAIN, provision
 from local_stack.state import dump, load
 from local_stack.system import LocalSystem
 from local_stack.tokens import DEFAULT_ADMIN, DevTokens
+from local_stack.user_pool import set_up_user_pool
 from shared.aws import client, reset_process_state
 from shared.clock import get_clock, isoformat
 from shared.errors import FieldError, Invalid
 from shared.settings import get_settings
 
 STREAM_POLL_SECONDS = 0.2
-LOCAL_MAIL_DOMAIN = "example.com"  # the emulator's SES sends only from verified identities
 
 
 def free_port() -> int:
@@ -52,7 +52,6 @@ def _emulator_environment(aws_port: int) -> None:
         AWS_SECRET_ACCESS_KEY="local",  # noqa: S106 - any key works on the emulator
         AWS_DEFAULT_REGION=os.environ.get("AWS_DEFAULT_REGION", "eu-west-1"),
         AWS_ACCOUNT_ID_ENDPOINT_MODE="disabled",
-        POWERTOOLS_TRACE_DISABLED="true",
         POWERTOOLS_METRICS_DISABLED="true",
     )
     reset_process_state()
@@ -93,6 +92,7 @@ class LocalStack:
         with warnings.catch_warnings():  # resources the emulator skips (SES rules, Cognito)
             warnings.simplefilter("ignore")
             provision(settings)
+        self.user_pool = set_up_user_pool(settings)
         client("ses").verify_domain_identity(Domain=LOCAL_MAIL_DOMAIN)
         if self.keep_state:
             load(self.snapshot, settings)

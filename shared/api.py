@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar, get_args, get_origin
 from urllib.parse import urlencode
 
-from chalice.app import Blueprint, Response
+from chalice.app import Blueprint, CognitoUserPoolAuthorizer, Response
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from shared.errors import (
@@ -28,6 +28,7 @@ from shared.errors import (
     invalid_from_pydantic,
 )
 from shared.identity import Caller, caller_from_claims
+from shared.settings import get_settings
 
 # Chalice would refuse other media types with its own (non problem+json) 415; it is told to take
 # any, and `_parse_body` answers anything but JSON with a problem of ours.
@@ -35,6 +36,10 @@ ACCEPT_ANY_CONTENT_TYPE = ["*/*"]
 JSON_TYPES = ("application/json", "application/merge-patch+json")
 MAX_BODY_BYTES = 256 * 1024  # documented limit for JSON bodies; mail bodies come by SES, not here
 logger = logging.getLogger(__name__)
+# API Gateway checks the agent's token on every route that is not declared public; the user pool
+# it trusts is filled in by the stack (`infra.api`), and the local gateway plays its part.
+AUTHORIZER_NAME = "agents"
+AGENTS = CognitoUserPoolAuthorizer(AUTHORIZER_NAME, provider_arns=["${UserPoolArn}"])
 B = TypeVar("B", bound=BaseModel)
 Q = TypeVar("Q", bound=BaseModel)
 
@@ -95,11 +100,23 @@ class Operation:
     errors: tuple[int, ...]
 
 
+def cors_headers() -> dict[str, str]:
+    """What lets the console read an answer when it is served from another origin."""
+    origin = get_settings().console_origin
+    if origin is None:
+        return {}
+    return {
+        "Access-Control-Allow-Origin": origin,
+        "Access-Control-Expose-Headers": "ETag,Location",
+        "Vary": "Origin",
+    }
+
+
 def problem_response(error: DomainError, instance: str | None = None) -> Response:
     return Response(
         body=json.dumps(error.to_problem(instance)),
         status_code=error.status,
-        headers={"Content-Type": PROBLEM_CONTENT_TYPE},
+        headers={"Content-Type": PROBLEM_CONTENT_TYPE, **cors_headers()},
     )
 
 
@@ -150,7 +167,11 @@ class Api:
 
             chalice_view.__name__ = view.__name__
             self.blueprint.route(
-                path, methods=[method], name=view.__name__, content_types=ACCEPT_ANY_CONTENT_TYPE
+                path,
+                methods=[method],
+                name=view.__name__,
+                content_types=ACCEPT_ANY_CONTENT_TYPE,
+                authorizer=AGENTS if authenticated else None,
             )(chalice_view)
             return view
 
@@ -171,7 +192,7 @@ class Api:
                 request_id=request.context.get("requestId", ""),
                 method=request.method,
                 raw_body=_body_bytes(request.raw_body),
-                url=_public_url(request),
+                url=public_url(request),
             )
             result = view(api_request)
         except DomainError as error:
@@ -180,7 +201,7 @@ class Api:
             logger.exception("unhandled error", extra={"operation": operation.name})
             return problem_response(InternalError("Something went wrong on our side."), instance)
         reply = result if isinstance(result, Reply) else Reply(result)
-        headers: dict[str, str | list[str]] = dict(reply.headers)
+        headers: dict[str, str | list[str]] = {**reply.headers, **cors_headers()}
         if reply.body is not None:
             headers["Content-Type"] = "application/json"
         return Response(
@@ -201,14 +222,19 @@ def _body_bytes(raw: str | bytes | None) -> bytes:
     return raw.encode() if isinstance(raw, str) else (raw or b"")
 
 
-def _public_url(request: Any) -> str:
+def public_url(request: Any) -> str:
     """The URL as the caller wrote it: API Gateway's `requestContext.path` keeps the stage and
-    base path that the route's own path drops."""
-    host = request.headers.get("host")
+    base path that the route's own path drops. Behind the edge (CloudFront), the caller wrote the
+    edge's host, which it forwards as `X-Forwarded-Host`, and no stage."""
+    path = request.context.get("path") or request.path
+    host = request.headers.get("x-forwarded-host")
+    if host:
+        path = path.removeprefix(f"/{request.context.get('stage', '')}")
+    else:
+        host = request.headers.get("host")
     if not host:
         return ""
     scheme = request.headers.get("x-forwarded-proto") or "https"
-    path = request.context.get("path") or request.path
     params = request.query_params
     query = urlencode([(k, v) for k in params for v in params.getlist(k)]) if params else ""
     return f"{scheme}://{host}{path}" + (f"?{query}" if query else "")

@@ -10,49 +10,138 @@ from functools import lru_cache
 from typing import Literal
 
 from pydantic import Field
+from pydantic.config import JsonDict
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# How a setting reaches a deployment (`json_schema_extra["deploy"]` of each field):
+# - "parameter": an operator sets it as a stack parameter; every function gets it;
+# - "stack": the stacks set it themselves (stage, account, region, user pool);
+# - "local": it means something only on a laptop or in tests, never in AWS.
+PARAMETER: JsonDict = {"deploy": "parameter"}
+STACK: JsonDict = {"deploy": "stack"}
+LOCAL: JsonDict = {"deploy": "local"}
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="HELPDESK_", extra="ignore", frozen=True)
+    # An empty variable means "not set": a stack parameter left blank keeps the default.
+    model_config = SettingsConfigDict(
+        env_prefix="HELPDESK_", extra="ignore", frozen=True, env_ignore_empty=True
+    )
 
-    stage: str = Field("local", description="deployment stage: local, dev, prod, ...")
-    resource_prefix: str = Field("helpdesk", pattern=r"^[a-z][a-z0-9-]{1,30}$")
-    region: str = Field("eu-west-1", validation_alias="AWS_DEFAULT_REGION")
+    stage: str = Field(
+        "local", description="Deployment stage: local, dev, prod, ...", json_schema_extra=STACK
+    )
+    resource_prefix: str = Field(
+        "helpdesk",
+        pattern=r"^[a-z][a-z0-9-]{1,30}$",
+        description="First part of every resource name",
+        json_schema_extra=STACK,
+    )
+    region: str = Field("eu-west-1", validation_alias="AWS_DEFAULT_REGION", json_schema_extra=STACK)
+    # Part of globally unique names (the mail bucket); the emulator's default account locally.
+    account_id: str = Field("123456789012", description="AWS account id", json_schema_extra=STACK)
     # Points boto3 and pynamodb at the emulator; None in AWS.
-    endpoint_url: str | None = Field(None, validation_alias="AWS_ENDPOINT_URL")
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    ticket_prefix: str = Field("TKT", pattern=r"^[A-Z][A-Z0-9]{0,9}$")
-    ticket_number_width: int = Field(4, ge=1, le=12)
-    # Members of this department also see and work tickets that have no department.
-    triage_department: str | None = None
+    endpoint_url: str | None = Field(
+        None, validation_alias="AWS_ENDPOINT_URL", json_schema_extra=LOCAL
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Least severe level the functions log", json_schema_extra=PARAMETER
+    )
+    ticket_prefix: str = Field(
+        "TKT",
+        pattern=r"^[A-Z][A-Z0-9]{0,9}$",
+        description="Ticket numbers start with it: TKT-0042",
+        json_schema_extra=PARAMETER,
+    )
+    ticket_number_width: int = Field(
+        4,
+        ge=1,
+        le=12,
+        description="Digits of a ticket number, zero-padded",
+        json_schema_extra=PARAMETER,
+    )
+    triage_department: str | None = Field(
+        None,
+        description="Id of the department whose members also work tickets without a department",
+        json_schema_extra=PARAMETER,
+    )
     # Signs the reply-to addresses of outgoing mail; without it none are given out or accepted.
-    reply_token_secret: str | None = Field(None, min_length=16)
-    # In AWS, where to read it instead: an SSM SecureString parameter's name or a secret's ARN.
-    reply_token_secret_ref: str | None = None
-    # At most this many acknowledgements per sender per hour: a runaway sender gets no flood back.
-    acknowledgements_per_hour: int = Field(5, ge=0)
-    # Days the mail bucket keeps received mail as SES stored it (`inbound/`). It is read once,
-    # when it arrives; what was taken out of it (text, attachments) stays with the tickets.
-    raw_mail_days: int = Field(90, ge=1)
-    # Mail to no known address: a ticket without a department ("triage") or quarantine.
-    unknown_address_mail: Literal["triage", "quarantine"] = "triage"
+    reply_token_secret: str | None = Field(None, min_length=16, json_schema_extra=LOCAL)
+    # In AWS, where the secret is: the stacks set the SSM SecureString parameter
+    # `reply_token_parameter`; a Secrets Manager ARN works too where the policy grants it.
+    reply_token_secret_ref: str | None = Field(None, json_schema_extra=STACK)
+    acknowledgements_per_hour: int = Field(
+        5,
+        ge=0,
+        description="At most this many acknowledgements per sender per hour",
+        json_schema_extra=PARAMETER,
+    )
+    raw_mail_days: int = Field(
+        90,
+        ge=1,
+        description="Days the mail bucket keeps received mail as SES stored it (read once, on "
+        "arrival; its text and attachments stay with the ticket)",
+        json_schema_extra=PARAMETER,
+    )
+    unknown_address_mail: Literal["triage", "quarantine"] = Field(
+        "triage",
+        description="Mail to no known address: a ticket without a department, or quarantine",
+        json_schema_extra=PARAMETER,
+    )
     # How often the local stack runs the SLA sweep (in AWS it runs every minute).
-    sla_sweep_seconds: float = Field(60, gt=0)
-    # The CRM whose contacts are kept in step with the helpdesk's; None: no CRM sync.
-    crm_provider: Literal["hubspot"] | None = None
-    crm_hubspot_base_url: str = "https://api.hubapi.com"
-    crm_hubspot_portal_id: str | None = Field(None, description="the account's id, for links")
+    sla_sweep_seconds: float = Field(60, gt=0, json_schema_extra=LOCAL)
+    crm_provider: Literal["hubspot"] | None = Field(
+        None,
+        description="The CRM whose contacts are kept in step; empty: no CRM sync",
+        json_schema_extra=PARAMETER,
+    )
+    crm_hubspot_base_url: str = Field(
+        "https://api.hubapi.com", description="HubSpot's API address", json_schema_extra=PARAMETER
+    )
+    crm_hubspot_portal_id: str | None = Field(
+        None,
+        description="The HubSpot account's id, for links to its records",
+        json_schema_extra=PARAMETER,
+    )
     # The private app's access token and the app's client secret (signs webhooks): the values on
     # a laptop; in AWS `*_ref` names an SSM SecureString parameter or a Secrets Manager ARN.
-    crm_hubspot_token: str | None = None
-    crm_hubspot_token_ref: str | None = None
-    crm_hubspot_client_secret: str | None = None
-    crm_hubspot_client_secret_ref: str | None = None
-    # Create hand-made contacts in the CRM and add ticket notes to CRM records.
-    crm_push_back: bool = False
-    # Each poll re-reads this much before its checkpoint: the CRM's search index lags its writes.
-    crm_poll_overlap_seconds: int = Field(300, ge=0)
+    crm_hubspot_token: str | None = Field(None, json_schema_extra=LOCAL)
+    crm_hubspot_token_ref: str | None = Field(
+        None,
+        description="SSM SecureString name or Secrets Manager ARN of HubSpot's access token",
+        json_schema_extra=PARAMETER,
+    )
+    crm_hubspot_client_secret: str | None = Field(None, json_schema_extra=LOCAL)
+    crm_hubspot_client_secret_ref: str | None = Field(
+        None,
+        description="SSM SecureString name or Secrets Manager ARN of the HubSpot app's client "
+        "secret (it signs webhooks)",
+        json_schema_extra=PARAMETER,
+    )
+    crm_push_back: bool = Field(
+        False,
+        description="Create hand-made contacts in the CRM and add ticket notes to its records",
+        json_schema_extra=PARAMETER,
+    )
+    crm_poll_overlap_seconds: int = Field(
+        300,
+        ge=0,
+        description="Each CRM poll re-reads this much before its checkpoint (search lags writes)",
+        json_schema_extra=PARAMETER,
+    )
+    user_pool_id: str | None = Field(
+        None, description="The Cognito user pool agents sign in with", json_schema_extra=STACK
+    )
+    user_pool_client_id: str | None = Field(
+        None, description="The console's app client of the user pool", json_schema_extra=STACK
+    )
+    console_origin: str | None = Field(
+        None,
+        pattern=r"^https?://[^/\s]+$",
+        description="Browser origin of an agent console served from another address than the "
+        "API (https://console.example.com): it gets CORS headers; empty: none",
+        json_schema_extra=PARAMETER,
+    )
 
     @property
     def bus_name(self) -> str:
@@ -60,7 +149,13 @@ class Settings(BaseSettings):
 
     @property
     def mail_bucket(self) -> str:
-        return f"{self.resource_prefix}-{self.stage}-mail"
+        # S3 bucket names are global across every account: the account and region make it ours.
+        return f"{self.resource_prefix}-{self.stage}-mail-{self.account_id}-{self.region}"
+
+    @property
+    def artifacts_bucket(self) -> str:
+        """Where a deployment uploads the functions' code and the larger templates."""
+        return f"{self.resource_prefix}-{self.stage}-artifacts-{self.account_id}-{self.region}"
 
     @property
     def reply_token_parameter(self) -> str:

@@ -57,7 +57,9 @@ def test_smtp_mail_is_stored_as_ses_stores_it(stack: RunningStack) -> None:
         smtp.sendmail("dana@example.org", ["support@example.com"], raw.encode())
     s3 = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{stack.aws}")
     listed = eventually(
-        lambda: s3.list_objects_v2(Bucket="helpdesk-local-mail", Prefix="inbound/").get("Contents")
+        lambda: s3.list_objects_v2(Bucket=stack.settings.mail_bucket, Prefix="inbound/").get(
+            "Contents"
+        )
     )
     assert listed, "the raw mail is not in the bucket"
 

@@ -69,11 +69,12 @@ def test_an_urgent_ticket_goes_at_risk_then_breached_and_an_answered_one_does_no
     reply = {"body": "Looking into it now."}
     assert stack.call("POST", f"/tickets/{answered['id']}/messages", reply, alice)[0] == 201
     # The SLA service has given both their due times; the answered ticket's first response may
-    # already be met when its timer starts (events arrive in any order), so it has none to show
+    # already be met when its timer starts (events arrive in any order), so it has none to show.
+    # The state and the due times reach the ticket by separate events: wait for both.
     for ticket in (waiting, answered):
         sla = eventually(
             lambda t=ticket: stack.call("GET", f"/tickets/{t['id']}", token=alice)[1]["sla"],
-            lambda sla: sla["state"] is not None,
+            lambda sla: sla["state"] is not None and sla["resolution_due_at"] is not None,
         )
         assert sla["resolution_due_at"] is not None
         if ticket is waiting:

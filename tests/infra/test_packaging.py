@@ -15,15 +15,15 @@ import sys
 import tomllib
 import types
 import zipfile
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import chalice
 import pytest
 
+from infra.emulator import references
 from infra.package import (
+    CHALICE_STAGE,
     REPO,
     Packaged,
     Skipped,
@@ -34,38 +34,16 @@ from infra.package import (
     package_service,
     runtime_requirements,
 )
+from infra.parameters import template_settings
 from infra.stacks import SERVICES, ServiceStack, service
 from infra.templates import function_policy
 from shared.settings import Settings
+from tests.infra.conftest import Run
 
 pytestmark = pytest.mark.infra
 
-STAGE = "ci"
-UNREACHABLE_PROXY = "http://127.0.0.1:9"  # the discard port: any download fails at once
+STAGE = "ci"  # the stage a test deploys as: a stack parameter, never in a template
 PSEUDO_PARAMETER = re.compile(r"^AWS::")
-SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
-
-
-@dataclass(frozen=True)
-class Run:
-    out: Path
-    results: dict[str, Packaged | Skipped]
-
-
-@pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
-    out = tmp_path_factory.mktemp("package")
-    with pytest.MonkeyPatch.context() as patch:
-        # Offline and without cfn-lint: no proxy answers, cfnlint cannot be imported here, and
-        # chalice's PATH does not hold the venv's cfn-lint script.
-        for variable in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
-            patch.setenv(variable, UNREACHABLE_PROXY)
-        patch.delenv("NO_PROXY", raising=False)
-        patch.delenv("no_proxy", raising=False)
-        patch.setenv("PATH", os.defpath)
-        patch.setitem(sys.modules, "cfnlint", None)
-        results = package(out, stage=STAGE, with_deps=False)
-    return Run(out, {result.service: result for result in results})
 
 
 def _template_at(sam_dir: Path) -> dict[str, Any]:
@@ -82,31 +60,11 @@ def _zip_names(run: Run, name: str) -> list[str]:
         return bundle.namelist()
 
 
-def _references(node: Any) -> Iterator[str]:
-    """Every logical id a template fragment points at: Ref, Fn::GetAtt and ${...} in Fn::Sub."""
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "Ref" and isinstance(value, str):
-                yield value
-            elif key == "Fn::GetAtt":
-                yield value[0] if isinstance(value, list) else value.split(".")[0]
-            elif key == "Fn::Sub":
-                text, local = (value[0], value[1]) if isinstance(value, list) else (value, {})
-                names = {name.split(".")[0] for name in SUB_VARIABLE.findall(text)}
-                yield from names - set(local)
-                yield from _references(local)
-            else:
-                yield from _references(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _references(item)
-
-
 def _dangling(template: dict[str, Any]) -> set[str]:
     known = set(template["Resources"]) | set(template.get("Parameters", {}))
     return {
         name
-        for name in _references(template["Resources"])
+        for name in references(template["Resources"])
         if name not in known and not PSEUDO_PARAMETER.match(name)
     }
 
@@ -140,17 +98,16 @@ def test_tickets_bundle_holds_only_its_code(run: Run) -> None:
 def test_tickets_project_is_staged_as_declared(run: Run) -> None:
     # Given the staged chalice project of tickets
     project = run.out / "tickets" / "project"
-    settings = Settings(stage=STAGE)
+    settings = template_settings()
 
     # Then its config is the declared one, with the written policy and no layer
     config = json.loads((project / ".chalice" / "config.json").read_text())
     assert config["app_name"] == service("tickets").app_name
     assert (
-        config["stages"][STAGE]
-        == chalice_config(service("tickets"), settings, with_deps=False)["stages"][STAGE]
+        config["stages"][CHALICE_STAGE]
+        == chalice_config(service("tickets"), settings, with_deps=False)["stages"][CHALICE_STAGE]
     )
-    assert config["stages"][STAGE]["environment_variables"] == {
-        "HELPDESK_STAGE": STAGE,
+    assert config["stages"][CHALICE_STAGE]["environment_variables"] == {
         "HELPDESK_RESOURCE_PREFIX": settings.resource_prefix,
         "POWERTOOLS_SERVICE_NAME": "tickets",
     }
@@ -170,20 +127,19 @@ def test_tickets_template_merges_resources_and_wiring(run: Run) -> None:
     template = _template(run, "tickets")
     resources = template["Resources"]
 
-    # Then chalice's functions and the merged table and stream mapping are all there
+    # Then chalice's functions and the stream mapping are there; the table is in the data stack,
+    # whose export gives the stream
     assert set(_functions(template)) >= {"APIHandler", "RelayOutbox"}
-    assert resources["Table"]["Type"] == "AWS::DynamoDB::Table"
-    assert resources["Table"]["Properties"]["TableName"] == f"helpdesk-{STAGE}-tickets"
-    assert resources["Table"]["Properties"]["StreamSpecification"] == {
-        "StreamViewType": "NEW_IMAGE"
-    }
+    assert "Table" not in resources
     mapping = resources["OutboxStreamMapping"]["Properties"]
     assert mapping["FunctionName"] == {"Ref": "RelayOutbox"}
-    assert mapping["EventSourceArn"] == {"Fn::GetAtt": ["Table", "StreamArn"]}
-    # And the functions run with the declared timeout, memory and environment
+    assert mapping["EventSourceArn"] == {
+        "Fn::ImportValue": {"Fn::Sub": "helpdesk-${Stage}-tickets-TableStreamArn"}
+    }
+    # And the functions run with the declared timeout, memory and the stage they are given
     relay = resources["RelayOutbox"]["Properties"]
     assert (relay["Timeout"], relay["MemorySize"]) == (30, 512)
-    assert relay["Environment"]["Variables"]["HELPDESK_STAGE"] == STAGE
+    assert relay["Environment"]["Variables"]["HELPDESK_STAGE"] == {"Ref": "Stage"}
     assert "Layers" not in relay
 
 
@@ -219,7 +175,9 @@ def test_channels_template_wires_received_mail(run: Run) -> None:
     assert resources["ReportSubscription"]["Properties"]["Protocol"] == "sqs"
     # And the functions read the reply token secret from SSM, by the name they are given
     environment = resources["ReceiveMail"]["Properties"]["Environment"]["Variables"]
-    assert environment["HELPDESK_REPLY_TOKEN_SECRET_REF"] == f"/helpdesk/{STAGE}/reply-token-secret"
+    assert environment["HELPDESK_REPLY_TOKEN_SECRET_REF"] == {
+        "Fn::Sub": "/helpdesk/${Stage}/reply-token-secret"
+    }
 
 
 RESOLVE_HANDLERS = """
@@ -278,7 +236,7 @@ def test_every_service_packages_or_is_skipped(
 )
 def test_functions_load_from_bundle_and_layer_alone(tmp_path: Path) -> None:
     # Given tickets packaged with its dependency layer, unpacked as Lambda mounts them
-    (result,) = package(tmp_path / "out", ["tickets"], STAGE)
+    (result,) = package(tmp_path / "out", ["tickets"])
     assert isinstance(result, Packaged)
     task, layer = tmp_path / "task", tmp_path / "opt"
     for archive, folder in (("deployment.zip", task), ("layer-deployment.zip", layer)):
@@ -309,7 +267,7 @@ def test_functions_load_from_bundle_and_layer_alone(tmp_path: Path) -> None:
 def test_cli_packages_the_services_named_and_refuses_unknown_ones(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    arguments = [str(tmp_path), "--stage", STAGE, "--no-deps"]
+    arguments = [str(tmp_path), "--no-deps"]
     # When the command packages one service, and then a service that does not exist
     status = main([*arguments, "--service", "contacts"])
     printed = capsys.readouterr().out
@@ -328,23 +286,8 @@ def test_layer_requirements_are_the_runtime_dependencies() -> None:
     # Then the layer lists them all but chalice, whose runtime chalice copies into each bundle
     assert runtime_requirements() == [d for d in declared if not d.startswith("chalice")]
     # And a packaging with dependencies puts them in chalice's automatic layer
-    config = chalice_config(service("tickets"), Settings(stage=STAGE), with_deps=True)
-    assert config["stages"][STAGE]["automatic_layer"] is True
-
-
-def test_cfn_lint_is_not_needed(run: Run) -> None:
-    # Given that the packaging above ran offline with cfnlint unimportable and off the PATH
-    assert run.results["tickets"]
-    # Then the project does not declare cfn-lint: the references are checked by the tests above
-    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    declared = [
-        *project["dependencies"],
-        *(d for extra in project["optional-dependencies"].values() for d in extra),
-    ]
-    assert not [d for d in declared if re.match(r"cfn[-_]lint", d, re.IGNORECASE)]
-    # And neither the packager nor chalice's packaging call it
-    sources = [*(REPO / "infra").glob("*.py"), *Path(chalice.__file__).parent.rglob("*.py")]
-    assert not [p for p in sources if re.search(r"cfn[-_]?lint", p.read_text(), re.IGNORECASE)]
+    config = chalice_config(service("tickets"), template_settings(), with_deps=True)
+    assert config["stages"][CHALICE_STAGE]["automatic_layer"] is True
 
 
 def test_an_app_that_declares_nothing_is_skipped_and_its_old_package_removed(

@@ -8,7 +8,15 @@ import pytest
 from chalice import Chalice
 
 from infra.stacks import SERVICES
-from infra.templates import function_policy, service_resources, service_wiring, shared_stack
+from infra.templates import (
+    function_policy,
+    import_value,
+    service_data,
+    service_resources,
+    service_wiring,
+    shared_stack,
+)
+from local_stack.provision import local_parameters
 from local_stack.system import LocalSystem, _every
 from shared.events.catalogue import CATALOGUE, render_markdown, render_schemas
 from shared.settings import Settings
@@ -22,7 +30,7 @@ def test_every_index_a_table_class_declares_is_in_its_template() -> None:
     for stack in SERVICES:
         if stack.table_class is None:
             continue
-        table = service_resources(stack, settings)["Resources"]["Table"]["Properties"]
+        table = service_data(stack, settings)["Resources"]["Table"]["Properties"]
         declared = {
             index.Meta.index_name
             for entity in _entities(stack.table_class)
@@ -86,12 +94,19 @@ def test_the_shared_stack_has_the_bus_bucket_and_user_pool() -> None:
 
 
 def test_received_mail_is_forgotten_after_the_days_the_setting_gives() -> None:
-    # Given a deployment keeping raw mail 30 days
-    settings = Settings(raw_mail_days=30)
-    # Then the bucket expires what SES stored under inbound/, and nothing else
-    bucket = shared_stack(settings)["Resources"]["MailBucket"]["Properties"]
+    # Given the shared stack, and a laptop keeping raw mail 30 days
+    template = shared_stack(Settings())
+    # Then the bucket expires what SES stored under inbound/, and nothing else, after the days
+    # of the stack's parameter, which is the setting's (its default, and the local stack's value)
+    bucket = template["Resources"]["MailBucket"]["Properties"]
     [rule] = bucket["LifecycleConfiguration"]["Rules"]
-    assert (rule["Prefix"], rule["ExpirationInDays"], rule["Status"]) == ("inbound/", 30, "Enabled")
+    assert (rule["Prefix"], rule["ExpirationInDays"], rule["Status"]) == (
+        "inbound/",
+        {"Ref": "RawMailDays"},
+        "Enabled",
+    )
+    assert template["Parameters"]["RawMailDays"]["Default"] == str(Settings().raw_mail_days)
+    assert local_parameters(Settings(raw_mail_days=30))["RawMailDays"] == "30"
 
 
 def test_schedules_are_found_in_the_apps_and_run_at_their_rate() -> None:
@@ -138,7 +153,7 @@ def test_every_dead_letter_queue_raises_an_alarm_to_the_alerts_topic() -> None:
             alarm = resources[f"{logical_id}Alarm"]["Properties"]
             assert alarm["Dimensions"] == [{"Name": "QueueName", "Value": name}]
             assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (0, "GreaterThanThreshold")
-            assert settings.alerts_topic in alarm["AlarmActions"][0]["Fn::Sub"]
+            assert alarm["AlarmActions"] == [import_value(settings, "AlertsTopicArn")]
         # And every queue that takes failures is one of them
         assert all(name.endswith("-dlq") for name in dead_letters.values())
 
