@@ -6,11 +6,17 @@ definition, and its own refusals carry the definition's CORS headers. A request 
 API Gateway REST proxy event (with `resource` set to the matched route template, and the verified
 token's claims where the Cognito authorizer puts them) and is handed to the app as Lambda would.
 Local-only routes live under `/local` plus `/health` and `/openapi.json`.
+
+As API Gateway, it tells the function the scheme the caller used (`X-Forwarded-Proto`, plain
+`http` here, whatever the caller claims), refuses any method a route does not declare (`TRACE`,
+`QUERY`, anything) with a 405 problem, and bounds a request's body before reading it.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import re
 import threading
 import uuid
 from collections.abc import Callable
@@ -29,13 +35,22 @@ from shared.errors import (
     PROBLEM_CONTENT_TYPE,
     BadRequest,
     DomainError,
+    InternalError,
+    MalformedJson,
     MethodNotAllowed,
     NotFound,
+    PayloadTooLarge,
     Unauthorized,
 )
 from shared.settings import get_settings
+from shared.text import load_json
 
 LocalRoute = Callable[[dict[str, Any]], tuple[int, Any]]
+SCHEME = "http"  # what this gateway serves; API Gateway serves https and says so the same way
+FORWARDED_PROTO = "X-Forwarded-Proto"
+MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+CONTENT_LENGTH = re.compile(r"[0-9]{1,9}")
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -84,6 +99,8 @@ class Gateway:
         local = self._local_routes.get((method, path))
         if local is not None:
             return self._local(local, body, path)
+        if any(path == local_path for _, local_path in self._local_routes):
+            return _problem(MethodNotAllowed(f"{method} is not allowed on {path}."), path)
         try:
             match = self._matcher.match_route(target)
         except ValueError:
@@ -109,6 +126,8 @@ class Gateway:
                     path,
                     _present(refusal_headers),
                 )
+        headers = {k: v for k, v in headers.items() if k.lower() != FORWARDED_PROTO.lower()}
+        headers[FORWARDED_PROTO] = SCHEME
         event = self._converter.create_lambda_event(method, target, headers, body or None)
         event["resource"] = match.route
         event["path"] = path
@@ -133,9 +152,9 @@ class Gateway:
     @staticmethod
     def _local(route: LocalRoute, body: bytes, path: str) -> GatewayResponse:
         try:
-            document = json.loads(body) if body else {}
-        except json.JSONDecodeError:
-            document = None
+            document = load_json(body) if body else {}
+        except ValueError as error:
+            return _problem(MalformedJson(f"The request body is not valid JSON: {error}"), path)
         if not isinstance(document, dict):
             return _problem(BadRequest("The request body must be a JSON object."), path)
         try:
@@ -159,6 +178,8 @@ def _authorization(headers: dict[str, str]) -> str:
 class GatewayServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # Connections waiting to be accepted: the default (5) resets clients beyond a handful at once.
+    request_queue_size = 256
 
     def __init__(self, address: tuple[str, int], gateway: Gateway) -> None:
         self.gateway = gateway
@@ -170,17 +191,39 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        response = self.server.gateway.handle(self.command, self.path, dict(self.headers), body)
+        response = self._answer()
         self.send_response(response.status)
         for name, value in response.headers.items():
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(response.body)))
         self.end_headers()
-        self.wfile.write(response.body)
+        if self.command != "HEAD":
+            self.wfile.write(response.body)
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _serve
+    def _answer(self) -> GatewayResponse:
+        path = self.path.split("?", 1)[0]
+        declared = (self.headers.get("Content-Length") or "0").strip()
+        if not CONTENT_LENGTH.fullmatch(declared):
+            self.close_connection = True  # the body's end is unknown: nothing more can be read
+            return _problem(BadRequest("Content-Length is not a number of bytes."), path)
+        if int(declared) > MAX_REQUEST_BYTES:
+            self.close_connection = True
+            return _problem(
+                PayloadTooLarge(f"Requests are {MAX_REQUEST_BYTES} bytes at most."), path
+            )
+        body = self.rfile.read(int(declared)) if int(declared) else b""
+        try:
+            return self.server.gateway.handle(self.command, self.path, dict(self.headers), body)
+        except Exception:
+            logger.exception("the gateway failed", extra={"method": self.command, "path": path})
+            return _problem(InternalError("The gateway failed."), path)
+
+    def __getattr__(self, name: str) -> Any:
+        # Every method reaches the gateway, which refuses those a route does not declare: the
+        # standard library's handler would answer them with its own 501 page.
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # the services log each request as JSON already

@@ -9,8 +9,9 @@ from pydantic import EmailStr, Field, StringConstraints
 
 from services.contacts.logic.contact import CRM_OWNED, MAX_EMAILS, Contact, TicketSummary
 from shared.api import RequestModel, ResponseModel
+from shared.text import MultiLine, SingleLine
 
-Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+Tag = Annotated[SingleLine, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
 NAME = Field(None, max_length=200)
 PHONE = Field(None, max_length=40, description="any common form; stored in E.164")
 ORGANISATION = Field(None, max_length=200)
@@ -18,29 +19,31 @@ NOTES = Field(None, max_length=10_000, description="for the team; never shown to
 
 
 class ContactIn(RequestModel):
-    name: str | None = NAME
+    name: SingleLine | None = NAME
     emails: list[EmailStr] = Field(
         default_factory=list, max_length=MAX_EMAILS, description="the first is the primary"
     )
-    phone: str | None = PHONE
-    organisation: str | None = ORGANISATION
-    notes: str | None = NOTES
+    phone: SingleLine | None = PHONE
+    organisation: SingleLine | None = ORGANISATION
+    notes: MultiLine | None = NOTES
     tags: list[Tag] = Field(default_factory=list, max_length=50)
 
 
 class ContactPatchIn(RequestModel):
     """Only the fields sent change; null clears one."""
 
-    name: str | None = NAME
+    name: SingleLine | None = NAME
     emails: list[EmailStr] | None = Field(None, max_length=MAX_EMAILS)
-    phone: str | None = PHONE
-    organisation: str | None = ORGANISATION
-    notes: str | None = NOTES
+    phone: SingleLine | None = PHONE
+    organisation: SingleLine | None = ORGANISATION
+    notes: MultiLine | None = NOTES
     tags: list[Tag] | None = Field(None, max_length=50)
 
 
 class MergeIn(RequestModel):
-    into: str = Field(min_length=1, max_length=100, description="the id of the contact that stays")
+    into: SingleLine = Field(
+        min_length=1, max_length=100, description="the id of the contact that stays"
+    )
 
 
 class ContactsQuery(RequestModel):

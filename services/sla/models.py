@@ -12,6 +12,7 @@ from services.sla.logic.policy import Approaching, BusinessHours, PolicyVersion,
 from services.sla.logic.report import PriorityFigures
 from services.sla.logic.timer import ClockStatus, EntryKind, SlaState, Target
 from shared.api import RequestModel, ResponseModel
+from shared.text import SingleLine
 
 
 class PolicyOut(ResponseModel):
@@ -111,7 +112,9 @@ class TimerOut(ResponseModel):
 class ReportQueryIn(RequestModel):
     start: datetime | None = Field(None, alias="from", description="default: 30 days before `to`")
     end: datetime | None = Field(None, alias="to", description="default: now")
-    department: str | None = Field(None, description="a department id, or `none`; default: all")
+    department: SingleLine | None = Field(
+        None, description="a department id, or `none`; default: all"
+    )
 
     @field_validator("start", "end")
     @classmethod

@@ -99,8 +99,9 @@ def _webhook(stack: RunningStack, events: list[dict[str, Any]], secret: str = CL
     """POST a webhook to the stack as HubSpot does: no bearer token, a v3 signature instead."""
     path = "/crm/webhooks/hubspot"
     body = json.dumps(events).encode()
-    # The signature covers the URL HubSpot was given: the gateway is addressed as https by it.
-    url = f"https://127.0.0.1:{stack.http}{path}"
+    # The signature covers the URL HubSpot called: the local gateway's, over http, which it
+    # tells the function as API Gateway does (X-Forwarded-Proto).
+    url = stack.base + path
     request = urllib.request.Request(stack.base + path, data=body, method="POST")
     for name, value in signed_headers(url, body, datetime.now(UTC), secret).items():
         request.add_header(name, value)

@@ -43,7 +43,7 @@ from services.contacts.logic.repository import (
 from shared.clock import Clock
 from shared.departments import DIRECTORY_KEY, Directory, DynamoDepartmentStore, directory_of
 from shared.events.outbox import outbox_items
-from shared.storage import bad_cursor, bind_table, decode_cursor, encode_cursor, transaction
+from shared.storage import bind_table, decode_key_cursor, encode_cursor, transaction
 
 CONTACT_SK, EMAIL_SK, CRM_SK, TICKET_SK = "CONTACT", "EMAIL", "CRM", "TICKET"
 REQUEST_ORDER = ("delete", "save", "update")  # as pynamodb puts a transaction's items
@@ -447,13 +447,5 @@ def _start(
     """The read position a cursor holds, refused unless it is one given out for this very list."""
     if cursor is None:
         return None
-    position = decode_cursor(cursor)
     name, value = fixed
-    if (
-        not isinstance(position, dict)
-        or set(position) != attributes
-        or not all(isinstance(v, dict) and isinstance(v.get("S"), str) for v in position.values())
-        or position[name]["S"] != value
-    ):
-        raise bad_cursor()
-    return position
+    return decode_key_cursor(cursor, attributes, {name: value})

@@ -17,6 +17,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -58,6 +59,9 @@ BATCH_READ_LIMIT = 100
 SEARCH_RESULT_CAP = 10_000  # a search pages through this many results at most
 SIGNATURE_MAX_AGE = timedelta(minutes=5)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Epoch milliseconds as HubSpot writes them (13 digits until the year 2286): a longer number is
+# refused before any arithmetic, which it would overflow.
+EPOCH_MS = re.compile(r"[0-9]{1,13}")
 NOTE_TO_CONTACT = 202  # HubSpot's association type id, note → contact
 RECORD_URL = "https://app.hubspot.com/contacts/{portal}/record/0-1/{id}"
 # Characters HubSpot decodes in the URI before signing it.
@@ -178,11 +182,12 @@ class HubSpotConnector:
             raise InvalidSignature("no client secret is configured to check webhooks against")
         signature = request.headers.get("x-hubspot-signature-v3", "")
         timestamp = request.headers.get("x-hubspot-request-timestamp", "")
-        if not signature or not timestamp.isdigit():
+        if not signature or not EPOCH_MS.fullmatch(timestamp):
             raise InvalidSignature(
-                "X-HubSpot-Signature-v3 and X-HubSpot-Request-Timestamp are required"
+                "X-HubSpot-Signature-v3 and X-HubSpot-Request-Timestamp (epoch milliseconds) "
+                "are required"
             )
-        signed_at = datetime.fromtimestamp(int(timestamp) / 1000, UTC)
+        signed_at = _from_epoch_ms(timestamp)
         if abs(now - signed_at) > SIGNATURE_MAX_AGE:
             raise InvalidSignature("the request was signed more than 5 minutes away from now")
         expected = signature_v3(self._secret, request.method, request.url, request.body, timestamp)
@@ -298,7 +303,7 @@ def _change(event: dict[str, Any]) -> Change | None:
     kind = CHANGE_KINDS.get(event["subscriptionType"])
     if kind is None:
         return None  # subscribed to more than we use (associations, say): nothing to do
-    occurred_at = datetime.fromtimestamp(int(event["occurredAt"]) / 1000, UTC)
+    occurred_at = _from_epoch_ms(event["occurredAt"])
     if kind == "merge":
         survivor = str(event["primaryObjectId"])
         merged = tuple(str(i) for i in event.get("mergedObjectIds", []) if str(i) != survivor)
@@ -339,8 +344,16 @@ def _ms(moment: datetime) -> str:
     return str((moment - EPOCH) // timedelta(milliseconds=1))
 
 
+def _from_epoch_ms(value: object) -> datetime:
+    """The moment `value` gives in epoch milliseconds; ValueError unless it is one."""
+    text = str(value)
+    if not EPOCH_MS.fullmatch(text):
+        raise ValueError(f"not a time in epoch milliseconds: {text[:20]!r}")
+    return EPOCH + timedelta(milliseconds=int(text))
+
+
 def _parse_time(value: str) -> datetime:
     # HubSpot writes `2024-05-01T10:00:00.123Z`; older payloads carry epoch milliseconds.
     if value.isdigit():
-        return datetime.fromtimestamp(int(value) / 1000, UTC)
+        return _from_epoch_ms(value)
     return datetime.fromisoformat(value.replace("Z", "+00:00"))

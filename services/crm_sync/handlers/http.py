@@ -16,7 +16,7 @@ from shared.clock import get_clock
 from shared.errors import BadRequest, NotFound, Unauthorized
 from shared.settings import get_settings
 
-api = Api(__name__, tag="crm")
+api = Api(__name__, tag="crm", service="crm_sync")
 
 
 @api.route(

@@ -31,7 +31,13 @@ from shared.clock import Clock, isoformat
 from shared.departments import DynamoDepartmentStore
 from shared.events.envelope import OutgoingEvent
 from shared.events.outbox import outbox_items
-from shared.storage import bind_table, condition_failed, decode_cursor, encode_cursor, transaction
+from shared.storage import (
+    bind_table,
+    condition_failed,
+    decode_key_cursor,
+    encode_cursor,
+    transaction,
+)
 
 TIMER_SK = "TIMER"
 POLICY_PK = "POLICY"
@@ -100,9 +106,14 @@ class DynamoTimerRepository:
     def with_alarms(
         self, bucket: int, cursor: str | None, limit: int
     ) -> tuple[list[Timer], str | None]:
-        results = SlaTable.by_alarm.query(
-            str(bucket), limit=limit, last_evaluated_key=decode_cursor(cursor) if cursor else None
+        start = (
+            decode_key_cursor(
+                cursor, ("pk", "sk", "alarm_bucket", "alarm_at"), {"alarm_bucket": str(bucket)}
+            )
+            if cursor
+            else None
         )
+        results = SlaTable.by_alarm.query(str(bucket), limit=limit, last_evaluated_key=start)
         timers = [_timer(item) for item in results]
         last = results.last_evaluated_key
         return timers, encode_cursor(last) if last else None

@@ -121,7 +121,7 @@ def _code(error: ClientError) -> str:
 
 
 def _pagination_token(cursor: str) -> str:
-    position = decode_cursor(cursor)
+    position = decode_cursor(cursor, dict)
     token = position.get("token") if isinstance(position, dict) else None
     if not isinstance(token, str):
         raise bad_cursor()
