@@ -9,6 +9,10 @@ from __future__ import annotations
 import os
 import secrets
 import threading
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from moto.core.responses import BaseResponse
 
 
 def in_process_emulator(stage: str, log_level: str = "WARNING") -> None:
@@ -35,19 +39,22 @@ def atomic_dynamodb_requests() -> None:
     """Make the emulator apply one DynamoDB request at a time, as DynamoDB applies each request
     atomically. moto's in-memory tables have no locking: two concurrent `ADD` updates can read the
     same old value, which DynamoDB never does, and concurrency tests would fail on the emulator's
-    account rather than ours. Our code still runs concurrently; only the emulator is serialized."""
+    account rather than ours. Our code still runs concurrently; only the emulator is serialized.
+    Stream reads take the same turn: a table's stream never shows a transaction half applied."""
     from moto.dynamodb.responses import DynamoHandler
+    from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 
-    if getattr(DynamoHandler.call_action, "atomic", False):
-        return
-    unlocked = DynamoHandler.call_action
+    for handler in (DynamoHandler, DynamoDBStreamsHandler):
+        if getattr(handler.call_action, "atomic", False):
+            continue
+        unlocked = handler.call_action
 
-    def call_action(self: DynamoHandler) -> object:
-        with _DYNAMODB_LOCK:
-            return unlocked(self)
+        def call_action(self: BaseResponse, unlocked: Any = unlocked) -> object:
+            with _DYNAMODB_LOCK:
+                return unlocked(self)
 
-    call_action.atomic = True  # type: ignore[attr-defined]
-    DynamoHandler.call_action = call_action  # type: ignore[method-assign,assignment]
+        call_action.atomic = True  # type: ignore[attr-defined]
+        handler.call_action = call_action  # type: ignore[method-assign]
 
 
 def one_table_backup_per_transaction() -> None:
@@ -57,7 +64,12 @@ def one_table_backup_per_transaction() -> None:
     (100 items: 100 copies), so a large transaction on a large table crawls, and tests and
     benchmarks would measure moto. All those copies are taken before anything is written, so one
     per table is the same backup. Requests are applied one at a time (above), so the memo of a
-    transaction is never shared with another."""
+    transaction is never shared with another.
+
+    A cancelled transaction leaves no stream record, as in DynamoDB. moto applies the items of a
+    cancelled transaction, then puts the backups in place of the tables; the stream of the table
+    it replaced, which a reader may hold, would still show the records of those items: an outbox
+    item of a write that never happened, published as an event that never was."""
     import copy
     import types
 
@@ -81,8 +93,17 @@ def one_table_backup_per_transaction() -> None:
     def transact_write_items(self: models.DynamoDBBackend, transact_items: list[object]) -> None:
         nonlocal backups
         backups = {}
+        streams = [
+            (table.stream_shard, len(table.stream_shard.items))
+            for table in self.tables.values()
+            if table.stream_shard is not None
+        ]
         try:
             unpatched(self, transact_items)  # type: ignore[arg-type]
+        except Exception:
+            for shard, length in streams:
+                del shard.items[length:]
+            raise
         finally:
             backups = None
 

@@ -27,8 +27,11 @@ from shared.errors import (
     UnsupportedMediaType,
     invalid_from_pydantic,
 )
+from shared.http_idempotency import Answer, IdempotentAnswers, idempotency_key
 from shared.identity import Caller, caller_from_claims
 from shared.settings import get_settings
+from shared.storage import writes_for
+from shared.text import load_json
 
 # Chalice would refuse other media types with its own (non problem+json) 415; it is told to take
 # any, and `_parse_body` answers anything but JSON with a problem of ours.
@@ -98,6 +101,12 @@ class Operation:
     response: type[BaseModel] | None
     authenticated: bool
     errors: tuple[int, ...]
+    idempotent: bool = False  # takes an `Idempotency-Key`
+
+
+# POSTs answering these statuses create something: they take an `Idempotency-Key`, unless their
+# declaration says otherwise (and other operations that create say so).
+CREATED_STATUSES = (201, 202)
 
 
 def cors_headers() -> dict[str, str]:
@@ -123,10 +132,16 @@ def problem_response(error: DomainError, instance: str | None = None) -> Respons
 class Api:
     """The routes of one service, registered on a Chalice blueprint and described for OpenAPI."""
 
-    def __init__(self, import_name: str, tag: str) -> None:
+    def __init__(self, import_name: str, tag: str, service: str | None = None) -> None:
+        """`service`: whose idempotency table keeps the answers of idempotent operations."""
         self.blueprint = Blueprint(import_name)
         self.tag = tag
         self.operations: list[Operation] = []
+        self._answers = (
+            IdempotentAnswers(lambda: get_settings().idempotency_table(service))
+            if service is not None
+            else None
+        )
 
     def route(
         self,
@@ -141,10 +156,17 @@ class Api:
         authenticated: bool = True,
         errors: tuple[int, ...] = (),
         tag: str | None = None,
+        idempotent: bool | None = None,
     ) -> Callable[[Callable[[ApiRequest[Any, Any]], Any]], Callable[..., Any]]:
         method = method.upper()
+        if idempotent is None:
+            idempotent = method == "POST" and status in CREATED_STATUSES and authenticated
+        if idempotent and (not authenticated or self._answers is None):
+            raise ValueError(f"{method} {path}: idempotent routes need a caller and a service")
         if body is not None:  # every body can be malformed, too large or of the wrong type
             errors = tuple(sorted({*errors, 400, 413, 415}))
+        if idempotent:  # a key still in progress, or used for another request
+            errors = tuple(sorted({*errors, 409, 422}))
 
         def register(view: Callable[[ApiRequest[Any, Any]], Any]) -> Callable[..., Any]:
             operation = Operation(
@@ -159,6 +181,7 @@ class Api:
                 response,
                 authenticated,
                 errors,
+                idempotent,
             )
             self.operations.append(operation)
 
@@ -194,20 +217,31 @@ class Api:
                 raw_body=_body_bytes(request.raw_body),
                 url=public_url(request),
             )
-            result = view(api_request)
+            key = idempotency_key(api_request.headers) if operation.idempotent else None
+            origin = _work_origin(api_request, key)
+
+            def answer() -> Answer:
+                with writes_for(origin):
+                    return _answer(operation, view(api_request))
+
+            if key is not None and self._answers is not None:
+                answered = self._answers.answer_once(
+                    f"{api_request.caller.subject}:{key}",
+                    _identity(operation, api_request),
+                    answer,
+                    request.lambda_context,
+                )
+            else:
+                answered = answer()
         except DomainError as error:
             return problem_response(error, instance)
         except Exception:
             logger.exception("unhandled error", extra={"operation": operation.name})
             return problem_response(InternalError("Something went wrong on our side."), instance)
-        reply = result if isinstance(result, Reply) else Reply(result)
-        headers: dict[str, str | list[str]] = {**reply.headers, **cors_headers()}
-        if reply.body is not None:
-            headers["Content-Type"] = "application/json"
         return Response(
-            body="" if reply.body is None else reply.body.model_dump_json(by_alias=True),
-            status_code=reply.status or operation.status,
-            headers=headers,
+            body=answered.body,
+            status_code=answered.status,
+            headers={**answered.headers, **cors_headers()},
         )
 
     @staticmethod
@@ -215,6 +249,36 @@ class Api:
         if not operation.authenticated:
             return Caller(email="", role="agent")
         return caller_from_claims((request.context.get("authorizer") or {}).get("claims"))
+
+
+def _answer(operation: Operation, result: Any) -> Answer:
+    reply = result if isinstance(result, Reply) else Reply(result)
+    headers = dict(reply.headers)
+    if reply.body is not None:
+        headers["Content-Type"] = "application/json"
+    return Answer(
+        status=reply.status or operation.status,
+        body="" if reply.body is None else reply.body.model_dump_json(by_alias=True),
+        headers=headers,
+    )
+
+
+def _work_origin(request: ApiRequest[Any, Any], key: str | None) -> str | None:
+    """What names the request's work on every attempt (its transactions' tokens derive from it):
+    the caller's key, or else API Gateway's id of the request."""
+    if key is not None:
+        return f"key:{request.caller.subject}:{key}"
+    return f"request:{request.request_id}" if request.request_id else None
+
+
+def _identity(operation: Operation, request: ApiRequest[Any, Any]) -> dict[str, Any]:
+    """What makes a request the same request again: its operation, resource and body as sent."""
+    body = request.body
+    return {
+        "operation": operation.name,
+        "path": request.path,
+        "body": body.model_dump(mode="json", exclude_unset=True) if body is not None else None,
+    }
 
 
 def _body_bytes(raw: str | bytes | None) -> bytes:
@@ -250,8 +314,8 @@ def _parse_body(raw: str | bytes | None, headers: Any, model: type[B] | None) ->
     if len(raw) > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"The request body is larger than {MAX_BODY_BYTES} bytes.")
     try:
-        document = json.loads(raw or b"{}")
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        document = load_json(raw or b"{}")
+    except ValueError as exc:  # not UTF-8, not JSON, or nested too deep
         raise MalformedJson(f"The request body is not valid JSON: {exc}") from exc
     try:
         return model.model_validate(document)

@@ -18,6 +18,7 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from shared.api import Api, Operation
 from shared.errors import PROBLEM_CONTENT_TYPE
+from shared.http_idempotency import IDEMPOTENCY_KEY_HEADER, KEY_LIFETIME_SECONDS, MAX_KEY_LENGTH
 
 TITLE = "Helpdesk API"
 REF_TEMPLATE = "#/components/schemas/{model}"
@@ -48,6 +49,20 @@ PROBLEM_SCHEMA: dict[str, Any] = {
             },
         },
     },
+}
+
+IDEMPOTENCY_KEY_PARAMETER: dict[str, Any] = {
+    "name": IDEMPOTENCY_KEY_HEADER,
+    "in": "header",
+    "required": False,
+    "description": (
+        "A key of the caller's choosing, new for each new request (a UUID). Sent again with the "
+        "same request, it answers what the first one answered (status, body, headers) and "
+        f"creates nothing more, for {KEY_LIFETIME_SECONDS // 3600} hours. The same key with "
+        "another request is a 422 naming it; while the first is still running, a 409. Keys are "
+        "per caller."
+    ),
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
 }
 
 SchemaKey = tuple[type[BaseModel], JsonSchemaMode]
@@ -121,6 +136,8 @@ def _operation(
         parameters += _query_parameters(
             operation.query, schemas[refs[(operation.query, "validation")]]
         )
+    if operation.idempotent:
+        parameters.append(dict(IDEMPOTENCY_KEY_PARAMETER))
     described: dict[str, Any] = {
         "operationId": operation.name,
         "summary": operation.summary,

@@ -29,6 +29,7 @@ from chalice.app import Blueprint, Chalice
 
 from shared.aws import client
 from shared.events.envelope import Envelope, EventData
+from shared.storage import writes_for
 
 logger = logging.getLogger(__name__)
 D = TypeVar("D", bound=EventData)
@@ -115,6 +116,7 @@ class EventConsumer:
         )
         def apply(delivery: dict[str, Any], received: ReceivedEvent) -> None:
             data_type, handler = self._handlers[(received.source, received.detail_type)]
-            handler(data_type.model_validate(received.envelope.data), received.envelope)
+            with writes_for(f"event:{received.envelope.id}"):
+                handler(data_type.model_validate(received.envelope.data), received.envelope)
 
         return apply  # type: ignore[no-any-return]

@@ -39,7 +39,7 @@ from services.channels.models import (
 from shared.api import Api, ApiRequest, Reply
 from shared.clock import get_clock
 
-api = Api(__name__, tag="channels")
+api = Api(__name__, tag="channels", service="channels")
 
 
 def _fields(body: ChannelIn | ChannelPatchIn) -> ChannelFields:
@@ -156,6 +156,7 @@ def get_quarantine(request: ApiRequest[Any, QuarantinePageQuery]) -> QuarantineP
     body=ReleaseIn,
     response=QuarantinedOut,
     errors=(403, 404, 409),
+    idempotent=True,
 )
 def post_release(request: ApiRequest[ReleaseIn, Any]) -> QuarantinedOut:
     released = release_mail(

@@ -32,7 +32,7 @@ from shared.api import Api, ApiRequest, Reply
 from shared.clock import get_clock
 from shared.settings import get_settings
 
-api = Api(__name__, tag="contacts")
+api = Api(__name__, tag="contacts", service="contacts")
 LIST_FIELDS = ("emails", "tags")  # sent as null in a patch: emptied
 
 
@@ -141,6 +141,7 @@ def delete_contact(request: ApiRequest[Any, Any]) -> Reply:
     body=MergeIn,
     response=ContactOut,
     errors=(308, 403, 404, 409, 410),
+    idempotent=True,
 )
 def post_merge(request: ApiRequest[MergeIn, Any]) -> ContactOut:
     survivor = merge_by_hand(

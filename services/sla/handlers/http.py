@@ -20,7 +20,7 @@ from services.sla.models import (
 )
 from shared.api import Api, ApiRequest
 
-api = Api(__name__, tag="sla")
+api = Api(__name__, tag="sla", service="sla")
 DEFAULT_REPORT_PERIOD = timedelta(days=30)
 
 

@@ -63,7 +63,7 @@ from shared.errors import FieldError, Invalid
 from shared.events.catalogue import Attachment, Person
 from shared.settings import get_settings
 
-api = Api(__name__, tag="tickets")
+api = Api(__name__, tag="tickets", service="tickets")
 ETAG = re.compile(r'^(?:W/)?"?(\d+)"?$')
 
 
@@ -267,6 +267,7 @@ def get_history(request: ApiRequest[Any, PageQuery]) -> HistoryPage:
     body=MergeIn,
     response=MergedOut,
     errors=(404, 409),
+    idempotent=True,
 )
 def merge(request: ApiRequest[MergeIn, Any]) -> MergedOut:
     source, target = merge_tickets(
@@ -345,6 +346,7 @@ def patch_department(request: ApiRequest[DepartmentPatchIn, Any]) -> DepartmentO
     response=DepartmentOut,
     errors=(403, 404),
     tag="departments",
+    idempotent=True,
 )
 def post_member(request: ApiRequest[MemberIn, Any]) -> DepartmentOut:
     department = add_member(
