@@ -28,7 +28,11 @@ from infra.stacks import (
     ServiceStack,
 )
 from services.channels.data.mail_bucket import ATTACHMENTS_PREFIX
-from services.channels.logic.uploads import UPLOADS_PREFIX
+from services.channels.logic.uploads import (
+    UNNAMED_UPLOAD_DAYS,
+    UNNAMED_UPLOAD_TAG,
+    UPLOADS_PREFIX,
+)
 from shared.events.consumer import CONSUMER_FUNCTION
 from shared.events.outbox import OUTBOX_PREFIX, RELAY_FUNCTION
 from shared.settings import Settings
@@ -92,7 +96,8 @@ def shared_stack(settings: Settings) -> Template:
                         "RestrictPublicBuckets": True,
                     },
                     # Received mail is read once, on arrival: keep it only as long as it is
-                    # useful to look at (quarantine, support), then forget it.
+                    # useful to look at (quarantine, support), then forget it. An upload that
+                    # still carries the tag its form gave it was named by no message.
                     "LifecycleConfiguration": {
                         "Rules": [
                             {
@@ -100,7 +105,16 @@ def shared_stack(settings: Settings) -> Template:
                                 "Status": "Enabled",
                                 "Prefix": MAIL_PREFIX,
                                 "ExpirationInDays": {"Ref": "RawMailDays"},
-                            }
+                            },
+                            {
+                                "Id": "ForgetUnnamedUploads",
+                                "Status": "Enabled",
+                                "Prefix": UPLOADS_PREFIX,
+                                "TagFilters": [
+                                    {"Key": UNNAMED_UPLOAD_TAG[0], "Value": UNNAMED_UPLOAD_TAG[1]}
+                                ],
+                                "ExpirationInDays": UNNAMED_UPLOAD_DAYS,
+                            },
                         ]
                     },
                     # Agents' browsers upload reply attachments with presigned POSTs.
@@ -911,6 +925,31 @@ def function_policy(stack: ServiceStack, settings: Settings) -> dict[str, Any]:
                     f"arn:aws:s3:::{settings.mail_bucket}/{prefix}*"
                     for prefix in (ATTACHMENTS_PREFIX, UPLOADS_PREFIX)
                 ],
+            },
+            {
+                # Named uploads lose the tag that expires them; uploads' forms carry that tag.
+                "Effect": "Allow",
+                "Action": "s3:PutObjectTagging",
+                "Resource": f"arn:aws:s3:::{settings.mail_bucket}/{UPLOADS_PREFIX}*",
+            },
+            {
+                # Erasing a person deletes the mail they sent and the files taken out of it.
+                "Effect": "Allow",
+                "Action": "s3:DeleteObject",
+                "Resource": [
+                    f"arn:aws:s3:::{settings.mail_bucket}/{prefix}*"
+                    for prefix in (MAIL_PREFIX, ATTACHMENTS_PREFIX)
+                ],
+            },
+            {
+                # To find those files: listing the attachments of one mail, or the files of an
+                # upload folder a note names, nothing else.
+                "Effect": "Allow",
+                "Action": "s3:ListBucket",
+                "Resource": f"arn:aws:s3:::{settings.mail_bucket}",
+                "Condition": {
+                    "StringLike": {"s3:prefix": [f"{ATTACHMENTS_PREFIX}*", f"{UPLOADS_PREFIX}*"]}
+                },
             },
             {
                 # Only from the support domain, and only through the configuration set that

@@ -1,18 +1,26 @@
 """Mail on the laptop: an SMTP port that receives as SES does, and the mail the system sent.
 
 Received mail takes SES's path: the raw MIME is stored in the mail bucket under the receipt
-rule's prefix, then the inbound function gets an SES-shaped receipt event. Sent mail is read from
-the emulator's SES and also written as .eml files to a folder.
+rule's prefix, then the inbound function gets an SES-shaped receipt event. Like SES, the receiver
+takes any mail, whatever its headers: it only reads them for the event's common headers, and a
+header it cannot read is passed on as written. Sent mail is read from the emulator's SES and also
+written as .eml files to a folder.
+
+SES's verdicts are PASS unless a mail carries `X-Helpdesk-Local-Verdicts: spf=FAIL dkim=GRAY ...`
+(any of spf, dkim, dmarc, spam, virus; PASS, FAIL, GRAY or PROCESSING_FAILED): a test chooses how
+SES judged one mail. The header is taken out before the mail is stored; it means nothing in AWS.
 """
 
 from __future__ import annotations
 
 import email
 import json
+import re
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from email import policy
+from email.header import decode_header, make_header
 from email.utils import getaddresses
 from pathlib import Path
 from typing import Any
@@ -27,6 +35,13 @@ from shared.settings import Settings
 
 LOCAL_FUNCTION_ARN = "arn:aws:lambda:local:000000000000:function:receive_mail"
 DEFAULT_VERDICTS = {"spam": "PASS", "virus": "PASS", "spf": "PASS", "dkim": "PASS", "dmarc": "PASS"}
+VERDICTS_HEADER = b"x-helpdesk-local-verdicts"
+VERDICT_STATUSES = {"PASS", "FAIL", "GRAY", "PROCESSING_FAILED"}
+HEADER_END = re.compile(rb"(\r?\n)\r?\n")  # the line break of the last header, then a blank line
+
+
+class BadVerdicts(ValueError):
+    """The local verdicts header names a verdict or a status SES does not have."""
 
 
 def _header(message: email.message.Message, name: str) -> str | None:
@@ -37,19 +52,38 @@ def _header(message: email.message.Message, name: str) -> str | None:
     return None if value is None else str(value)
 
 
+def _decoded(message: email.message.Message, name: str) -> str | None:
+    """A header of received mail as SES's common headers give it: encoded words decoded, or the
+    text as written where they cannot be."""
+    value = message.get(name)
+    if value is None:
+        return None
+    try:
+        return str(make_header(decode_header(value)))
+    except Exception:  # mail is taken whatever its headers say; the service parses it again
+        return str(value)
+
+
 def ses_receipt_event(
-    raw: bytes, mail_from: str, recipients: list[str], ses_message_id: str
+    raw: bytes,
+    mail_from: str,
+    recipients: list[str],
+    ses_message_id: str,
+    verdicts: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The event an SES receipt rule's Lambda action sends (no body; the S3 action stored it)."""
-    message = email.message_from_bytes(raw, policy=policy.default)
-    now = isoformat(datetime.now(UTC))
+    """The event an SES receipt rule's Lambda action sends (no body; the S3 action stored it);
+    `verdicts`: SES's judgement where it is not PASS."""
+    # The classic policy reads headers as text, without parsing them into objects, so no header
+    # (an empty group, a broken address) stops the mail.
+    message = email.message_from_bytes(raw, policy=policy.compat32)
+    now = isoformat(get_clock().now())
     common: dict[str, Any] = {"returnPath": mail_from}
     for key, header in (("from", "From"), ("to", "To"), ("cc", "Cc")):
-        value = _header(message, header)
+        value = _decoded(message, header)
         if value:
             common[key] = [value]
     for key, header in (("date", "Date"), ("messageId", "Message-ID"), ("subject", "Subject")):
-        value = _header(message, header)
+        value = _decoded(message, header)
         if value is not None:
             common[key] = value
     return {
@@ -74,7 +108,10 @@ def ses_receipt_event(
                         "timestamp": now,
                         "processingTimeMillis": 1,
                         "recipients": recipients,
-                        **{f"{name}Verdict": {"status": v} for name, v in DEFAULT_VERDICTS.items()},
+                        **{
+                            f"{name}Verdict": {"status": status}
+                            for name, status in {**DEFAULT_VERDICTS, **(verdicts or {})}.items()
+                        },
                         "action": {
                             "type": "Lambda",
                             "functionArn": LOCAL_FUNCTION_ARN,
@@ -95,10 +132,39 @@ class MailReceiver:
         self._deliver = deliver
 
     def receive(self, raw: bytes, mail_from: str, recipients: list[str]) -> str:
+        """Store and hand on the mail; BadVerdicts if its local verdicts header is wrong."""
+        raw, verdicts = local_verdicts(raw)
         ses_message_id = uuid.uuid4().hex
         client("s3").put_object(Bucket=self._bucket, Key=MAIL_PREFIX + ses_message_id, Body=raw)
-        self._deliver(ses_receipt_event(raw, mail_from, recipients, ses_message_id))
+        self._deliver(ses_receipt_event(raw, mail_from, recipients, ses_message_id, verdicts))
         return ses_message_id
+
+
+def local_verdicts(raw: bytes) -> tuple[bytes, dict[str, str]]:
+    """The mail without its local verdicts header, and the verdicts that header set."""
+    end = HEADER_END.search(raw)
+    head, body = (raw[: end.end(1)], raw[end.end(1) :]) if end else (raw, b"")
+    fields: list[list[bytes]] = []  # each header field: its first line and its folded lines
+    for line in head.splitlines(keepends=True):
+        if line[:1] in (b" ", b"\t") and fields:
+            fields[-1].append(line)
+        else:
+            fields.append([line])
+    verdicts: dict[str, str] = {}
+    kept = []
+    for lines in fields:
+        name, _, value = b"".join(lines).partition(b":")
+        if name.strip().lower() != VERDICTS_HEADER:
+            kept.append(b"".join(lines))
+            continue
+        for setting in value.decode("ascii", "replace").split():
+            verdict, _, status = setting.partition("=")
+            if verdict.lower() not in DEFAULT_VERDICTS or status.upper() not in VERDICT_STATUSES:
+                raise BadVerdicts(f"no such SES verdict: {setting!r}")
+            verdicts[verdict.lower()] = status.upper()
+    if len(kept) == len(fields):
+        return raw, {}
+    return b"".join(kept) + body, verdicts
 
 
 class _SmtpHandler:
@@ -107,13 +173,27 @@ class _SmtpHandler:
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         raw = envelope.original_content or b""
-        self._receiver.receive(raw, envelope.mail_from or "", list(envelope.rcpt_tos))
+        try:
+            self._receiver.receive(raw, envelope.mail_from or "", list(envelope.rcpt_tos))
+        except BadVerdicts as error:
+            return f"501 5.5.4 {error}"
         return "250 Message accepted for delivery"
+
+
+class _LongLinesSmtp(SMTP):
+    # RFC 5321 allows lines of 1,000 octets, but mailers write longer ones (HTML on one line) and
+    # receiving servers take them rather than lose the mail; so does this one.
+    line_length_limit = 10 * 1024 * 1024
+
+
+class _Receiver(Controller):
+    def factory(self) -> SMTP:
+        return _LongLinesSmtp(self.handler, **self.SMTP_kwargs)
 
 
 def smtp_server(receiver: MailReceiver, port: int) -> Controller:
     # 40 MB: what SES accepts through a receipt rule with an S3 action.
-    return Controller(
+    return _Receiver(
         _SmtpHandler(receiver), hostname="127.0.0.1", port=port, data_size_limit=40 * 1024 * 1024
     )
 

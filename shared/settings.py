@@ -76,6 +76,25 @@ class Settings(BaseSettings):
         description="At most this many acknowledgements per sender per hour",
         json_schema_extra=PARAMETER,
     )
+    acknowledgements_per_channel_per_hour: int = Field(
+        100,
+        ge=0,
+        description="At most this many acknowledgements per channel per hour, all senders together",
+        json_schema_extra=PARAMETER,
+    )
+    tickets_per_sender_per_hour: int = Field(
+        20,
+        ge=1,
+        description="New tickets one sender may open by mail per hour; mail beyond is held for "
+        "an admin",
+        json_schema_extra=PARAMETER,
+    )
+    reply_token_days: int = Field(
+        180,
+        ge=1,
+        description="Days a reply-to address given out in a mail leads back to its ticket",
+        json_schema_extra=PARAMETER,
+    )
     raw_mail_days: int = Field(
         90,
         ge=1,

@@ -11,6 +11,7 @@ from services.channels.logic.channel import Channel
 from services.channels.logic.quarantine import QuarantinedMail
 from services.channels.logic.uploads import MAX_UPLOAD_BYTES
 from shared.api import RequestModel, ResponseModel
+from shared.text import MultiLine, SingleLine
 
 DEPARTMENT_ID = r"^[a-z0-9][a-z0-9-]{0,49}$"
 
@@ -20,8 +21,8 @@ class ChannelIn(RequestModel):
     department_id: str = Field(pattern=DEPARTMENT_ID)
     acknowledge: bool = False
     quarantine_spam: bool = True
-    acknowledge_template: str | None = Field(None, max_length=5000)
-    signature: str | None = Field(None, max_length=2000)
+    acknowledge_template: MultiLine | None = Field(None, max_length=5000)
+    signature: MultiLine | None = Field(None, max_length=2000)
 
 
 class ChannelPatchIn(RequestModel):
@@ -29,8 +30,8 @@ class ChannelPatchIn(RequestModel):
     department_id: str | None = Field(None, pattern=DEPARTMENT_ID)
     acknowledge: bool | None = None
     quarantine_spam: bool | None = None
-    acknowledge_template: str | None = Field(None, max_length=5000)
-    signature: str | None = Field(None, max_length=2000)
+    acknowledge_template: MultiLine | None = Field(None, max_length=5000)
+    signature: MultiLine | None = Field(None, max_length=2000)
 
 
 class ChannelOut(ResponseModel):
@@ -54,7 +55,7 @@ class ChannelList(ResponseModel):
 
 
 class UploadIn(RequestModel):
-    name: str = Field(min_length=1, max_length=255, description="the file's name")
+    name: SingleLine = Field(min_length=1, max_length=255, description="the file's name")
     content_type: str = Field(pattern=r"^[\w.+-]+/[\w.+-]+$", max_length=255)
     size: int = Field(ge=1, le=MAX_UPLOAD_BYTES, description="bytes; 10 MB at most")
 

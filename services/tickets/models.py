@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import EmailStr, Field, field_validator
+from pydantic import EmailStr, Field, StringConstraints, field_validator
 
 from services.tickets.logic.agent_directory import Agent, AgentStatus
 from services.tickets.logic.list_tickets import Sort
@@ -22,25 +22,30 @@ from services.tickets.logic.ticket import (
     Visibility,
 )
 from shared.api import RequestModel, ResponseModel
+from shared.text import MultiLine, SingleLine
 
 MAX_SUBJECT = 250
 MAX_BODY = 100_000  # characters; a longer message is refused with 422 naming `body`
 MAX_TAGS = 50
 TAG = re.compile(r"^[^\s,]{1,50}$")
+# The user pool signs in addresses of the common shape only (no quotes, `!` or `}`, say).
+AGENT_EMAIL = r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$"
+# What `create_department` makes of an id or a name: lower-case letters, digits and dashes.
+DepartmentId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=100)]
 
 
 class PersonIn(RequestModel):
     email: EmailStr
-    name: str | None = Field(None, max_length=200)
+    name: SingleLine | None = Field(None, max_length=200)
 
 
 class OpenTicketIn(RequestModel):
-    subject: str = Field(min_length=1, max_length=MAX_SUBJECT)
-    body: str = Field(min_length=1, max_length=MAX_BODY)
+    subject: SingleLine = Field(min_length=1, max_length=MAX_SUBJECT)
+    body: MultiLine = Field(min_length=1, max_length=MAX_BODY)
     priority: Priority = "medium"
-    department_id: str | None = None
+    department_id: DepartmentId | None = None
     requester: PersonIn
-    tags: list[str] = Field(default_factory=list, max_length=MAX_TAGS)
+    tags: list[SingleLine] = Field(default_factory=list, max_length=MAX_TAGS)
     cc: list[EmailStr] = Field(default_factory=list, max_length=50)
 
     @field_validator("tags")
@@ -62,8 +67,8 @@ class PatchTicketIn(RequestModel):
     status: Status | None = None
     priority: Priority | None = None
     assignee: EmailStr | None = None
-    department_id: str | None = None
-    tags: list[str] | None = Field(None, max_length=MAX_TAGS)
+    department_id: DepartmentId | None = None
+    tags: list[SingleLine] | None = Field(None, max_length=MAX_TAGS)
     version: int | None = Field(None, ge=1, description="the version you read; or send If-Match")
 
     @field_validator("tags")
@@ -73,7 +78,7 @@ class PatchTicketIn(RequestModel):
 
 
 class AttachmentIn(RequestModel):
-    name: str = Field(min_length=1, max_length=255)
+    name: SingleLine = Field(min_length=1, max_length=255)
     content_type: str = Field(pattern=r"^[\w.+-]+/[\w.+-]+$", max_length=255)
     size: int = Field(ge=1)
     # Only files uploaded for replies (`POST /channels/uploads`): never another mail's files.
@@ -84,14 +89,14 @@ class AttachmentIn(RequestModel):
 
 
 class MessageIn(RequestModel):
-    body: str = Field(min_length=1, max_length=MAX_BODY)
+    body: MultiLine = Field(min_length=1, max_length=MAX_BODY)
     visibility: Visibility = "public"
     status: Status | None = Field(None, description="status to set with the message")
     attachments: list[AttachmentIn] = Field(default_factory=list, max_length=10)
 
 
 class MergeIn(RequestModel):
-    into: str = Field(min_length=1, description="id or number of the ticket that remains")
+    into: SingleLine = Field(min_length=1, description="id or number of the ticket that remains")
 
 
 class ListTicketsQuery(RequestModel):
@@ -188,6 +193,9 @@ class MessageOut(ResponseModel):
     body: str
     html: str | None
     attachments: list[AttachmentOut]
+    attachments_omitted: int = Field(
+        description="files of the mail it came in beyond the limit per mail: not stored with it"
+    )
     mail_message_id: str | None
     delivery: dict[str, DeliveryOut] = Field(
         description="for a public reply mailed to the client: what became of it, by recipient"
@@ -235,12 +243,12 @@ class MergedOut(ResponseModel):
 
 
 class DepartmentIn(RequestModel):
-    name: str = Field(min_length=1, max_length=100)
+    name: SingleLine = Field(min_length=1, max_length=100)
     id: str | None = Field(None, pattern=r"^[a-z0-9][a-z0-9-]{0,49}$")
 
 
 class DepartmentPatchIn(RequestModel):
-    name: str | None = Field(None, min_length=1, max_length=100)
+    name: SingleLine | None = Field(None, min_length=1, max_length=100)
     archived: bool | None = None
 
 
@@ -279,8 +287,12 @@ class AgentsQuery(RequestModel):
 
 
 class InviteAgentIn(RequestModel):
-    email: EmailStr = Field(description="where the invitation goes; the agent signs in with it")
-    name: str | None = Field(None, min_length=1, max_length=200)
+    email: EmailStr = Field(
+        pattern=AGENT_EMAIL,
+        json_schema_extra={"pattern": AGENT_EMAIL},
+        description="where the invitation goes; the agent signs in with it",
+    )
+    name: SingleLine | None = Field(None, min_length=1, max_length=200)
     admin: bool = False
 
 

@@ -111,7 +111,8 @@ class MessagePosted(EventData):
     """A message was added to a ticket.
 
     Only `public` messages carry their content: an internal note is announced with its ids and
-    author alone, so no consumer (above all the one that sends mail) can ever show it to a client.
+    author alone (and the folders its uploaded files are in, without their names), so no consumer
+    (above all the one that sends mail) can ever show it to a client.
     """
 
     source_service = "tickets"
@@ -129,6 +130,11 @@ class MessagePosted(EventData):
     body: str | None = Field(None, description="public messages only")
     html: str | None = Field(None, description="public messages only")
     attachments: list[Attachment] = Field(default_factory=list)
+    note_uploads: list[str] = Field(
+        default_factory=list,
+        description="internal notes only: the `uploads/<id>/` folders of its files, which are "
+        "then kept (unnamed uploads expire)",
+    )
     mail_message_id: str | None = Field(None, description="Message-ID of the mail it came in")
     first_response: bool = Field(False, description="the first public agent reply on the ticket")
     created_at: str
@@ -242,11 +248,13 @@ class EmailReceived(EventData):
     """A mail reached a support address; its raw MIME is in the mail bucket.
 
     The channels service decides where it belongs: `ticket_id` when it continues a thread,
-    otherwise the department and channel of the address it came to.
+    otherwise the department and channel of the address it came to. Version 2 added
+    `attachments_omitted`.
     """
 
     source_service = "channels"
     event_name = "EmailReceived"
+    schema_version = 2
 
     ses_message_id: str
     message_id: str | None = Field(description="the mail's own Message-ID header")
@@ -258,6 +266,9 @@ class EmailReceived(EventData):
     text: str = ""
     html: str | None = None
     attachments: list[Attachment] = Field(default_factory=list)
+    attachments_omitted: int = Field(
+        0, description="attachments beyond the limit per mail: not stored, only in the raw mail"
+    )
     truncated: bool = Field(False, description="text, HTML or attachments were cut to fit")
     automated: str | None = Field(
         None, description="why a machine wrote it (autoreply, bounce...): never answered"

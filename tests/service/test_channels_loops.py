@@ -13,6 +13,7 @@ import pytest
 from local_stack.mail import SIMULATED_BOUNCE, MailReceiver
 from local_stack.system import LocalSystem
 from services.channels.logic.loops import automated_reason
+from shared.aws import reset_process_state
 from shared.clock import get_clock
 from shared.settings import get_settings
 from tests.conftest import Delivery, HttpClient, sent_mail
@@ -114,20 +115,22 @@ def test_no_acknowledgement_when_the_channel_does_not_want_them(
     [
         (CLIENT, {"Auto-Submitted": "auto-replied"}),
         (CLIENT, {"Precedence": "bulk"}),
+        (CLIENT, {"Precedence": "junk"}),
         (CLIENT, {"X-Auto-Response-Suppress": "All"}),
-        (CLIENT, {"List-Id": "<news.client.example.org>"}),
         (CLIENT, {"X-Autoreply": "yes"}),
         (CLIENT, {"X-Failed-Recipients": "nobody@client.example.org"}),
+        (CLIENT, {"Content-Type": "multipart/report; report-type=delivery-status"}),
         ("MAILER-DAEMON@client.example.org", {}),
         ("billing@example.com", {}),
     ],
     ids=[
         "auto-submitted",
         "bulk",
+        "junk",
         "suppress",
-        "list",
         "x-autoreply",
         "failed-recipients",
+        "report",
         "mailer-daemon",
         "our-own-address",
     ],
@@ -234,3 +237,105 @@ def test_a_person_writing_is_not_machine_mail() -> None:
     assert automated_reason({"auto-submitted": "no"}, CLIENT, ours=False) is None
     assert automated_reason({"precedence": "first-class"}, CLIENT, ours=False) is None
     assert automated_reason({"content-type": "multipart/report"}, CLIENT, ours=False)
+
+
+@pytest.mark.parametrize(
+    ("headers", "held"),
+    [
+        ({"List-Id": "<customers.client.example.org>"}, False),
+        ({"Precedence": "list"}, False),
+        ({"Precedence": "bulk", "List-Id": "<news.client.example.org>"}, True),
+        ({"Auto-Submitted": "auto-generated"}, True),
+    ],
+    ids=["list-id", "precedence list", "bulk list", "auto-submitted"],
+)
+def test_list_mail_opens_a_ticket_without_acknowledgement_while_machine_mail_is_held(
+    http: HttpClient, delivery: Delivery, inbox: MailReceiver, headers: dict[str, str], held: bool
+) -> None:
+    # When mail comes through a list (a client's team writes from its group address) or is bulk
+    _mail(inbox, **headers)
+    delivery.run()
+    # Then list mail is a ticket like any other, and bulk or automatic mail is held; neither is
+    # ever answered by an acknowledgement
+    tickets = http.call("GET", "/tickets").body["items"]
+    kept = http.call("GET", "/channels/quarantine?held=true").body["items"]
+    assert (len(tickets), len(kept)) == ((0, 1) if held else (1, 0))
+    assert sent_mail() == []
+
+
+def test_list_mail_answering_a_ticket_reopens_it(
+    http: HttpClient, delivery: Delivery, inbox: MailReceiver
+) -> None:
+    # Given a ticket waiting on the client after an agent's answer
+    _mail(inbox)
+    delivery.run()
+    (ticket,) = http.call("GET", "/tickets").body["items"]
+    http.call("POST", f"/tickets/{ticket['id']}/messages", {"body": "Which invoice?"})
+    delivery.run()
+    answer = sent_mail()[-1]
+    # When the client answers through their team's list
+    _mail(inbox, **{"List-Id": "<team.client.example.org>", "In-Reply-To": answer["Message-ID"]})
+    delivery.run()
+    # Then the answer is on the ticket and the ticket is open again
+    assert http.call("GET", f"/tickets/{ticket['id']}").body["status"] == "open"
+    assert len(http.call("GET", "/tickets").body["items"]) == 1
+
+
+def test_the_acknowledgement_shows_the_subject_as_one_line_cut_to_80_characters(
+    http: HttpClient, delivery: Delivery, inbox: MailReceiver
+) -> None:
+    # When a client writes with a very long subject
+    subject = "Invoice " + "very " * 40 + "END"
+    _mail(inbox, Subject=subject)
+    delivery.run()
+    # Then the ticket keeps it whole, and the acknowledgement shows its first 80 characters
+    (ticket,) = http.call("GET", "/tickets").body["items"]
+    assert ticket["subject"] == subject
+    (ack,) = sent_mail()
+    shown = ack.get_content().strip().removeprefix(f"Ticket {ticket['number']} is open: ")
+    assert len(shown) == 80
+    assert subject.startswith(shown.rstrip("…"))
+    assert "END" not in ack.get_content()
+
+
+@pytest.mark.usefixtures("early_in_the_hour")
+def test_a_channel_sends_at_most_its_hourly_number_of_acknowledgements(
+    http: HttpClient, delivery: Delivery, inbox: MailReceiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HELPDESK_ACKNOWLEDGEMENTS_PER_CHANNEL_PER_HOUR", "3")
+    reset_process_state()
+    # When five clients write within the hour (each within their own hourly allowance)
+    for number in range(5):
+        _mail(inbox, f"client{number}@client.example.org")
+    delivery.run()
+    # Then five tickets open, and the channel answered only three of them
+    assert len(http.call("GET", "/tickets").body["items"]) == 5
+    assert len(sent_mail()) == 3
+
+
+@pytest.mark.usefixtures("early_in_the_hour")
+def test_a_sender_opening_too_many_tickets_is_held_then_released(
+    http: HttpClient, delivery: Delivery, inbox: MailReceiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HELPDESK_TICKETS_PER_SENDER_PER_HOUR", "3")
+    reset_process_state()
+    # When one sender writes five new mails within the hour, one of them delivered twice
+    _mail(inbox, **{"Message-ID": "<again@client.example.org>"})
+    _mail(inbox, **{"Message-ID": "<again@client.example.org>"})
+    for _ in range(4):
+        _mail(inbox)
+    delivery.run()
+    # Then three tickets open (the repeat costs nothing), and the rest is held, saying why
+    assert len(http.call("GET", "/tickets").body["items"]) == 3
+    held = http.call("GET", "/channels/quarantine?held=true").body["items"]
+    assert len(held) == 2
+    assert all("3 new tickets an hour" in mail["reason"] for mail in held)
+    # And another sender is not affected
+    _mail(inbox, "dave@client.example.org")
+    delivery.run()
+    assert len(http.call("GET", "/tickets").body["items"]) == 4
+    # When an admin releases a held mail, it opens its ticket
+    released = http.call("POST", f"/channels/quarantine/{held[0]['id']}/release", {})
+    assert released.status == 200, released.body
+    delivery.run()
+    assert len(http.call("GET", "/tickets").body["items"]) == 5

@@ -11,6 +11,7 @@ import pytest
 from local_stack.mail import ses_receipt_event
 from local_stack.system import LocalSystem
 from services.channels.logic.threading import number_of_token, reply_token
+from shared.clock import get_clock
 from tests.conftest import Delivery, HttpClient, sent_mail
 
 pytestmark = pytest.mark.service
@@ -18,12 +19,13 @@ CLIENT = "carol@client.example.org"
 
 
 def _receive(
-    system: LocalSystem, headers: dict[str, str], body: str = "Thanks.", dkim: str = "PASS"
+    system: LocalSystem, headers: dict[str, str], body: str = "Thanks.", auth: str = "PASS"
 ) -> Any:
     raw = "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + f"\r\n{body}\r\n"
     recipients = [headers["To"]]
     event = ses_receipt_event(raw.encode(), CLIENT, recipients, uuid.uuid4().hex)
-    event["Records"][0]["ses"]["receipt"]["dkimVerdict"] = {"status": dkim}
+    for check in ("spf", "dkim", "dmarc"):
+        event["Records"][0]["ses"]["receipt"][f"{check}Verdict"] = {"status": auth}
     return system.invoke("channels", "receive_mail", event)
 
 
@@ -133,7 +135,7 @@ def test_a_client_reply_returns_to_its_ticket(
 
 
 @pytest.mark.parametrize(
-    ("sender", "dkim"),
+    ("sender", "auth"),
     [("mallory@evil.example.net", "PASS"), (CLIENT, "FAIL")],
     ids=["stranger", "forged sender"],
 )
@@ -143,9 +145,9 @@ def test_a_guessed_subject_tag_opens_a_new_ticket(
     delivery: Delivery,
     ticket: dict[str, Any],
     sender: str,
-    dkim: str,
+    auth: str,
 ) -> None:
-    # When someone not on the ticket (or failing DKIM) writes with its tag in the subject
+    # When someone not on the ticket (or failing SPF, DKIM and DMARC) writes with its tag
     _receive(
         system,
         {
@@ -155,7 +157,7 @@ def test_a_guessed_subject_tag_opens_a_new_ticket(
             "Message-ID": f"<{uuid.uuid4()}@evil.example.net>",
         },
         "Send the refund to my account instead.",
-        dkim=dkim,
+        auth=auth,
     )
     delivery.run()
     # Then the original ticket is untouched and a new one is marked as a possible follow-up
@@ -168,9 +170,14 @@ def test_a_guessed_subject_tag_opens_a_new_ticket(
 
 
 def test_a_forged_reply_token_is_ignored() -> None:
-    token = reply_token("TKT-0042", "a-secret-of-sixteen+")
-    assert number_of_token(token, "a-secret-of-sixteen+") == "TKT-0042"
-    forged = token[:-1] + ("0" if token[-1] != "0" else "1")
-    assert number_of_token(forged, "a-secret-of-sixteen+") is None
-    assert number_of_token(token, "another-secret-value") is None
-    assert number_of_token("tkt-0042", "a-secret-of-sixteen+") is None
+    now = get_clock().now()
+    token = reply_token("TKT-0042", "a-secret-of-sixteen+", now)
+    assert number_of_token(token, "a-secret-of-sixteen+", now, days=180) == "TKT-0042"
+    forged = token[:-1] + ("a" if token[-1] != "a" else "b")
+    assert number_of_token(forged, "a-secret-of-sixteen+", now, days=180) is None
+    assert number_of_token(token, "another-secret-value", now, days=180) is None
+    assert number_of_token("tkt-0042", "a-secret-of-sixteen+", now, days=180) is None
+    # A token's day is signed too: moving it forward to escape its expiry breaks the signature
+    number, day, signature = token.split(".")
+    later = f"{number}.{int(day) + 100}.{signature}"
+    assert number_of_token(later, "a-secret-of-sixteen+", now, days=180) is None

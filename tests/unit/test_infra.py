@@ -99,7 +99,9 @@ def test_received_mail_is_forgotten_after_the_days_the_setting_gives() -> None:
     # Then the bucket expires what SES stored under inbound/, and nothing else, after the days
     # of the stack's parameter, which is the setting's (its default, and the local stack's value)
     bucket = template["Resources"]["MailBucket"]["Properties"]
-    [rule] = bucket["LifecycleConfiguration"]["Rules"]
+    [rule] = [
+        r for r in bucket["LifecycleConfiguration"]["Rules"] if r["Id"] == "ForgetReceivedMail"
+    ]
     assert (rule["Prefix"], rule["ExpirationInDays"], rule["Status"]) == (
         "inbound/",
         {"Ref": "RawMailDays"},

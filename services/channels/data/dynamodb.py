@@ -6,17 +6,21 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
 
 from services.channels.data.tables import (
     SERVICE,
-    AckCountItem,
     ChannelsOutbox,
     ChannelsTable,
+    HourlyCountItem,
     InboundItem,
     MessageIdItem,
     QuarantineItem,
+    SenderMailItem,
 )
+from services.channels.logic.follow_tickets import HourlyLimits
 from services.channels.logic.quarantine import QuarantinedMail, is_held, quarantine_id
+from services.channels.logic.receive_mail import TooManyNewTickets
 from shared.clock import Clock
 from shared.events.catalogue import EmailReceived
 from shared.events.envelope import OutgoingEvent
@@ -26,7 +30,7 @@ from shared.storage import bind_table, condition_failed, transaction
 NO_DEPARTMENT = "-none-"
 QUARANTINE_PK = "QUARANTINE"
 HELD_PK = "HELD"  # machine mail answering nothing: kept apart from the quarantine
-ACK_WINDOW = timedelta(hours=2)
+COUNT_WINDOW = timedelta(hours=2)  # an hour's count is kept a little past its hour
 
 
 class DynamoInboundRepository:
@@ -40,6 +44,7 @@ class DynamoInboundRepository:
         events: Sequence[OutgoingEvent],
         held: str | None = None,
         acknowledge: bool = False,
+        new_tickets_per_hour: int | None = None,
     ) -> bool:
         department = received.department_id or NO_DEPARTMENT
         item = InboundItem(
@@ -65,24 +70,35 @@ class DynamoInboundRepository:
                     )
                 for outbox_item in outbox_items(ChannelsOutbox, events, self._clock.now()):
                     write.save(outbox_item)
+                write.save(_by_sender(received))
+                if new_tickets_per_hour is not None:
+                    opened = f"OPENED#{received.sender.email}"
+                    _count_this_hour(write, opened, new_tickets_per_hour, self._clock.now())
         except TransactWriteError as error:
+            # Puts come first in a transaction, updates (the count) after them.
             reasons = error.cancellation_reasons or []
             if any(r is not None and r.code == "ConditionalCheckFailed" for r in reasons[:2]):
                 return False  # delivered before: by SES again, or as the same Message-ID
+            if new_tickets_per_hour is not None and condition_failed(error):
+                raise TooManyNewTickets() from error
             raise
         return True
 
-    def take_acknowledgement(self, sender: str, limit: int) -> bool:
-        """Count one acknowledgement to `sender` this hour; False once the hour's limit is met."""
+    def mail_from(self, address: str) -> list[str]:
+        return [item.sk for item in SenderMailItem.query(_sender_key(address))]
+
+    def forget_mail_from(self, address: str, ses_message_ids: list[str]) -> None:
+        for ses_message_id in ses_message_ids:
+            SenderMailItem(_sender_key(address), ses_message_id).delete()
+
+    def take_acknowledgement(self, sender: str, channel_id: str, limits: HourlyLimits) -> bool:
         now = self._clock.now()
-        slot = AckCountItem(f"ACKS#{sender}", now.strftime("%Y-%m-%dT%H"))
         try:
-            slot.update(
-                actions=[AckCountItem.count.add(1), AckCountItem.expires_at.set(now + ACK_WINDOW)],
-                condition=AckCountItem.count.does_not_exist() | (AckCountItem.count < limit),
-            )
-        except UpdateError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
+            with transaction(ChannelsTable) as write:
+                _count_this_hour(write, f"ACKS#{sender}", limits.per_sender, now)
+                _count_this_hour(write, f"CHANNEL_ACKS#{channel_id}", limits.per_channel, now)
+        except TransactWriteError as error:
+            if condition_failed(error):
                 return False
             raise
         return True
@@ -162,6 +178,27 @@ class DynamoInboundRepository:
                 return False  # released before
             raise
         return True
+
+
+def _count_this_hour(write: TransactWrite, key: str, limit: int, now: datetime) -> None:
+    """Add one to `key`'s count of this hour, on the condition that it is below `limit`."""
+    write.update(
+        HourlyCountItem(key, now.strftime("%Y-%m-%dT%H")),
+        actions=[HourlyCountItem.count.add(1), HourlyCountItem.expires_at.set(now + COUNT_WINDOW)],
+        condition=HourlyCountItem.count.does_not_exist() | (HourlyCountItem.count < limit),
+    )
+
+
+def _sender_key(address: str) -> str:
+    return f"SENDER#{address.lower()}"
+
+
+def _by_sender(received: EmailReceived) -> SenderMailItem:
+    return SenderMailItem(
+        _sender_key(received.sender.email),
+        received.ses_message_id,
+        received_at=datetime.fromisoformat(received.received_at),
+    )
 
 
 def _partition(quarantine_id_: str) -> str:

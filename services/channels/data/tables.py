@@ -3,11 +3,14 @@
 | item | pk | sk |
 |---|---|---|
 | received mail (one per SES message and department) | `INBOUND#<ses message id>` | `<department>` |
+| received mail, by its sender (to erase it with them) | `SENDER#<address>` | `<ses message id>` |
 | Message-ID seen for a department | `MSGID#<Message-ID>` | `<department>` |
 | what channels knows of a ticket | `THREAD#<ticket id>` | `THREAD` |
 | ticket number → ticket | `NUMBER#<number>` | `REF` |
 | Message-ID of mail sent or received → ticket | `MID#<Message-ID>` | `REF` |
 | acknowledgements to a sender in an hour | `ACKS#<sender>` | `<yyyy-mm-ddThh>` |
+| acknowledgements from a channel in an hour | `CHANNEL_ACKS#<channel id>` | `<yyyy-mm-ddThh>` |
+| tickets a sender opened by mail in an hour | `OPENED#<sender>` | `<yyyy-mm-ddThh>` |
 | quarantined mail | `QUARANTINE` | `<received_at>#<ses message id>#<department>` |
 | mail sent for a ticket's message | `OUTBOUND#<ticket message id>` | `OUTBOUND` |
 | a ticket's acknowledgement, sent | `OUTBOUND#ack-<ticket id>` | `OUTBOUND` |
@@ -55,6 +58,13 @@ class InboundItem(ChannelsTable):
     held = UnicodeAttribute(null=True)  # why it was kept back instead of announced
 
 
+class SenderMailItem(ChannelsTable):
+    """A mail received from an address, so erasing the person deletes its raw MIME and its
+    attachments; goes with them."""
+
+    received_at = UTCDateTimeAttribute()
+
+
 class ThreadItem(ChannelsTable):
     ticket_id = UnicodeAttribute()
     number = UnicodeAttribute()
@@ -96,8 +106,9 @@ class QuarantineItem(ChannelsTable):
     released_by = UnicodeAttribute(null=True)
 
 
-class AckCountItem(ChannelsTable):
-    """Acknowledgements sent to one sender in one hour; expires after two."""
+class HourlyCountItem(ChannelsTable):
+    """What one sender or channel did in one hour (acknowledgements, tickets opened); expires
+    after two."""
 
     count = NumberAttribute(default=0)
     expires_at = TTLAttribute(null=True)

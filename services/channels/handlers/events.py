@@ -1,4 +1,5 @@
-"""The channels service's event consumers: ticket threads, and replies to mail out."""
+"""The channels service's event consumers: ticket threads, replies to mail out, and the mail of
+erased requesters."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from services.channels.data.ses import SesMailSender
 from services.channels.data.threads import DynamoThreadRepository
 from services.channels.handlers.mail import reply_secret
 from services.channels.logic.follow_tickets import (
+    HourlyLimits,
     follow_message,
     follow_requester,
     remember_ticket,
@@ -34,13 +36,21 @@ def on_ticket_created(data: TicketCreated, envelope: Envelope) -> None:
         SesMailSender(),
         get_clock(),
         reply_secret(),
-        get_settings().acknowledgements_per_hour,
+        HourlyLimits(
+            per_sender=get_settings().acknowledgements_per_hour,
+            per_channel=get_settings().acknowledgements_per_channel_per_hour,
+        ),
     )
 
 
 @consumer.on(TicketUpdated)
 def on_ticket_updated(data: TicketUpdated, envelope: Envelope) -> None:
-    follow_requester(data, DynamoThreadRepository(get_clock()))
+    follow_requester(
+        data,
+        DynamoThreadRepository(get_clock()),
+        DynamoInboundRepository(get_clock()),
+        S3MailStore(),
+    )
 
 
 @consumer.on(MessagePosted)

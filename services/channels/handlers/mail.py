@@ -11,6 +11,7 @@ from services.channels.data.dynamodb import DynamoInboundRepository
 from services.channels.data.mail_bucket import S3MailStore
 from services.channels.data.threads import DynamoThreadRepository
 from services.channels.logic.receive_mail import Policies, receive_mail
+from services.channels.logic.threading import ReplyTokens
 from shared.clock import get_clock
 from shared.secrets import resolve_secret
 from shared.settings import get_settings
@@ -19,7 +20,11 @@ from shared.settings import get_settings
 def mail_policies() -> Policies:
     """The deployment's choices about mail, from settings (real mail and the dry run share them)."""
     settings = get_settings()
-    return Policies(reply_secret(), settings.unknown_address_mail)
+    return Policies(
+        reply_tokens=ReplyTokens(reply_secret(), settings.reply_token_days),
+        unknown_address=settings.unknown_address_mail,
+        tickets_per_sender_per_hour=settings.tickets_per_sender_per_hour,
+    )
 
 
 def reply_secret() -> str | None:

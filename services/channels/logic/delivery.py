@@ -3,7 +3,9 @@
 An agent's reply is sent at least once and at most MAX_SEND_ATTEMPTS times. Throttling and
 outages are retried with backoff: botocore backs off within a call, then the event queue hands
 the event back after its visibility timeout. A refusal (SES rejects the message or the address)
-is final at once. Either way the outcome reaches the ticket as an event: no failure is silent.
+is final at once, and so is a mail that cannot be written (a header or a file the MIME writer
+refuses): writing it is part of the attempt. Either way the outcome reaches the ticket as an event:
+no failure is silent.
 
 SES then reports what the receiving servers did (delivery, bounce, complaint) through its
 configuration set's SNS topic; each report is tied back to the ticket's message by the SES
@@ -37,12 +39,29 @@ OutboundState = Literal["sending", "sent", "failed"]
 
 
 class SendFailed(Exception):
-    """SES did not take the mail. `permanent`: sending it again cannot help."""
+    """The mail did not go out. `permanent`: sending it again cannot help."""
 
     def __init__(self, reason: str, permanent: bool) -> None:
         super().__init__(reason)
         self.reason = reason
         self.permanent = permanent
+
+    @property
+    def kind(self) -> str:
+        """How EmailBounced names it: `rejected` (refused for good) or `failed` (we gave up)."""
+        return "rejected" if self.permanent else "failed"
+
+
+class MailNotWritten(SendFailed):
+    """The mail could not be written as MIME. The same input fails the same way every time, so it
+    is final at once; nobody refused it, so it is `failed` rather than `rejected`."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, permanent=True)
+
+    @property
+    def kind(self) -> str:
+        return "failed"
 
 
 @dataclass(frozen=True)
@@ -91,7 +110,7 @@ def failure(outbound: Outbound, error: SendFailed, at: datetime) -> EmailBounced
         **_about(outbound),
         recipients=[RecipientOutcome(email=r, detail=error.reason) for r in outbound.recipients],
         at=isoformat(at),
-        kind="rejected" if error.permanent else "failed",
+        kind=error.kind,
         permanent=error.permanent,
         reason=error.reason,
     )

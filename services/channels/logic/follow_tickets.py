@@ -1,9 +1,11 @@
-"""Keeping up with tickets: remember each ticket's thread, and mail agents' public replies."""
+"""Keeping up with tickets: remember each ticket's thread, mail agents' public replies, and
+forget the mail of a requester whose personal data was erased."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from services.channels.logic.channel import Channel, ChannelRepository
@@ -19,11 +21,14 @@ from services.channels.logic.send_reply import (
     FileStore,
     MailSender,
     Outgoing,
-    attach,
-    compose_acknowledgement,
-    compose_reply,
+    address_acknowledgement,
+    address_reply,
+    deliverable,
+    read_attachments,
     sent_event,
     should_mail,
+    write_acknowledgement,
+    write_reply,
 )
 from services.channels.logic.threading import Thread, ThreadRepository
 from shared.clock import Clock
@@ -38,9 +43,19 @@ class Acknowledgements(Protocol):
         """The channel to acknowledge from, once, if the opening mail asked for it."""
         ...
 
-    def take_acknowledgement(self, sender: str, limit: int) -> bool:
-        """Count one acknowledgement to the sender this hour; False past the hour's limit."""
+    def take_acknowledgement(self, sender: str, channel_id: str, limits: HourlyLimits) -> bool:
+        """Count one acknowledgement to the sender from the channel this hour, for both at once;
+        False (counting nothing) once either has had the hour's limit."""
         ...
+
+
+@dataclass(frozen=True)
+class HourlyLimits:
+    """How many acknowledgements go out an hour: to one sender, and from one channel (a flood of
+    forged senders must not make a channel a source of spam)."""
+
+    per_sender: int
+    per_channel: int
 
 
 def remember_ticket(
@@ -52,10 +67,10 @@ def remember_ticket(
     sender: MailSender,
     clock: Clock,
     secret: str | None,
-    hourly: int,
+    hourly: HourlyLimits,
 ) -> None:
-    """Keep the new ticket's thread; acknowledge it if the mail that opened it should be, at
-    most `hourly` times an hour per sender. The acknowledgement is kept, so SES's reports about
+    """Keep the new ticket's thread; acknowledge it if the mail that opened it should be, within
+    the `hourly` limits. The acknowledgement is kept, so SES's reports about
     it reach the requester's contact (a hard bounce flags the address before an agent answers)."""
     thread = Thread(
         ticket_id=created.ticket_id,
@@ -74,17 +89,11 @@ def remember_ticket(
     )
     channel = channels.get(channel_id) if channel_id else None
     # Counted only now, for a ticket the mail really opened: a redelivered mail costs no slot.
-    if channel is None or not acknowledgements.take_acknowledgement(thread.requester, hourly):
+    if channel is None or not acknowledgements.take_acknowledgement(
+        thread.requester, channel.id, hourly
+    ):
         return
-    outgoing = compose_acknowledgement(created.number, thread, channel, clock, secret)
-    try:
-        ses_message_id = sender.send(
-            channel.address, outgoing.recipients, outgoing.message.as_bytes()
-        )
-    except SendFailed as error:
-        # A courtesy, claimed once: it is not retried, and nothing about the ticket depends on it.
-        logger.warning("acknowledgement not sent", extra={"ticket": created.number, "why": error})
-        return
+    outgoing = address_acknowledgement(thread, channel)
     acknowledgement = Outbound(
         ticket_id=created.ticket_id,
         ticket_message_id=None,
@@ -92,19 +101,66 @@ def remember_ticket(
         message_id=outgoing.message_id,
         recipients=outgoing.recipients,
     )
+    try:
+        raw = write_acknowledgement(created.number, thread, channel, outgoing, clock, secret)
+        ses_message_id = sender.send(channel.address, outgoing.recipients, raw)
+    except SendFailed as error:
+        # A courtesy, claimed once: it is not retried, and nothing about the ticket depends on
+        # it. Still kept and announced as failed, like a reply that could not be sent.
+        logger.warning("acknowledgement not sent", extra={"ticket": created.number, "why": error})
+        failed = replace(outbound_mail.begin_attempt(acknowledgement), state="failed")
+        event = OutgoingEvent.of(failure(failed, error, clock.now()), clock.now())
+        outbound_mail.finish(failed, [event])
+        return
     outbound_mail.record_sent(acknowledgement, ses_message_id)
     threads.save(thread, [outgoing.message_id])
 
 
-def follow_requester(updated: TicketUpdated, threads: ThreadRepository) -> None:
+class ReceivedMailIndex(Protocol):
+    def mail_from(self, address: str) -> list[str]:
+        """The SES ids of the mail received from `address` whose files may still be kept."""
+        ...
+
+    def forget_mail_from(self, address: str, ses_message_ids: list[str]) -> None:
+        """Drop those mails from the index, and with them the address."""
+        ...
+
+
+class MailFiles(Protocol):
+    def delete_mail(self, ses_message_ids: list[str]) -> None:
+        """Delete the raw MIME of these mails and the attachments taken out of them."""
+        ...
+
+
+def follow_requester(
+    updated: TicketUpdated,
+    threads: ThreadRepository,
+    received_mail: ReceivedMailIndex,
+    mail_files: MailFiles,
+) -> None:
     """The ticket's requester was replaced (their personal data was erased): the thread follows,
     so their address is kept nowhere here, and a subject tag checks the sender against the new
-    requester."""
+    requester. The mail they sent goes too: its raw MIME and its attachments."""
     for change in updated.changes:
         if change.field == "requester" and isinstance(change.new, dict) and change.new.get("email"):
             thread = threads.thread(updated.ticket_id)
-            if thread is not None:
-                threads.save(replace(thread, requester=str(change.new["email"])), [])
+            if thread is None:
+                continue
+            requester = str(change.new["email"])
+            if thread.requester != requester and not deliverable(requester):
+                # Before the thread forgets the address: a retry still knows whose mail it was.
+                forget_mail_from(thread.requester, received_mail, mail_files)
+            threads.save(replace(thread, requester=requester), [])
+
+
+def forget_mail_from(address: str, received_mail: ReceivedMailIndex, mail_files: MailFiles) -> int:
+    """Delete the files of every mail received from `address` (in any ticket, held or
+    quarantined too); how many mails. The index goes last, so a failure part way is retried."""
+    ses_message_ids = received_mail.mail_from(address)
+    if ses_message_ids:
+        mail_files.delete_mail(ses_message_ids)
+        received_mail.forget_mail_from(address, ses_message_ids)
+    return len(ses_message_ids)
 
 
 def follow_message(
@@ -128,6 +184,10 @@ def follow_message(
     if posted.author.get("type") == "client" and posted.mail_message_id:
         threads.save(thread, [posted.mail_message_id])
         return
+    # Named by a message now (a note's too), mailed or not: the files must outlive the unnamed
+    # uploads.
+    files.keep_uploads([attachment.key for attachment in posted.attachments])
+    files.keep_upload_folders(posted.note_uploads)
     if not should_mail(posted):
         return
     channel = channels.get(thread.channel_id) if thread.channel_id else None
@@ -136,7 +196,7 @@ def follow_message(
     if channel is None:
         logger.warning("no address to answer from", extra={"ticket": posted.number})
         return
-    outgoing = compose_reply(posted, thread, channel, clock, secret)
+    outgoing = address_reply(posted, thread, channel)
     if not outgoing.recipients:
         logger.info("no address the reply can reach", extra={"ticket": posted.number})
         return
@@ -151,7 +211,12 @@ def follow_message(
     )
     state = outbound.state
     if state == "sending":
-        state = _send(posted, outgoing, outbound, channel, outbound_mail, sender, files, clock)
+
+        def write() -> bytes:
+            attached = read_attachments(posted.attachments, files)
+            return write_reply(posted, thread, channel, outgoing, attached, clock, secret)
+
+        state = _send(posted, outgoing, outbound, channel, outbound_mail, sender, write, clock)
     if state == "sent":
         # Also when an earlier attempt was sent and stored but stopped before this write.
         threads.save(thread, [outbound.message_id])
@@ -164,15 +229,13 @@ def _send(
     channel: Channel,
     outbound_mail: OutboundRepository,
     sender: MailSender,
-    files: FileStore,
+    write: Callable[[], bytes],
     clock: Clock,
 ) -> OutboundState:
-    """Send once more; record the outcome, or raise to be retried later while retrying may help."""
+    """Write and send once more; record the outcome, or raise to be retried later while retrying
+    may help."""
     try:
-        attach(outgoing.message, posted.attachments, files)
-        ses_message_id = sender.send(
-            channel.address, outgoing.recipients, outgoing.message.as_bytes()
-        )
+        ses_message_id = sender.send(channel.address, outgoing.recipients, write())
     except SendFailed as error:
         if not gave_up(outbound, error):
             raise

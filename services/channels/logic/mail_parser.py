@@ -22,9 +22,11 @@ Choices, and why:
   are tried as UTF-8, then as the first charset the mail declares.
 - HTML is sanitised by nh3 (the Rust ammonia library): no script, style, forms, frames or event
   handlers; links get `rel="noopener noreferrer"`; inline styles keep only text, colour and box
-  properties (nothing that loads a URL); relative URLs go. Images keep `cid:` sources (the
-  mail's own inline images) and `data:image/…`. Remote image sources are removed, not kept as
-  links: a remote image tells the sender when, and from where, an agent read the mail.
+  properties (nothing that loads a URL); relative URLs go. Links keep `http`, `https` and
+  `mailto` URLs, read as a browser reads them (control characters dropped before the scheme is
+  checked). Images keep `cid:` sources only (the mail's own inline images). Remote image sources
+  are removed, not kept as links: a remote image tells the sender when, and from where, an
+  agent read the mail.
 - HTML becomes text through a small renderer on the standard library's `html.parser` (no HTML
   to text library is installed, and a mail needs little): blocks and `<br>` as line breaks,
   list items as "- ", links as "text (url)", `<blockquote>` as "> " lines so that the quote
@@ -62,6 +64,8 @@ from functools import cache
 from html.parser import HTMLParser
 
 import nh3
+
+from shared.text import CONTROL_CHARACTERS
 
 # Headers that loop protection, bounce handling and routing decide on, kept as decoded text.
 HEADERS_OF_INTEREST = (
@@ -180,7 +184,7 @@ def _parse(received: bytes, raw: bytes, defects: _Defects) -> ParsedMail:
     headers = _RawHeaders(message, hint, defects)
     body = _Body(defects, hint, _Source(received, raw, message))
     body.walk(message)
-    subject = _nfc(headers.text("subject") or "").strip()
+    subject = _nfc(without_controls(headers.text("subject") or "")).strip()
     text = body.text()
     return ParsedMail(
         message_id=_first_id(headers.first("message-id")),
@@ -294,6 +298,17 @@ class _RawHeaders:
         return _addresses(values, self.hint, self.defects, name) if values else []
 
 
+# In a subject, a name or a file name a control character (NUL, CR, LF, escape...) or a line
+# separator only breaks lines where no line may break: a header we write from it, a log line, a
+# file name on disk. Each becomes a space, one for one, so what the sender wrote stays visible.
+_CONTROL = re.compile(f"[{CONTROL_CHARACTERS}]")
+
+
+def without_controls(value: str) -> str:
+    """Decoded header text as one line: every control character becomes a space."""
+    return _CONTROL.sub(" ", value)
+
+
 def _unfold(value: str) -> str:
     return value.replace("\r", "").replace("\n", "") if "\n" in value or "\r" in value else value
 
@@ -350,7 +365,11 @@ def _addresses(
         return found
     for name, address in pairs:
         address = address.strip().strip("<>").strip()
-        name = _nfc(_decode_words(name, hint, defects, header).strip()) if name else ""
+        name = (
+            _nfc(without_controls(_decode_words(name, hint, defects, header)).strip())
+            if name
+            else ""
+        )
         if not address:
             # A bare "foo@example.com" in quotes ends up as the display name.
             match = _BARE_ADDRESS.search(name)
@@ -428,7 +447,8 @@ def _headers_of_interest(
         values = headers.all(name)
         if values:
             found[name] = ", ".join(
-                _decode_words(value, hint, defects, name).strip() for value in values
+                without_controls(_decode_words(value, hint, defects, name)).strip()
+                for value in values
             )
     top = _describe(message, hint, defects)
     found["content-type"] = top.content_type
@@ -1078,7 +1098,7 @@ def _is_attachment(info: _Part) -> bool:
 
 def _safe_name(name: str) -> str:
     """A file name with no path and no control characters."""
-    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = without_controls(name).replace("\\", "/").rsplit("/", 1)[-1]
     return "".join(char for char in name if char.isprintable()).strip().strip(".")
 
 
@@ -1167,14 +1187,24 @@ _STYLE_PROPERTIES = frozenset(
 )
 
 
+_URL_ATTRIBUTES = frozenset({"href", "src", "cite"})
+_LINK_SCHEMES = frozenset({"http", "https", "mailto"})
+_IMAGE_SCHEMES = frozenset({"cid"})  # the mail's own parts: nothing loads from elsewhere
+# A browser drops control characters from a URL before it reads the scheme (`java&#9;script:`,
+# `&#1;data:`), so they go before the scheme is checked here too.
+_URL_CONTROLS = re.compile(f"[{CONTROL_CHARACTERS}]")
+_URL_SCHEME = re.compile(r"([a-z][a-z0-9+.-]*):", re.IGNORECASE)
+
+
 def _kept_attribute(element: str, attribute: str, value: str) -> str | None:
-    if attribute == "src":
-        source = value.strip().lower()
-        inline = source.startswith("cid:") or source.startswith("data:image/")
-        return value if element == "img" and inline else None
-    if attribute == "href" and value.strip().lower().startswith(("cid:", "data:")):
+    if attribute not in _URL_ATTRIBUTES:
+        return value
+    if attribute == "src" and element != "img":
         return None
-    return value
+    url = _URL_CONTROLS.sub("", value).strip()
+    scheme = _URL_SCHEME.match(url)
+    allowed = _IMAGE_SCHEMES if attribute == "src" else _LINK_SCHEMES
+    return url if scheme is not None and scheme.group(1).lower() in allowed else None
 
 
 @cache
@@ -1191,7 +1221,7 @@ def _cleaner() -> nh3.Cleaner:
         clean_content_tags={"script", "style", "title", "template", "iframe", "object", "embed"},
         attributes=attributes,
         attribute_filter=_kept_attribute,
-        url_schemes={"http", "https", "mailto", "tel", "cid", "data"},
+        url_schemes=set(_LINK_SCHEMES | _IMAGE_SCHEMES),
         filter_style_properties=set(_STYLE_PROPERTIES),
         url_relative="deny",
     )

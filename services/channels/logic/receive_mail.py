@@ -8,6 +8,11 @@ copy is recorded under the mail's Message-ID and the department, so the same mai
 never lost for one of them. Mail to no known channel is announced without a department: admins
 (and the triage department, if one is set) see it.
 
+A mail joins the ticket it names only when its sender may write there (see threading.py); any
+other mail opens a ticket marked as a possible follow-up. A sender opens at most
+`tickets_per_sender_per_hour` tickets: mail beyond that is held for an admin, never dropped, so a
+script (or a loop with a system we do not recognise as a machine) cannot bury a department.
+
 The ticket shows the new text of a reply first (`text` is the part above the quoted history); the
 whole mail stays in the bucket under `raw_key`, and its sanitised HTML travels with it.
 """
@@ -20,22 +25,25 @@ from datetime import datetime
 from email.utils import getaddresses
 from typing import Any, Literal, Protocol
 
+from services.channels.logic.authentication import authenticated, may_answer
 from services.channels.logic.channel import (
     Channel,
     ChannelRepository,
     canonical_address,
     channels_for,
 )
-from services.channels.logic.loops import automated_reason
+from services.channels.logic.loops import automated_reason, mailing_list
 from services.channels.logic.mail_parser import (
     UNPARSEABLE,
     ParsedAttachment,
     ParsedMail,
     parse_mail,
+    without_controls,
 )
 from services.channels.logic.quarantine import UnknownAddressPolicy, quarantine_reason
 from services.channels.logic.threading import (
     MailFacts,
+    ReplyTokens,
     ThreadDecision,
     ThreadRepository,
     find_thread,
@@ -50,7 +58,12 @@ INBOUND_PREFIX = "inbound/"  # where the SES receipt rule's S3 action stores raw
 # of a large mail travel cut to these sizes, flagged, and the whole mail stays in the bucket.
 MAX_TEXT_BYTES = 64 * 1024
 MAX_HTML_BYTES = 128 * 1024
+# Attachments stored and listed per mail; the rest stay only in the raw mail, and are counted.
 MAX_ATTACHMENTS = 100
+
+
+class TooManyNewTickets(Exception):
+    """The sender has opened as many tickets this hour as one sender may."""
 
 
 class InboundRepository(Protocol):
@@ -60,10 +73,13 @@ class InboundRepository(Protocol):
         events: Sequence[OutgoingEvent],
         held: str | None = None,
         acknowledge: bool = False,
+        new_tickets_per_hour: int | None = None,
     ) -> bool:
         """Store the mail for its department, with its events (none when `held`, with the reason
         it was kept back); False if it was recorded before (same SES message, or same Message-ID
-        for the same department). `acknowledge`: the ticket it opens is to be acknowledged."""
+        for the same department). `acknowledge`: the ticket it opens is to be acknowledged.
+        `new_tickets_per_hour`: the mail opens a ticket, counted against its sender's hour in
+        the same write; raises TooManyNewTickets (writing nothing) when the hour's are spent."""
         ...
 
     def quarantine(self, received: EmailReceived, reason: str, held: bool = False) -> bool:
@@ -101,6 +117,7 @@ class IncomingMail:
     text: str = ""
     html: str | None = None
     attachments: list[Attachment] = field(default_factory=list)
+    attachments_omitted: int = 0  # beyond MAX_ATTACHMENTS: not stored
 
 
 def _ses_header(mail: dict[str, Any], name: str) -> str | None:
@@ -118,13 +135,13 @@ def _from_ses_event(mail: dict[str, Any]) -> IncomingMail:
 
     senders = [(n, a) for n, a in getaddresses(headers.get("from") or []) if "@" in a]
     sender = (
-        Person(email=senders[0][1].lower(), name=senders[0][0] or None)
+        Person(email=senders[0][1].lower(), name=without_controls(senders[0][0]) or None)
         if senders
         else Person(email=mail.get("source", "").lower())
     )
     return IncomingMail(
         sender=sender,
-        subject=headers.get("subject") or "",
+        subject=without_controls(headers.get("subject") or ""),
         # Message-IDs travel without their angle brackets, as the threading tables key them.
         message_id=next(iter(message_ids(headers.get("messageId"))), None),
         in_reply_to=message_ids(_ses_header(mail, "In-Reply-To"))[:1],
@@ -159,7 +176,8 @@ def incoming_from_parse(
         unreadable=any(defect.startswith(UNPARSEABLE) for defect in parsed.defects),
         text=parsed.reply_text,
         html=parsed.html,
-        attachments=store.keep_attachments(ses_message_id, parsed.attachments),
+        attachments=store.keep_attachments(ses_message_id, parsed.attachments[:MAX_ATTACHMENTS]),
+        attachments_omitted=max(len(parsed.attachments) - MAX_ATTACHMENTS, 0),
     )
 
 
@@ -174,8 +192,9 @@ def _cut(text: str, limit: int) -> tuple[str, bool]:
 class Policies:
     """The deployment's choices that decide what happens to mail."""
 
-    reply_secret: str | None = None
+    reply_tokens: ReplyTokens
     unknown_address: UnknownAddressPolicy = "triage"
+    tickets_per_sender_per_hour: int = 20
 
 
 Action = Literal["announce", "hold", "quarantine"]
@@ -190,7 +209,11 @@ class Outcome:
     action: Action
     reason: str
     channel: Channel | None = None
-    acknowledge: bool = False  # the new ticket wants an acknowledgement (within the hourly limit)
+    acknowledge: bool = False  # the new ticket wants an acknowledgement (within the hourly limits)
+
+    @property
+    def opens_ticket(self) -> bool:
+        return self.action == "announce" and self.received.ticket_id is None
 
 
 @dataclass(frozen=True)
@@ -222,6 +245,7 @@ def decide(
     recipients = [address.lower() for address in receipt.get("recipients", [])]
     # SES's recipients are the envelope's (they include Bcc and forwarding); headers add the rest.
     addressed = recipients + incoming.to + incoming.cc
+    received_at = datetime.fromisoformat(mail["timestamp"])
     verdicts = MailVerdicts(
         **{
             name: (receipt.get(f"{name}Verdict") or {}).get("status")
@@ -230,6 +254,9 @@ def decide(
     )
     ours = bool(channels.by_addresses([canonical_address(incoming.sender.email)]))
     automated = automated_reason(incoming.headers, incoming.sender.email, ours)
+    # Automatic answers go to no list (everyone on it would get them) and to no sender who
+    # failed to authenticate (the From may be forged: the answer would go to someone else).
+    answerable = mailing_list(incoming.headers) is None and may_answer(verdicts)
     text, text_cut = _cut(incoming.text, MAX_TEXT_BYTES)
     html = incoming.html
     html_cut = html is not None and len(html.encode()) > MAX_HTML_BYTES
@@ -243,49 +270,50 @@ def decide(
         subject=incoming.subject,
         text=text,
         html=None if html_cut else html,  # cut HTML would be broken HTML: the text stands in
-        attachments=incoming.attachments[:MAX_ATTACHMENTS],
-        truncated=text_cut or html_cut or len(incoming.attachments) > MAX_ATTACHMENTS,
-        received_at=isoformat(datetime.fromisoformat(mail["timestamp"])),
+        attachments=incoming.attachments,
+        attachments_omitted=incoming.attachments_omitted,
+        truncated=text_cut or html_cut or incoming.attachments_omitted > 0,
+        received_at=isoformat(received_at),
         verdicts=verdicts,
         automated=automated,
     )
-    thread = find_thread(
+    found = find_thread(
         MailFacts(
             sender=incoming.sender.email,
             subject=incoming.subject,
             recipients=addressed,
             in_reply_to=incoming.in_reply_to,
             references=incoming.references,
-            authentication_failed="FAIL" in {verdicts.dkim, verdicts.dmarc},
+            authenticated=authenticated(verdicts),
+            received_at=received_at,
         ),
         threads,
-        policies.reply_secret,
+        policies.reply_tokens,
     )
     virus = quarantine_reason(verdicts, None, True, policies.unknown_address)
-    if thread.ticket_id is not None:
+    if found.thread is not None:
         # A reply belongs to its ticket, whichever of our addresses it went to.
-        known = threads.thread(thread.ticket_id)
         threaded = base.model_copy(
             update={
-                "ticket_id": thread.ticket_id,
-                "department_id": known.department_id if known else None,
+                "ticket_id": found.thread.ticket_id,
+                "department_id": found.thread.department_id,
             }
         )
         outcome = (
             Outcome(threaded, "quarantine", virus)
             if virus
-            else Outcome(threaded, "announce", thread.reason)
+            else Outcome(threaded, "announce", found.reason)
         )
-        return Decision(thread, automated, [outcome])
+        return Decision(found, automated, [outcome])
+    base = base.model_copy(update={"possible_follow_up_of": found.suspected_ticket})
     if incoming.unreadable:
         return Decision(
-            thread, automated, [Outcome(base, "quarantine", "the mail could not be parsed")]
+            found, automated, [Outcome(base, "quarantine", "the mail could not be parsed")]
         )
     if automated is not None:
         # Machine mail that answers no ticket of ours opens none: kept, never answered.
         outcome = Outcome(base, "quarantine", virus) if virus else Outcome(base, "hold", automated)
-        return Decision(thread, automated, [outcome])
-    base = base.model_copy(update={"possible_follow_up_of": thread.suspected_ticket})
+        return Decision(found, automated, [outcome])
     matched = channels_for(addressed, channels)
     routed: list[tuple[EmailReceived, Channel | None]] = [
         (base.model_copy(update={"department_id": c.department_id, "channel_id": c.id}), c)
@@ -298,12 +326,19 @@ def decide(
             outcomes.append(Outcome(copy, "quarantine", reason, channel))
             continue
         where = f"sent to {channel.address}" if channel else "sent to no address of ours"
-        acknowledge = channel is not None and channel.acknowledge and copy.message_id is not None
+        acknowledge = (
+            channel is not None
+            and channel.acknowledge
+            and copy.message_id is not None
+            and answerable
+        )
         outcomes.append(Outcome(copy, "announce", f"new ticket: {where}", channel, acknowledge))
-    return Decision(thread, automated, outcomes)
+    return Decision(found, automated, outcomes)
 
 
-def apply(decision: Decision, repository: InboundRepository, clock: Clock) -> int:
+def apply(
+    decision: Decision, repository: InboundRepository, clock: Clock, new_tickets_per_hour: int
+) -> int:
     """Carry the decision out; returns how many departments the mail was new for."""
     new = 0
     for outcome in decision.outcomes:
@@ -313,9 +348,16 @@ def apply(decision: Decision, repository: InboundRepository, clock: Clock) -> in
         elif outcome.action == "hold":
             new += repository.quarantine(received, outcome.reason, held=True)
         else:
-            new += repository.record(
-                received, [OutgoingEvent.of(received, clock.now())], acknowledge=outcome.acknowledge
-            )
+            try:
+                new += repository.record(
+                    received,
+                    [OutgoingEvent.of(received, clock.now())],
+                    acknowledge=outcome.acknowledge,
+                    new_tickets_per_hour=new_tickets_per_hour if outcome.opens_ticket else None,
+                )
+            except TooManyNewTickets:
+                reason = f"the sender opened {new_tickets_per_hour} new tickets an hour already"
+                new += repository.quarantine(received, reason, held=True)
     return new
 
 
@@ -330,4 +372,5 @@ def receive_mail(
 ) -> int:
     """Handle one record of an SES receipt event; returns how many departments it was new for."""
     incoming = read_mail(ses_record, store)
-    return apply(decide(ses_record, incoming, channels, threads, policies), repository, clock)
+    decision = decide(ses_record, incoming, channels, threads, policies)
+    return apply(decision, repository, clock, policies.tickets_per_sender_per_hour)

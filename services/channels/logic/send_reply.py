@@ -3,25 +3,31 @@ department's address, threaded so every mail client shows it in the conversation
 
 Only public messages written by agents are mailed. Internal notes never are: their announcement
 carries no body, and this module refuses anything that is not a public agent message.
+
+Who a mail goes to and its Message-ID are settled first, so the attempt can be counted; the MIME is
+written as part of the attempt, and a mail that cannot be written fails like one SES refuses.
 """
 
 from __future__ import annotations
 
 import html
+import re
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Protocol
 
 from services.channels.logic.channel import Channel
-from services.channels.logic.delivery import SendFailed
-from services.channels.logic.threading import Thread, reply_token
+from services.channels.logic.delivery import MailNotWritten, SendFailed
+from services.channels.logic.threading import Thread, reply_address
 from services.channels.logic.uploads import MAX_UPLOAD_BYTES
 from shared.clock import Clock, isoformat
 from shared.events.catalogue import Attachment, EmailSent, MessagePosted
 from shared.events.envelope import OutgoingEvent
+from shared.text import CONTROL_CHARACTERS
 
 
 class MailSender(Protocol):
@@ -31,17 +37,34 @@ class MailSender(Protocol):
 
 
 REPLIES = uuid.UUID("0b6f3c1e-8d2a-4f57-a8e9-5c4d7b2e1f90")  # namespace of replies' Message-IDs
+# A line break in a header would end it (and could start another: `Bcc:`); the MIME writer refuses
+# any of these, so each run of them becomes one space.
+HEADER_BREAKS = re.compile(f"[{CONTROL_CHARACTERS}]+")
 
 
 class FileStore(Protocol):
     def raw(self, key: str) -> bytes | None: ...
 
+    def keep_uploads(self, keys: list[str]) -> None:
+        """The files a message names: kept for as long as the message, unlike unnamed uploads."""
+        ...
+
+    def keep_upload_folders(self, folders: list[str]) -> None:
+        """Every file in these upload folders, as `keep_uploads` keeps named files."""
+        ...
+
 
 @dataclass(frozen=True)
 class Outgoing:
-    message: EmailMessage
+    """A mail to send: its Message-ID (the same on every attempt) and who it goes to."""
+
     message_id: str
-    recipients: list[str]
+    to: list[str]
+    cc: list[str] = field(default_factory=list)
+
+    @property
+    def recipients(self) -> list[str]:
+        return [*self.to, *self.cc]
 
 
 def deliverable(address: str) -> bool:
@@ -58,31 +81,57 @@ def should_mail(posted: MessagePosted) -> bool:
     )
 
 
-def compose_reply(
-    posted: MessagePosted, thread: Thread, channel: Channel, clock: Clock, secret: str | None
-) -> Outgoing:
+def header_text(value: str) -> str:
+    """`value` as one header line: control characters and line separators become a space."""
+    return HEADER_BREAKS.sub(" ", value)
+
+
+def address_reply(posted: MessagePosted, thread: Thread, channel: Channel) -> Outgoing:
+    """The reply's Message-ID and recipients: the requester and the CCs that can receive mail."""
     domain = channel.address.partition("@")[2]
     # The same on every attempt to send this message, so a retry cannot fork the thread.
     message_id = f"{uuid.uuid5(REPLIES, posted.message_id)}@{domain}"
-    message = EmailMessage()
-    agent = posted.author.get("name") or posted.author.get("email") or ""
-    display = f"{agent} ({channel.department_id})" if agent else channel.department_id
-    message["From"] = Address(display_name=display, addr_spec=channel.address)
     requester = [posted.requester.email] if deliverable(posted.requester.email) else []
-    if requester:
-        message["To"] = requester[0]
     cc = [a for a in thread.cc if a != posted.requester.email and deliverable(a)]
-    if cc:
-        message["Cc"] = ", ".join(cc)
-    _thread_headers(message, thread, channel, message_id, clock, secret)
-    message["Auto-Submitted"] = "no"  # a person wrote this; auto-responders may answer it
-    text = posted.body or ""
-    if channel.signature:
-        text = f"{text}\n\n-- \n{channel.signature}"
-    message.set_content(text)
-    paragraphs = "".join(f"<p>{html.escape(p)}</p>" for p in text.split("\n\n"))
-    message.add_alternative(f"<html><body>{paragraphs}</body></html>", subtype="html")
-    return Outgoing(message, message_id, [*requester, *cc])
+    return Outgoing(message_id, requester, cc)
+
+
+def write_reply(
+    posted: MessagePosted,
+    thread: Thread,
+    channel: Channel,
+    outgoing: Outgoing,
+    files: list[tuple[Attachment, bytes]],
+    clock: Clock,
+    secret: str | None,
+) -> bytes:
+    """The reply's MIME; MailNotWritten if it cannot be written."""
+
+    def compose() -> EmailMessage:
+        message = EmailMessage()
+        agent = posted.author.get("name") or posted.author.get("email") or ""
+        display = f"{agent} ({channel.department_id})" if agent else channel.department_id
+        message["From"] = Address(display_name=header_text(display), addr_spec=channel.address)
+        if outgoing.to:
+            message["To"] = ", ".join(outgoing.to)
+        if outgoing.cc:
+            message["Cc"] = ", ".join(outgoing.cc)
+        _thread_headers(message, thread, channel, outgoing.message_id, clock, secret)
+        message["Auto-Submitted"] = "no"  # a person wrote this; auto-responders may answer it
+        text = posted.body or ""
+        if channel.signature:
+            text = f"{text}\n\n-- \n{channel.signature}"
+        message.set_content(text)
+        paragraphs = "".join(f"<p>{html.escape(p)}</p>" for p in text.split("\n\n"))
+        message.add_alternative(f"<html><body>{paragraphs}</body></html>", subtype="html")
+        for attachment, data in files:
+            maintype, _, subtype = attachment.content_type.partition("/")
+            message.add_attachment(
+                data, maintype=maintype, subtype=subtype, filename=header_text(attachment.name)
+            )
+        return message
+
+    return _written(compose)
 
 
 def _thread_headers(
@@ -95,10 +144,12 @@ def _thread_headers(
 ) -> None:
     """What keeps a mail of ours in its ticket's thread in every client: the tag, our Message-ID,
     the ids it answers, and the signed reply-to address."""
-    local, _, domain = channel.address.partition("@")
-    if secret:
-        message["Reply-To"] = f"{local}+{reply_token(thread.number, secret)}@{domain}"
-    message["Subject"] = f"[{thread.number}] {thread.subject}"
+    reply_to = (
+        reply_address(channel.address, thread.number, secret, clock.now()) if secret else None
+    )
+    if reply_to:
+        message["Reply-To"] = reply_to
+    message["Subject"] = header_text(f"[{thread.number}] {thread.subject}")
     message["Message-ID"] = f"<{message_id}>"
     if thread.message_ids:
         message["In-Reply-To"] = f"<{thread.message_ids[-1]}>"
@@ -106,18 +157,35 @@ def _thread_headers(
     message["Date"] = format_datetime(clock.now())
 
 
-def attach(message: EmailMessage, attachments: list[Attachment], files: FileStore) -> None:
-    """Add the files an agent attached; a missing or oversized one fails the mail for good."""
+def _written(compose: Callable[[], EmailMessage]) -> bytes:
+    """The MIME of the mail `compose` builds. Writing it reads nothing and depends on nothing but
+    its input, so whatever fails here fails the same way on every attempt: for good."""
+    try:
+        return compose().as_bytes()
+    except Exception as error:  # the email package raises several kinds: any one is final
+        raise MailNotWritten(f"the mail could not be written: {error}") from error
+
+
+def read_attachments(
+    attachments: list[Attachment], files: FileStore
+) -> list[tuple[Attachment, bytes]]:
+    """The files an agent attached; a missing or oversized one fails the mail for good."""
+    read: list[tuple[Attachment, bytes]] = []
     total = 0
     for attachment in attachments:
-        data = files.raw(attachment.key)
+        try:
+            data = files.raw(attachment.key)
+        except Exception as error:  # the store did not answer: another attempt may do better
+            raise SendFailed(
+                f"the attachment {attachment.name} could not be read", False
+            ) from error
         if data is None:
             raise SendFailed(f"the attachment {attachment.name} was never uploaded", True)
         total += len(data)
         if total > MAX_UPLOAD_BYTES:
             raise SendFailed("the attachments are larger than a mail may be (10 MB)", True)
-        maintype, _, subtype = attachment.content_type.partition("/")
-        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=attachment.name)
+        read.append((attachment, data))
+    return read
 
 
 def sent_event(
@@ -135,32 +203,51 @@ def sent_event(
     return OutgoingEvent.of(sent, clock.now())
 
 
+ACKNOWLEDGED_SUBJECT_LENGTH = 80  # the sender's words we repeat: enough to recognise, no more
+TEMPLATE_FIELD = re.compile(r"\{(number|subject)\}")
 DEFAULT_ACKNOWLEDGEMENT = (
     "We received your message and opened ticket {number}: {subject}.\n\n"
     "Reply to this mail to add to it; please keep {number} in the subject."
 )
 
 
-def compose_acknowledgement(
+def address_acknowledgement(thread: Thread, channel: Channel) -> Outgoing:
+    return Outgoing(f"{uuid.uuid4()}@{channel.address.partition('@')[2]}", [thread.requester])
+
+
+def write_acknowledgement(
     created_number: str,
     thread: Thread,
     channel: Channel,
+    outgoing: Outgoing,
     clock: Clock,
     secret: str | None,
-) -> Outgoing:
+) -> bytes:
     """The mail that tells a client their ticket exists. It declares itself automatic (RFC 3834)
     and asks autoresponders not to answer, so two robots never talk to each other."""
-    message_id = f"{uuid.uuid4()}@{channel.address.partition('@')[2]}"
-    message = EmailMessage()
-    message["From"] = Address(display_name=channel.department_id, addr_spec=channel.address)
-    message["To"] = thread.requester
-    _thread_headers(message, thread, channel, message_id, clock, secret)
-    message["Auto-Submitted"] = "auto-replied"
-    message["X-Auto-Response-Suppress"] = "All"
-    template = channel.acknowledge_template or DEFAULT_ACKNOWLEDGEMENT
-    try:
-        text = template.format(number=created_number, subject=thread.subject)
-    except (KeyError, IndexError, ValueError):  # a template with other braces: send it as written
-        text = template
-    message.set_content(text)
-    return Outgoing(message, message_id, [thread.requester])
+
+    def compose() -> EmailMessage:
+        message = EmailMessage()
+        message["From"] = Address(
+            display_name=header_text(channel.department_id), addr_spec=channel.address
+        )
+        message["To"] = ", ".join(outgoing.to)
+        _thread_headers(message, thread, channel, outgoing.message_id, clock, secret)
+        message["Auto-Submitted"] = "auto-replied"
+        message["X-Auto-Response-Suppress"] = "All"
+        template = channel.acknowledge_template or DEFAULT_ACKNOWLEDGEMENT
+        fields = {"number": created_number, "subject": _quoted_subject(thread.subject)}
+        # The two fields are filled in, once each; any other brace is sent as written.
+        message.set_content(TEMPLATE_FIELD.sub(lambda field: fields[field.group(1)], template))
+        return message
+
+    return _written(compose)
+
+
+def _quoted_subject(subject: str) -> str:
+    """The subject as an acknowledgement repeats it: one line of plain text, cut short. Its
+    sender chose the words, and an acknowledgement to a forged sender must not carry them far."""
+    line = header_text(subject).strip()
+    if len(line) <= ACKNOWLEDGED_SUBJECT_LENGTH:
+        return line
+    return line[: ACKNOWLEDGED_SUBJECT_LENGTH - 1].rstrip() + "…"

@@ -55,7 +55,15 @@ from shared.clock import Clock
 from shared.events.catalogue import Attachment, Person
 from shared.events.envelope import OutgoingEvent
 from shared.events.outbox import outbox_items
-from shared.storage import bad_cursor, bind_table, decode_cursor, encode_cursor, transaction
+from shared.storage import (
+    bad_cursor,
+    bind_table,
+    decode_cursor,
+    decode_key_cursor,
+    encode_cursor,
+    is_key,
+    transaction,
+)
 
 TICKET_NUMBER_COUNTER = "COUNTER#ticket-number"
 TICKET_SK = "#TICKET"
@@ -173,7 +181,9 @@ class DynamoTicketRepository:
     def get_with_messages(
         self, ticket_id: str, limit: int, cursor: str | None
     ) -> tuple[Ticket | None, Page[Message]]:
-        start = decode_cursor(cursor) if cursor else None
+        start = decode_cursor(cursor, str) if cursor else None
+        if start is not None and not start.startswith("MSG#"):
+            raise bad_cursor()  # messages' keys are the only positions given out here
         ticket: Ticket | None = None
         messages: list[Message] = []
         # From `#TICKET` on: the ticket item first, then the messages in time order.
@@ -261,7 +271,9 @@ class DynamoTicketRepository:
         return changed
 
     def history(self, ticket_id: str, limit: int, cursor: str | None) -> Page[HistoryEntry]:
-        last = decode_cursor(cursor) if cursor else None
+        last = (
+            decode_key_cursor(cursor, ("pk", "sk"), {"pk": f"HIST#{ticket_id}"}) if cursor else None
+        )
         results = HistoryItem.query(
             f"HIST#{ticket_id}",
             limit=limit,
@@ -508,6 +520,7 @@ def _message_item(message: Message) -> MessageItem:
         body=message.body,
         html=message.html,
         attachments=[a.model_dump() for a in message.attachments] or None,
+        attachments_omitted=message.attachments_omitted or None,
         mail_message_id=message.mail_message_id,
         created_at=message.created_at,
     )
@@ -522,6 +535,7 @@ def _message(item: MessageItem) -> Message:
         body=item.body,
         html=item.html,
         attachments=[Attachment(**a.as_dict()) for a in item.attachments or ()],
+        attachments_omitted=int(item.attachments_omitted or 0),
         mail_message_id=item.mail_message_id,
         delivery={
             recipient: Delivery(**{k: v for k, v in outcome.items() if k != "rank"})
@@ -614,22 +628,15 @@ def _item_key(item: TicketItem, index: str) -> dict[str, dict[str, str]]:
 
 def _positions(cursor: str, plan: ListPlan) -> dict[str, Any]:
     """The read positions a list cursor holds, refused unless they fit this very list."""
-    positions = decode_cursor(cursor)
-    if not isinstance(positions, dict):
-        raise bad_cursor()
+    positions = decode_cursor(cursor, dict)
+    if not positions:
+        raise bad_cursor()  # a cursor given out says where at least one partition stands
     for name, position in positions.items():
         if not name.isdigit() or int(name) >= len(plan.partitions):
             raise bad_cursor()
         partition = plan.partitions[int(name)]
         hash_attribute, sort_attribute = INDEXES[partition.index]
         wanted = {"pk", "sk", hash_attribute, sort_attribute}
-        if (
-            not isinstance(position, dict)
-            or set(position) != wanted
-            or not all(
-                isinstance(v, dict) and isinstance(v.get("S"), str) for v in position.values()
-            )
-            or position[hash_attribute]["S"] != partition.key
-        ):
+        if not is_key(position, wanted) or position[hash_attribute]["S"] != partition.key:
             raise bad_cursor()
     return positions

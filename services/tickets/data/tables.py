@@ -143,6 +143,7 @@ class MessageItem(TicketsTable, discriminator="message"):
     body = UnicodeAttribute()
     html = UnicodeAttribute(null=True)
     attachments = ListAttribute[AttachmentAttribute](of=AttachmentAttribute, null=True)
+    attachments_omitted = NumberAttribute(null=True)
     mail_message_id = UnicodeAttribute(null=True)
     # recipient -> {state, detail, at, rank}: what became of the mail of a public reply
     delivery = MapAttribute[str, Any](null=True)

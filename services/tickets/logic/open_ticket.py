@@ -44,6 +44,7 @@ class OpenTicket:
     channel_id: str | None = None
     html: str | None = None
     attachments: list[Attachment] = field(default_factory=list)
+    attachments_omitted: int = 0
     mail_message_id: str | None = None
     follow_up_of: str | None = None
     possible_follow_up_of: str | None = None
@@ -93,6 +94,7 @@ def open_ticket(command: OpenTicket, caller: Caller | None, deps: Dependencies) 
         body=command.body,
         html=command.html,
         attachments=command.attachments,
+        attachments_omitted=command.attachments_omitted,
         mail_message_id=command.mail_message_id,
         created_at=now,
     )

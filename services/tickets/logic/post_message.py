@@ -43,6 +43,7 @@ class NewMessage:
     status: Status | None = None  # what the author asks the status to become with it
     html: str | None = None
     attachments: list[Attachment] = field(default_factory=list)
+    attachments_omitted: int = 0
     mail_message_id: str | None = None
     automated: bool = False  # an autoreply or a bounce: recorded, but it re-opens nothing
     correlation_id: str | None = None
@@ -101,6 +102,7 @@ def _append(
         body=new.body,
         html=new.html,
         attachments=new.attachments,
+        attachments_omitted=new.attachments_omitted,
         mail_message_id=new.mail_message_id,
         created_at=now,
     )

@@ -70,7 +70,8 @@ def change_events(
 
 def message_posted(ticket: Ticket, message: Message, first_response: bool) -> MessagePosted:
     """The announcement of a message. An internal note goes out without its content: no consumer
-    can show a client what it never received."""
+    can show a client what it never received; of its files only the upload folders go out (no
+    names), so they are kept from expiring."""
     public = message.visibility == "public"
     return MessagePosted(
         ticket_id=ticket.id,
@@ -85,10 +86,16 @@ def message_posted(ticket: Ticket, message: Message, first_response: bool) -> Me
         body=message.body if public else None,
         html=message.html if public else None,
         attachments=message.attachments if public else [],
+        note_uploads=[] if public else [upload_folder(a.key) for a in message.attachments],
         mail_message_id=message.mail_message_id,
         first_response=first_response,
         created_at=isoformat(message.created_at),
     )
+
+
+def upload_folder(key: str) -> str:
+    """`uploads/<random>/`: where an uploaded file is, without its name."""
+    return key.rsplit("/", 1)[0] + "/"
 
 
 def outgoing(

@@ -57,6 +57,7 @@ class Message(BaseModel):
     body: str
     html: str | None = None
     attachments: list[Attachment] = Field(default_factory=list)
+    attachments_omitted: int = 0  # of the mail it came in: beyond the limit, not stored
     mail_message_id: str | None = None
     delivery: dict[str, Delivery] = Field(default_factory=dict)  # by recipient address
     created_at: datetime
