@@ -20,11 +20,11 @@ from chalice.deploy.swagger import CFNSwaggerGenerator
 
 from infra.parameters import resolve
 from infra.templates import import_value
+from shared.api import CORS_EXPOSED_HEADERS
 from shared.errors import PROBLEM_BASE, PROBLEM_CONTENT_TYPE
 from shared.settings import Settings
 
 CORS_ALLOWED_HEADERS = "Authorization,Content-Type,If-Match,Idempotency-Key"
-CORS_EXPOSED_HEADERS = "ETag,Location"
 CORS_MAX_AGE_SECONDS = "600"
 # Every answer that API Gateway gives itself, before or instead of the function.
 GATEWAY_RESPONSES = {

@@ -14,6 +14,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from infra.parameters import resolve
+
 SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
 # What an import of an output the emulator could not make (a user pool's id) reads instead.
 STAND_IN = "left-out-by-the-emulator"
@@ -85,11 +87,7 @@ def _resolve_imports(node: Any, parameters: dict[str, str], exports: set[str]) -
         if set(node) == {"Fn::ImportValue"}:
             name = node["Fn::ImportValue"]
             if isinstance(name, dict) and set(name) == {"Fn::Sub"}:
-                name = re.sub(
-                    r"\$\{([^}]+)\}",
-                    lambda m: parameters.get(m.group(1), m.group(0)),
-                    name["Fn::Sub"],
-                )
+                name = resolve(name["Fn::Sub"], parameters)
             return {"Fn::ImportValue": name} if name in exports else STAND_IN
         return {key: _resolve_imports(value, parameters, exports) for key, value in node.items()}
     if isinstance(node, list):

@@ -21,6 +21,7 @@ from functools import cache
 from typing import Any
 from urllib.parse import urlparse
 
+from infra.parameters import PLACEHOLDER, resolve
 from infra.stacks import service
 from infra.templates import function_policy
 from shared.settings import Settings
@@ -82,7 +83,6 @@ S3_ACTIONS = {
 SNS_ACTIONS = {"PublishBatch": "Publish"}
 
 # Placeholders CloudFormation fills in when it deploys a policy: `${Name}` in strings, `Ref`.
-PLACEHOLDER = re.compile(r"\$\{([^}]+)\}")
 
 
 @dataclass(frozen=True)
@@ -313,7 +313,7 @@ def resolve_placeholders(value: Any, values: Mapping[str, str]) -> Any:
 
     def fill(text: str, more: Mapping[str, Any]) -> str:
         known = {**values, **{k: v for k, v in more.items() if isinstance(v, str)}}
-        return PLACEHOLDER.sub(lambda match: known.get(match.group(1), match.group(0)), text)
+        return str(resolve(text, known))
 
     if isinstance(value, str):
         return fill(value, {})

@@ -39,6 +39,8 @@ ACCEPT_ANY_CONTENT_TYPE = ["*/*"]
 JSON_TYPES = ("application/json", "application/merge-patch+json")
 MAX_BODY_BYTES = 256 * 1024  # documented limit for JSON bodies; mail bodies come by SES, not here
 logger = logging.getLogger(__name__)
+# Headers of our answers a browser's script may read: the version (for If-Match) and new places.
+CORS_EXPOSED_HEADERS = "ETag,Location"
 # API Gateway checks the agent's token on every route that is not declared public; the user pool
 # it trusts is filled in by the stack (`infra.api`), and the local gateway plays its part.
 AUTHORIZER_NAME = "agents"
@@ -116,7 +118,7 @@ def cors_headers() -> dict[str, str]:
         return {}
     return {
         "Access-Control-Allow-Origin": origin,
-        "Access-Control-Expose-Headers": "ETag,Location",
+        "Access-Control-Expose-Headers": CORS_EXPOSED_HEADERS,
         "Vary": "Origin",
     }
 

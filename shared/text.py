@@ -23,7 +23,13 @@ from pydantic_core import PydanticCustomError, core_schema
 # them alike: C0 controls, DEL, C1 controls, and Unicode's line and paragraph separators.
 CONTROL_CHARACTERS = r"\x00-\x1f\x7f-\x9f\u2028\u2029"
 NUL = r"\x00"
+_CONTROLS = re.compile(f"[{CONTROL_CHARACTERS}]")
 MAX_JSON_DEPTH = 64  # no request of this API nests deeper than a handful of levels
+
+
+def without_controls(value: str, instead: str = " ") -> str:
+    """`value` with every control character and line separator replaced, one for one."""
+    return _CONTROLS.sub(instead, value)
 
 
 @dataclass(frozen=True)

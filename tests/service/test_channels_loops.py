@@ -173,16 +173,23 @@ def test_held_machine_mail_can_be_released_into_a_ticket_once(
     assert again.status == 409
 
 
-def test_an_out_of_office_reply_is_recorded_on_its_ticket_without_reopening_it(
+def _waiting_on_client(
     http: HttpClient, delivery: Delivery, inbox: MailReceiver
-) -> None:
-    # Given a ticket waiting on the client after an agent's answer
+) -> tuple[dict[str, Any], Any]:
+    """A ticket the client's mail opened and an agent answered: the ticket, and our mail."""
     _mail(inbox)
     delivery.run()
     (ticket,) = http.call("GET", "/tickets").body["items"]
     http.call("POST", f"/tickets/{ticket['id']}/messages", {"body": "Which invoice?"})
     delivery.run()
-    answer = sent_mail()[-1]
+    return ticket, sent_mail()[-1]
+
+
+def test_an_out_of_office_reply_is_recorded_on_its_ticket_without_reopening_it(
+    http: HttpClient, delivery: Delivery, inbox: MailReceiver
+) -> None:
+    # Given a ticket waiting on the client after an agent's answer
+    ticket, answer = _waiting_on_client(http, delivery, inbox)
     # When the client's autoresponder answers our mail
     _mail(
         inbox,
@@ -267,12 +274,7 @@ def test_list_mail_answering_a_ticket_reopens_it(
     http: HttpClient, delivery: Delivery, inbox: MailReceiver
 ) -> None:
     # Given a ticket waiting on the client after an agent's answer
-    _mail(inbox)
-    delivery.run()
-    (ticket,) = http.call("GET", "/tickets").body["items"]
-    http.call("POST", f"/tickets/{ticket['id']}/messages", {"body": "Which invoice?"})
-    delivery.run()
-    answer = sent_mail()[-1]
+    ticket, answer = _waiting_on_client(http, delivery, inbox)
     # When the client answers through their team's list
     _mail(inbox, **{"List-Id": "<team.client.example.org>", "In-Reply-To": answer["Message-ID"]})
     delivery.run()

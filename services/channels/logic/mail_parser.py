@@ -65,7 +65,7 @@ from html.parser import HTMLParser
 
 import nh3
 
-from shared.text import CONTROL_CHARACTERS
+from shared.text import without_controls
 
 # Headers that loop protection, bounce handling and routing decide on, kept as decoded text.
 HEADERS_OF_INTEREST = (
@@ -300,13 +300,8 @@ class _RawHeaders:
 
 # In a subject, a name or a file name a control character (NUL, CR, LF, escape...) or a line
 # separator only breaks lines where no line may break: a header we write from it, a log line, a
-# file name on disk. Each becomes a space, one for one, so what the sender wrote stays visible.
-_CONTROL = re.compile(f"[{CONTROL_CHARACTERS}]")
-
-
-def without_controls(value: str) -> str:
-    """Decoded header text as one line: every control character becomes a space."""
-    return _CONTROL.sub(" ", value)
+# file name on disk. Each becomes a space, one for one (`without_controls`), so what the sender
+# wrote stays visible.
 
 
 def _unfold(value: str) -> str:
@@ -1192,7 +1187,6 @@ _LINK_SCHEMES = frozenset({"http", "https", "mailto"})
 _IMAGE_SCHEMES = frozenset({"cid"})  # the mail's own parts: nothing loads from elsewhere
 # A browser drops control characters from a URL before it reads the scheme (`java&#9;script:`,
 # `&#1;data:`), so they go before the scheme is checked here too.
-_URL_CONTROLS = re.compile(f"[{CONTROL_CHARACTERS}]")
 _URL_SCHEME = re.compile(r"([a-z][a-z0-9+.-]*):", re.IGNORECASE)
 
 
@@ -1201,7 +1195,7 @@ def _kept_attribute(element: str, attribute: str, value: str) -> str | None:
         return value
     if attribute == "src" and element != "img":
         return None
-    url = _URL_CONTROLS.sub("", value).strip()
+    url = without_controls(value, instead="").strip()
     scheme = _URL_SCHEME.match(url)
     allowed = _IMAGE_SCHEMES if attribute == "src" else _LINK_SCHEMES
     return url if scheme is not None and scheme.group(1).lower() in allowed else None

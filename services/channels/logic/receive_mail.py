@@ -38,7 +38,6 @@ from services.channels.logic.mail_parser import (
     ParsedAttachment,
     ParsedMail,
     parse_mail,
-    without_controls,
 )
 from services.channels.logic.quarantine import UnknownAddressPolicy, quarantine_reason
 from services.channels.logic.threading import (
@@ -52,6 +51,7 @@ from services.channels.logic.threading import (
 from shared.clock import Clock, isoformat
 from shared.events.catalogue import Attachment, EmailReceived, MailVerdicts, Person
 from shared.events.envelope import OutgoingEvent
+from shared.text import without_controls
 
 INBOUND_PREFIX = "inbound/"  # where the SES receipt rule's S3 action stores raw MIME
 # An event must fit EventBridge (256 KB) and its outbox item DynamoDB (400 KB): the text and HTML
