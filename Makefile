@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format typecheck bench package deploy destroy docs reset clean
+.PHONY: run test lint format typecheck bench package deploy destroy docs reset clean console
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,16 +15,20 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps "aws-sam-translator==1.115.0"
 	touch $(STAMP)
 
-## run: the whole helpdesk on emulated AWS (HTTP :8000, SMTP :2525); Ctrl-C stops it
-run: $(STAMP)
+## console: build the agent console (console/) when it is missing or stale
+console: $(STAMP)
+	$(BIN)/python -m infra.console_build
+
+## run: the whole helpdesk on emulated AWS (console and API :8000, SMTP :2525); Ctrl-C stops it
+run: $(STAMP) console
 	$(BIN)/python -m local_stack
 
 ## reset: forget the local state, then run
-reset: $(STAMP)
+reset: $(STAMP) console
 	$(BIN)/python -m local_stack --reset
 
 ## test: lint, type-check, then every test suite
-test: $(STAMP) lint typecheck
+test: $(STAMP) lint typecheck console
 	$(BIN)/python -m pytest -n 2
 
 lint: $(STAMP)
@@ -63,4 +67,4 @@ docs: $(STAMP)
 	$(BIN)/python -m shared.events.catalogue docs
 
 clean:
-	rm -rf build infra/build .pytest_cache .ruff_cache .mypy_cache
+	rm -rf build infra/build .pytest_cache .ruff_cache .mypy_cache console/dist console/node_modules

@@ -29,6 +29,7 @@ from chalice.local import LambdaEventConverter, RouteMatcher
 
 from infra.api import ApiDefinition
 from local_stack.aws_calls import running, service_of
+from local_stack.console import COGNITO_PATH, ConsoleSite
 from local_stack.delivery import LambdaContext
 from local_stack.tokens import DevTokens
 from shared.errors import (
@@ -75,8 +76,10 @@ class Gateway:
         apps: dict[str, Chalice],
         tokens: DevTokens,
         local_routes: dict[tuple[str, str], LocalRoute],
+        console: ConsoleSite | None = None,
     ) -> None:
         self._tokens = tokens
+        self._console = console
         self._local_routes = local_routes
         self._route_owner: dict[str, Chalice] = {}
         self._definitions: dict[str, ApiDefinition] = {}
@@ -96,6 +99,11 @@ class Gateway:
         self, method: str, target: str, headers: dict[str, str], body: bytes
     ) -> GatewayResponse:
         path = target.split("?", 1)[0]
+        if self._console is not None:
+            if method in ("GET", "HEAD") and (page := self._console.file(path)) is not None:
+                return GatewayResponse(*page)
+            if (method, path) == ("POST", COGNITO_PATH):
+                return GatewayResponse(*self._console.cognito(headers, body))
         local = self._local_routes.get((method, path))
         if local is not None:
             return self._local(local, body, path)

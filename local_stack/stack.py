@@ -15,6 +15,7 @@ from typing import Any
 
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
+from local_stack.console import ConsoleSite
 from local_stack.environment import atomic_dynamodb_requests, one_table_backup_per_transaction
 from local_stack.gateway import Gateway, GatewayServer, LocalRoute
 from local_stack.mail import LocalMailReports, MailReceiver, SentMail, smtp_server
@@ -118,7 +119,10 @@ class LocalStack:
         )
         self._smtp = smtp_server(receiver, self.ports.smtp)
         self._smtp.start()
-        gateway = Gateway(system.apps, tokens, self._local_routes())
+        console = ConsoleSite(
+            self.user_pool, os.environ["AWS_ENDPOINT_URL"], os.environ["AWS_DEFAULT_REGION"]
+        )
+        gateway = Gateway(system.apps, tokens, self._local_routes(), console)
         self._http = GatewayServer(("127.0.0.1", self.ports.http), gateway)
         self._spawn_server(self._http)
         self.ready = True

@@ -1,0 +1,77 @@
+import { useCallback, useEffect, useRef, useState } from "preact/hooks";
+import { ApiError } from "../api/client";
+
+export interface Loaded<T> {
+  data: T | undefined;
+  error: ApiError | null;
+  loading: boolean;
+  reload: () => Promise<void>;
+}
+
+/** Load something when the view opens (and when `deps` change); `reload` fetches it again. */
+export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
+  const [data, setData] = useState<T>();
+  const [error, setError] = useState<ApiError | null>(null);
+  const [loading, setLoading] = useState(true);
+  const latest = useRef(0);
+  const reload = useCallback(async () => {
+    const run = ++latest.current;
+    setLoading(true);
+    try {
+      const value = await load();
+      if (run === latest.current) {
+        setData(value);
+        setError(null);
+      }
+    } catch (caught) {
+      if (run === latest.current) setError(asApiError(caught));
+    } finally {
+      if (run === latest.current) setLoading(false);
+    }
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, deps);
+  useEffect(() => {
+    void reload();
+  }, [reload]);
+  return { data, error, loading, reload };
+}
+
+/** Run `step` every `seconds` while the page is visible (the queue's look for new tickets). */
+export function useInterval(step: () => void, seconds: number): void {
+  const saved = useRef(step);
+  saved.current = step;
+  useEffect(() => {
+    if (!seconds) return undefined;
+    const timer = setInterval(() => {
+      if (document.visibilityState === "visible") saved.current();
+    }, seconds * 1000);
+    return () => clearInterval(timer);
+  }, [seconds]);
+}
+
+export function asApiError(caught: unknown): ApiError {
+  if (caught instanceof ApiError) return caught;
+  return new ApiError({ title: "Something went wrong", status: 0, detail: String(caught) });
+}
+
+/** An action's state: run it, and show its problem if it fails. */
+export function useAction<A extends unknown[]>(
+  action: (...args: A) => Promise<unknown>,
+): { run: (...args: A) => Promise<boolean>; busy: boolean; error: ApiError | null; clear: () => void } {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
+  const run = async (...args: A) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await action(...args);
+      return true;
+    } catch (caught) {
+      setError(asApiError(caught));
+      return false;
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { run, busy, error, clear: () => setError(null) };
+}
