@@ -50,10 +50,10 @@ bench: $(STAMP)
 package: $(STAMP)
 	$(BIN)/python -m infra.package build
 
-## deploy: every stack (or SERVICE=tickets) of STAGE on the AWS account of your credentials;
-## settings come from HELPDESK_* variables (docs/operating.md)
-deploy: $(STAMP)
-	@test -n "$(STAGE)" || (echo "usage: make deploy STAGE=prod [SERVICE=tickets]"; exit 2)
+## deploy: every stack (or SERVICE=tickets, SERVICE=console) of STAGE on the AWS account of your
+## credentials, then the console's files; settings come from HELPDESK_* variables (docs/operating.md)
+deploy: $(STAMP) console
+	@test -n "$(STAGE)" || (echo "usage: make deploy STAGE=prod [SERVICE=tickets|console]"; exit 2)
 	$(BIN)/python -m infra.deploy deploy --stage $(STAGE) $(if $(SERVICE),--service $(SERVICE))
 
 ## destroy: remove SERVICE's stack of STAGE (its tables stay); without SERVICE, every stack

@@ -4,8 +4,10 @@
     python -m infra.deploy destroy --stage prod --service tickets [--data]
 
 The stacks go up in order: `<prefix>-<stage>-shared` (bus, mail bucket and domain, user pool,
-alerts, the artifacts bucket), then per service its data stack (tables) and its service stack
-(functions, API, queues, alarms), then the edge (one address, the dashboard). Service templates
+alerts, the artifacts bucket), the console's (the bucket of its built files), then per service its
+data stack (tables) and its service stack (functions, API, queues, alarms), then the edge (one
+address for the console and the APIs, the dashboard). Last, the console is built and its files
+and `config.json` uploaded to its bucket (`infra.console_upload`). Service templates
 are SAM, which CloudFormation transforms (an emulator has no transform: aws-sam-translator does
 it here); their code is uploaded to the artifacts bucket under its content hash. A new stack is
 created; an existing one is changed through a change set, and a change set without changes is
@@ -16,7 +18,7 @@ parameter `TicketPrefix` ← `HELPDESK_TICKET_PREFIX`, `MailDomain` ← `HELPDES
 parameter not given keeps its value on an existing stack and its default on a new one.
 
 `--emulator` deploys to an emulated account (AWS_ENDPOINT_URL): what it cannot create is left out
-(`infra.emulator`).
+(`infra.emulator`). `--service console` deploys the console alone.
 """
 
 from __future__ import annotations
@@ -37,8 +39,10 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError, WaiterError
 
+from infra import console_build, console_upload
+from infra.console_stack import console_bucket, console_stack
 from infra.edge import edge_stack
-from infra.emulator import for_emulator
+from infra.emulator import STAND_IN, for_emulator
 from infra.package import REPO, Packaged, package
 from infra.parameters import environment_variable, substitute, template_settings
 from infra.stacks import SERVICES, ServiceStack
@@ -53,7 +57,7 @@ NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
 TEMPLATE_BODY_LIMIT = 51_200
 # What the operator is shown after a deployment, from the outputs of these stacks.
 SHOWN_OUTPUTS = {
-    "edge": ("BaseUrl",),
+    "edge": ("ConsoleUrl", "BaseUrl"),
     "shared": (
         "UserPoolId",
         "UserPoolClientId",
@@ -63,6 +67,7 @@ SHOWN_OUTPUTS = {
         "MailDkimRecord3",
     ),
 }
+CONSOLE = "console"  # the console's stack, and the name `--service` knows it by
 
 
 class DeployError(RuntimeError):
@@ -74,7 +79,7 @@ class StackPlan:
     """One stack to deploy: its name, what it is, and the service it belongs to."""
 
     name: str
-    part: str  # shared, data, service, edge
+    part: str  # shared, console, data, service, edge
     service: ServiceStack | None = None
 
 
@@ -107,6 +112,8 @@ class Deployment:
         """The stacks in the order they go up: all of them, or the named services'."""
         real = self.settings
         plans = [] if services else [StackPlan(stack_name(real, "shared"), "shared")]
+        if not services or CONSOLE in services:
+            plans.append(StackPlan(stack_name(real, CONSOLE), CONSOLE))
         for stack in SERVICES:
             if not services or stack.service in services:
                 plans.append(StackPlan(stack_name(real, "data", stack), "data", stack))
@@ -117,21 +124,67 @@ class Deployment:
 
     def deploy(self, services: Sequence[str] = ()) -> dict[str, str]:
         """Deploy the stacks in order; returns what the operator needs (address, ids, DNS)."""
-        packaged = {
-            result.service: result
-            for result in package(self.build, services, with_deps=self.with_deps)
-            if isinstance(result, Packaged)
-        }
-        for plan in self.plan(services):
+        plans = self.plan(services)
+        with_console = any(plan.part == CONSOLE for plan in plans)
+        if with_console:
+            console_build.build()  # before any stack changes: a build that fails stops here
+        functions = [name for name in services if name != CONSOLE]
+        packaged = (
+            {
+                result.service: result
+                for result in package(self.build, functions, with_deps=self.with_deps)
+                if isinstance(result, Packaged)
+            }
+            if functions or not services
+            else {}
+        )
+        for plan in plans:
             template = self._template(plan, packaged)
             if template is not None:
                 self.log(f"{plan.name}: {self.apply(plan.name, template)}")
+        if with_console:
+            self.publish_console()
         return self.outputs()
+
+    def publish_console(self, dist: Path = console_build.DIST) -> console_upload.Published:
+        """Upload the built console and its config.json to its bucket, then have the edge
+        forget the copies of index.html and config.json it holds."""
+        shared = self.stack_outputs("shared")
+        if not shared:
+            name = stack_name(self.settings, "shared")
+            raise DeployError(f"{name} does not exist: deploy the whole stage first")
+        config = console_upload.config_file(
+            self.settings.region,
+            self._pool_output(shared, "UserPoolId"),
+            self._pool_output(shared, "UserPoolClientId"),
+        )
+        bucket = console_bucket(self.settings)
+        published = console_upload.publish(bucket, [*console_upload.built_files(dist), config])
+        changed = len(published.uploaded) + len(published.removed)
+        self.log(
+            f"{bucket}: {len(published.uploaded)} files uploaded, {len(published.removed)} removed"
+            if changed
+            else f"{bucket}: unchanged"
+        )
+        # The emulator has no distribution (infra.emulator): nothing holds a copy there.
+        distribution = self.stack_outputs("edge").get("DistributionId")
+        if distribution and published.stale_paths():
+            console_upload.invalidate(distribution, published.stale_paths())
+        return published
+
+    def _pool_output(self, outputs: dict[str, str], key: str) -> str:
+        if key in outputs:
+            return outputs[key]
+        if self.emulator:
+            return STAND_IN  # the emulator creates no user pool
+        raise DeployError(f"{stack_name(self.settings, 'shared')} has no output {key}")
 
     def _template(self, plan: StackPlan, packaged: dict[str, Packaged]) -> dict[str, Any] | None:
         names = template_settings()
         if plan.part == "shared":
             return substitute(shared_stack(names))  # type: ignore[no-any-return]
+        if plan.part == CONSOLE:
+            return console_stack(names)
         if plan.part == "edge":
             return edge_stack(names)
         assert plan.service is not None
@@ -291,13 +344,18 @@ class Deployment:
     def outputs(self) -> dict[str, str]:
         found: dict[str, str] = {}
         for part, names in SHOWN_OUTPUTS.items():
-            name = stack_name(self.settings, part)
-            if self._status(name) is None:
-                continue
-            stack = client("cloudformation").describe_stacks(StackName=name)["Stacks"][0]
-            values = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+            values = self.stack_outputs(part)
             found |= {key: values[key] for key in names if key in values}
         return found
+
+    def stack_outputs(self, part: str) -> dict[str, str]:
+        """The outputs of this stage's `part` stack (shared, console, edge); none if it is not
+        there."""
+        name = stack_name(self.settings, part)
+        if self._status(name) is None:
+            return {}
+        stack = client("cloudformation").describe_stacks(StackName=name)["Stacks"][0]
+        return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
 
     def destroy(self, services: Sequence[str] = (), *, data: bool = False) -> list[str]:
         """Delete stacks, last deployed first. Tables are kept whatever happens (Retain); their
@@ -308,11 +366,21 @@ class Deployment:
                 continue
             if self._status(plan.name) is None:
                 continue
+            if plan.part == CONSOLE:
+                self._empty_console()
             client("cloudformation").delete_stack(StackName=plan.name)
             self._wait(plan.name, "stack_delete_complete")
             self.log(f"{plan.name}: deleted")
             removed.append(plan.name)
         return removed
+
+    def _empty_console(self) -> None:
+        """CloudFormation deletes only an empty bucket; but while the edge serves the console,
+        emptying it would leave agents a blank page, and the edge's import keeps the stack."""
+        edge = stack_name(self.settings, "edge")
+        if self._status(edge) is not None:
+            raise DeployError(f"{edge} serves the console: destroy the whole stage to remove it")
+        console_upload.empty(console_bucket(self.settings))
 
 
 def _digest(content: str | bytes) -> str:
@@ -345,7 +413,7 @@ def translate(sam: dict[str, Any], region: str) -> dict[str, Any]:
 
 
 def _services(values: Sequence[str]) -> Iterator[str]:
-    known = {stack.service for stack in SERVICES}
+    known = {stack.service for stack in SERVICES} | {CONSOLE}
     for value in values:
         for name in value.replace(",", " ").split():
             if name not in known:
@@ -359,7 +427,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     for command in ("deploy", "destroy"):
         sub = commands.add_parser(command)
         sub.add_argument("--stage", required=True, help="dev, prod, ... (a-z, 0-9)")
-        sub.add_argument("--service", action="append", default=[], help="only this service")
+        sub.add_argument(
+            "--service", action="append", default=[], help="only this service (or console)"
+        )
         sub.add_argument("--emulator", action="store_true", help="an emulated account")
     commands.choices["deploy"].add_argument(
         "--no-deps", action="store_true", help="ship no dependency layer (emulator, tests)"

@@ -5,8 +5,10 @@ A CloudFront distribution routes each path to the API of the service that owns i
 We chose CloudFront over a custom domain with base-path mappings because a mapping strips its
 base path (the tickets API would see `/42` for `/tickets/42`) and needs a domain and certificate
 before anything works; the distribution gives a working https address at once, can take a custom
-domain later, and will serve the agent console from the same origin. Nothing is cached (every
-answer depends on the agent's token), and every header but Host reaches the API.
+domain later, and serves the agent console from the same origin (`infra.console_stack`), so the
+console needs no CORS. Nothing of the APIs is cached (every answer depends on the agent's token),
+and every header but Host reaches them. Every other path is the console's: its bucket is the
+default origin, `/` is its index.html.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 
 from chalice import Chalice
 
+from infra.console_stack import edge_behaviour, edge_origin, edge_resources
 from infra.parameters import stage_parameter, substitute
 from infra.service_stack import (
     API_STAGE,
@@ -61,13 +64,13 @@ def edge_stack(settings: Settings) -> Template:
         for segment in path_segments(app):
             for pattern in (f"/{segment}", f"/{segment}/*"):
                 behaviours.append(_behaviour(stack.service, pattern))
-    # Paths of no service go to one API, which answers them as unknown (403, as API Gateway
-    # answers a path it does not have); the console will take them over.
-    default = _behaviour(origins[0]["Id"], "")
-    del default["PathPattern"]
+    # Paths of no service are the console's: its files, from its bucket (S3 answers 403 for a
+    # file it does not have). The console routes in the URL's fragment, never in its path.
+    origins.append(edge_origin(settings))
     template: Template = {
         "AWSTemplateFormatVersion": "2010-09-09",
-        "Description": "Helpdesk edge: one address for every API, and the dashboard",
+        "Description": "Helpdesk edge: one address for the console and every API, and the "
+        "dashboard",
         "Parameters": {
             **stage_parameter(),
             "PriceClass": {
@@ -83,17 +86,19 @@ def edge_stack(settings: Settings) -> Template:
                 "Type": "AWS::CloudFront::Distribution",
                 "Properties": {
                     "DistributionConfig": {
-                        "Comment": f"{settings.resource_prefix}-{settings.stage} API",
+                        "Comment": f"{settings.resource_prefix}-{settings.stage} console and API",
                         "Enabled": True,
+                        "DefaultRootObject": "index.html",
                         "HttpVersion": "http2and3",
                         "IPV6Enabled": True,
                         "PriceClass": {"Ref": "PriceClass"},
                         "Origins": origins,
-                        "DefaultCacheBehavior": default,
+                        "DefaultCacheBehavior": edge_behaviour(),
                         "CacheBehaviors": behaviours,
                     }
                 },
             },
+            **edge_resources(settings),
             "ForwardHost": {
                 "Type": "AWS::CloudFront::Function",
                 "Properties": {
@@ -118,7 +123,15 @@ def edge_stack(settings: Settings) -> Template:
             "BaseUrl": {
                 "Description": "The one address of the API, for frontends and webhooks",
                 "Value": "https://${Distribution.DomainName}",
-            }
+            },
+            "ConsoleUrl": {
+                "Description": "Where agents open the console",
+                "Value": "https://${Distribution.DomainName}/",
+            },
+            "DistributionId": {
+                "Description": "The distribution, for invalidating the console's index",
+                "Value": {"Ref": "Distribution"},
+            },
         },
     }
     return substitute(template)  # type: ignore[no-any-return]

@@ -117,7 +117,10 @@ def shared_stack(settings: Settings) -> Template:
                             },
                         ]
                     },
-                    # Agents' browsers upload reply attachments with presigned POSTs.
+                    # Agents' browsers upload reply attachments with presigned POSTs, from the
+                    # console's address (the API's, or HELPDESK_CONSOLE_ORIGIN: not known when
+                    # this stack is made, so any origin). The signed form is what lets a file
+                    # in; CORS only lets the browser read S3's answer, and only for a POST.
                     "CorsConfiguration": {
                         "CorsRules": [
                             {

@@ -64,6 +64,7 @@ def provision(settings: Settings) -> list[str]:
         if status != "CREATE_COMPLETE":
             raise RuntimeError(f"stack {name} ended {status}")
         _subscribe_queues(template, settings)
+        _give_buckets_their_cors(template)
         created.append(name)
     return created
 
@@ -93,4 +94,26 @@ def _subscribe_queues(template: dict[str, Any], settings: Settings) -> None:
         )["Attributes"]["QueueArn"]
         client("sns").subscribe(
             TopicArn=topic_arn, Protocol=properties["Protocol"], Endpoint=queue_arn
+        )
+
+
+def _give_buckets_their_cors(template: dict[str, Any]) -> None:
+    """Put the template's CORS rules on its buckets, which the emulator's CloudFormation skips.
+    The emulator's server adds CORS headers to every answer, but it judges a browser's preflight
+    (an upload that reports its progress) by the bucket's rules, as S3 does."""
+    for resource in template["Resources"].values():
+        cors = resource.get("Properties", {}).get("CorsConfiguration")
+        if resource["Type"] != "AWS::S3::Bucket" or not cors:
+            continue
+        rules = [
+            {
+                "AllowedMethods": rule["AllowedMethods"],
+                "AllowedOrigins": rule["AllowedOrigins"],
+                "AllowedHeaders": rule.get("AllowedHeaders", []),
+                "MaxAgeSeconds": rule.get("MaxAge", 0),
+            }
+            for rule in cors["CorsRules"]
+        ]
+        client("s3").put_bucket_cors(
+            Bucket=resource["Properties"]["BucketName"], CORSConfiguration={"CORSRules": rules}
         )

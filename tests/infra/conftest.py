@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import os
+import socket
 import sys
+import urllib.request
+import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from moto.server import ThreadedMotoServer
 
 from infra.package import Packaged, Skipped, package
+from shared.aws import reset_process_state
 
 UNREACHABLE_PROXY = "http://127.0.0.1:9"  # the discard port: any download fails at once
 # What the packaging machine's environment says; none of it may reach a template.
@@ -41,3 +47,27 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
         patch.setenv("HELPDESK_TICKET_PREFIX", "MACHINE")
         results = package(out, with_deps=False)
     return Run(out, {result.service: result for result in results})
+
+
+@pytest.fixture
+def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """An emulated AWS account behind an endpoint, as an operator's credentials would reach."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    # The emulator keeps its accounts per process: start from an empty one.
+    urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"))
+    monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
+    monkeypatch.setenv("HELPDESK_MAIL_DOMAIN", "support.example.org")
+    monkeypatch.setenv("HELPDESK_TICKET_PREFIX", "SUP")
+    reset_process_state()
+    try:
+        with warnings.catch_warnings():  # resource types the emulator skips
+            warnings.simplefilter("ignore")
+            yield endpoint
+    finally:
+        server.stop()
+        reset_process_state()

@@ -1,56 +1,29 @@
 """`make deploy` and `make destroy` against an emulated account, as an operator runs them.
 
 The emulator creates what it can of every stack (tables, queues, rules, functions from the
-uploaded code, log groups, the dashboard); what it cannot (the REST API from its definition,
-Cognito, SES, alarms, CloudFront) is left out by `infra.emulator` and asserted on the templates
-in test_stacks.py.
+uploaded code, log groups, the console's bucket, the dashboard); what it cannot (the REST API
+from its definition, Cognito, SES, alarms, CloudFront) is left out by `infra.emulator` and
+asserted on the templates in test_stacks.py and test_console_stack.py.
 """
 
 from __future__ import annotations
 
-import socket
-import urllib.request
-import warnings
-from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from infra.deploy import Deployment, main
 from infra.stacks import SERVICES
-from shared.aws import reset_process_state
 
 pytestmark = pytest.mark.infra
 STAGE = "ci"
 SERVICE_STACKS = [f"helpdesk-{STAGE}-{s.service.replace('_', '-')}" for s in SERVICES]
 DATA_STACKS = [f"{name}-data" for name in SERVICE_STACKS]
-ALL_STACKS = [f"helpdesk-{STAGE}-shared", *DATA_STACKS, *SERVICE_STACKS, f"helpdesk-{STAGE}-edge"]
-
-
-@pytest.fixture
-def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """An emulated AWS account behind an endpoint, as an operator's credentials would reach."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    # The emulator keeps its accounts per process: start from an empty one.
-    urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"))
-    monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
-    monkeypatch.setenv("HELPDESK_MAIL_DOMAIN", "support.example.org")
-    monkeypatch.setenv("HELPDESK_TICKET_PREFIX", "SUP")
-    reset_process_state()
-    try:
-        with warnings.catch_warnings():  # resource types the emulator skips
-            warnings.simplefilter("ignore")
-            yield endpoint
-    finally:
-        server.stop()
-        reset_process_state()
+SHARED, CONSOLE, EDGE = (f"helpdesk-{STAGE}-{part}" for part in ("shared", "console", "edge"))
+ALL_STACKS = [SHARED, CONSOLE, *DATA_STACKS, *SERVICE_STACKS, EDGE]
+# The emulator's account and region: the console's bucket carries them.
+CONSOLE_BUCKET = f"helpdesk-{STAGE}-console-123456789012-eu-west-1"
 
 
 def _statuses() -> dict[str, str]:
@@ -95,13 +68,13 @@ def test_a_first_deploy_creates_every_stack_and_a_second_changes_nothing(
     # When the operator deploys again with nothing changed
     again = _deploy(tmp_path)
 
-    # Then no stack changes
-    assert again == [f"{name}: unchanged" for name in _ordered()]
+    # Then no stack changes, and no file of the console is uploaded again
+    assert again == [f"{name}: unchanged" for name in _ordered()] + [f"{CONSOLE_BUCKET}: unchanged"]
 
 
 def _ordered() -> list[str]:
     pairs = [n for pair in zip(DATA_STACKS, SERVICE_STACKS, strict=True) for n in pair]
-    return [ALL_STACKS[0], *pairs, ALL_STACKS[-1]]
+    return [SHARED, CONSOLE, *pairs, EDGE]
 
 
 def test_a_removed_service_comes_back_over_its_kept_tables(account: str, tmp_path: Path) -> None:

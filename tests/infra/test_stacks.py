@@ -2,7 +2,7 @@
 
 The emulator creates no authorizer, user pool, SES identity, alarm or CloudFront distribution and
 checks no IAM, so these are asserted on the rendered templates themselves: the shared stack, each
-service's data stack and packaged stack, and the edge.
+service's data stack and packaged stack, the console's, and the edge.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from infra.console_stack import console_stack
 from infra.edge import edge_stack
 from infra.package import Packaged
 from infra.parameters import operator_settings, parameter_name, substitute, template_settings
@@ -52,6 +53,7 @@ def _all_templates(run: Run, folder: Path) -> dict[str, Path]:
     """Every template an operator deploys, written out as the deployment renders it."""
     rendered = {
         "shared": substitute(shared_stack(NAMES)),
+        "console": console_stack(NAMES),
         "edge": edge_stack(NAMES),
         **{f"{s.service}-data": substitute(service_data(s, NAMES)) for s in SERVICES},
     }
@@ -317,7 +319,10 @@ def test_the_support_domain_is_an_identity_with_dkim_and_its_records_are_outputs
 
 
 def test_bucket_names_carry_the_account_and_region() -> None:
-    buckets = _of_type(substitute(shared_stack(NAMES)), "AWS::S3::Bucket").values()
+    buckets = [
+        *_of_type(substitute(shared_stack(NAMES)), "AWS::S3::Bucket").values(),
+        *_of_type(console_stack(NAMES), "AWS::S3::Bucket").values(),
+    ]
     for bucket in buckets:
         name = bucket["Properties"]["BucketName"]["Fn::Sub"]
         assert name.endswith("-${AWS::AccountId}-${AWS::Region}")
