@@ -63,6 +63,38 @@ class RunningStack:
         assert status == 200, body
         return str(body["token"])
 
+    def open_tickets(self, count: int, subject: str) -> None:
+        """`count` tickets opened by the default admin, `<subject> <n>` each: a full queue."""
+        admin = self.token()
+        for number in range(count):
+            status, body = self.call(
+                "POST",
+                "/tickets",
+                {
+                    "subject": f"{subject} {number}",
+                    "body": "A ticket of a full queue.",
+                    "priority": "medium",
+                    "requester": {"email": f"queue{number}@example.org"},
+                },
+                admin,
+            )
+            assert status == 201, body
+
+    def settle(self, count: int, seconds: float = 120) -> None:
+        """Wait until the newest `count` tickets' events were handled (contacts linked, SLA timers
+        running): a queue measured as an agent finds it, not while the stack works through a
+        burst."""
+        admin = self.token()
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            status, page = self.call("GET", f"/tickets?limit={count}", token=admin)
+            assert status == 200, page
+            items = page["items"]
+            if len(items) == count and all(t["contact_id"] and t["sla"]["state"] for t in items):
+                return
+            time.sleep(0.5)
+        raise AssertionError(f"the tickets' events were not all handled within {seconds}s")
+
     def stop(self) -> float:
         """Ctrl-C, as a person would; returns the seconds it took to exit."""
         started = time.monotonic()

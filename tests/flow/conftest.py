@@ -17,7 +17,9 @@ from local_stack.running import RunningStack
 from local_stack.running import start_stack as start_local_stack
 from tests.conftest import refused_calls
 
-__all__ = ["RunningStack", "eventually", "start_stack"]
+__all__ = ["RunningStack", "eventually", "running_stack", "start_stack"]
+# A sweep every second: a moved clock shows on tickets within moments.
+FAST_SLA = {"HELPDESK_SLA_SWEEP_SECONDS": "1"}
 
 STARTED: list[RunningStack] = []  # every stack this process started, in order
 
@@ -52,10 +54,17 @@ def stacks_aws_calls_are_granted() -> Iterator[None]:
         pytest.fail(describe(refused), pytrace=False)
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    folder = tmp_path_factory.mktemp("stack")
-    running = start_stack(folder / "state", folder / "stack.log")
+def running_stack(
+    tmp_path_factory: pytest.TempPathFactory, name: str, settings: dict[str, str] | None = None
+) -> Iterator[RunningStack]:
+    """A module's stack (with its own `HELPDESK_*` settings, if any), stopped after the module."""
+    folder = tmp_path_factory.mktemp(name)
+    running = start_stack(folder / "state", folder / "stack.log", settings)
     yield running
     if running.process.poll() is None:
         running.stop()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    yield from running_stack(tmp_path_factory, "stack")

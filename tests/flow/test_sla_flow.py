@@ -4,13 +4,12 @@ ticket answered in time is never breached."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.flow.conftest import RunningStack, eventually, start_stack
+from tests.flow.conftest import FAST_SLA, RunningStack, eventually, running_stack
 
 pytestmark = pytest.mark.flow
 ALICE = ("alice@example.com", "agent")
@@ -18,20 +17,7 @@ ALICE = ("alice@example.com", "agent")
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    """A stack whose SLA sweep runs every second, so a moved clock shows within moments."""
-    folder = tmp_path_factory.mktemp("sla-stack")
-    previous = os.environ.get("HELPDESK_SLA_SWEEP_SECONDS")
-    os.environ["HELPDESK_SLA_SWEEP_SECONDS"] = "1"
-    try:
-        running = start_stack(folder / "state", folder / "stack.log")
-    finally:
-        if previous is None:
-            del os.environ["HELPDESK_SLA_SWEEP_SECONDS"]
-        else:
-            os.environ["HELPDESK_SLA_SWEEP_SECONDS"] = previous
-    yield running
-    if running.process.poll() is None:
-        running.stop()
+    yield from running_stack(tmp_path_factory, "sla-stack", FAST_SLA)
 
 
 def _ids(stack: RunningStack, token: str, sla: str) -> list[str]:

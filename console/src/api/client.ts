@@ -26,6 +26,7 @@ export interface Problem {
   status: number;
   detail?: string;
   errors?: { field: string; message: string }[];
+  merged_into?: string; // a 308 `contact-merged`: the contact that stays
 }
 
 export class ApiError extends Error {
@@ -78,6 +79,7 @@ export async function call<T>(pending: Promise<Answer<T>>): Promise<T> {
     detail: body?.detail,
     errors: body?.errors,
     type: body?.type,
+    merged_into: body?.merged_into,
   });
 }
 
@@ -89,4 +91,10 @@ export function ifMatch(version: number): { "If-Match": string } {
 /** A fresh key per user action: a retried request creates nothing twice. */
 export function idempotencyKey(): { "Idempotency-Key": string } {
   return { "Idempotency-Key": crypto.randomUUID() };
+}
+
+/** A PATCH body of only the fields that change. The generated types mark every field that has a
+ * default as required, but the API changes only the fields sent (and null clears one). */
+export function onlyChanged<T>(fields: Partial<T>): T {
+  return fields as T;
 }

@@ -1,9 +1,10 @@
 // The console's small set of building blocks. Every control has a visible label; state is said in
 // words as well as colour; dialogs are native <dialog> (focus stays inside, Escape closes).
 
-import type { ButtonHTMLAttributes, ComponentChildren } from "preact";
+import type { ButtonHTMLAttributes, ComponentChildren, JSX } from "preact";
 import { useEffect, useRef } from "preact/hooks";
 import type { ApiError, SlaState, Status, Priority } from "../api/client";
+import { CheckIcon, StopIcon, WarningIcon } from "./icons";
 
 export function ProblemAlert({ error }: { error: ApiError | null | undefined }) {
   if (!error) return null;
@@ -41,17 +42,26 @@ export function Loading({ what = "Loading" }: { what?: string }) {
   );
 }
 
-type FieldProps = { label: string; hint?: string; children: ComponentChildren; inline?: boolean };
+type FieldProps = { label: string; hint?: string; children: ComponentChildren; inline?: boolean; error?: string };
 
-/** A label around its control: the label names it for screen readers and clicks focus it. */
-export function Field({ label, hint, children, inline }: FieldProps) {
+/** A label around its control: the label names it for screen readers and clicks focus it.
+ * `error` is the API's word on this field (a 422), shown under it. */
+export function Field({ label, hint, children, inline, error }: FieldProps) {
   return (
     <label class={inline ? "field field-inline" : "field"}>
       <span class="field-label">{label}</span>
       {children}
       {hint && <span class="field-hint">{hint}</span>}
+      {error && <span class="field-error">{error}</span>}
     </label>
   );
+}
+
+/** What a 422 says about one field, named by its dotted path (`targets.urgent.first_response_minutes`);
+ * the API may put the body's location in front of it. */
+export function fieldProblem(error: ApiError | null | undefined, field: string): string | undefined {
+  const found = error?.problem.errors?.find((e) => e.field === field || e.field.endsWith(`.${field}`));
+  return found?.message;
 }
 
 export function Select<T extends string>(
@@ -105,21 +115,26 @@ export function humanize(value: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
-const SLA_LABELS: Record<SlaState, string> = {
+export const SLA_LABELS: Record<SlaState, string> = {
   ok: "On track",
   at_risk: "At risk",
   breached: "Breached",
   met: "Met",
 };
-const SLA_ICONS: Record<SlaState, string> = { ok: "", at_risk: "⚠", breached: "⛔", met: "✓" };
+const SLA_ICONS: Record<SlaState, (() => JSX.Element) | null> = {
+  ok: null,
+  at_risk: WarningIcon,
+  breached: StopIcon,
+  met: CheckIcon,
+};
 
 /** The SLA state in words, with an icon and a colour; never colour alone. */
 export function SlaBadge({ state }: { state: SlaState | null | undefined }) {
   if (!state) return null;
+  const Icon = SLA_ICONS[state];
   return (
     <span class={`badge sla-${state}`} data-sla={state}>
-      {SLA_ICONS[state] && <span aria-hidden="true">{SLA_ICONS[state]} </span>}
-      SLA: {SLA_LABELS[state]}
+      {Icon && <Icon />} SLA: {SLA_LABELS[state]}
     </span>
   );
 }
@@ -207,5 +222,17 @@ export function PageHeader({ title, children }: { title: string; children?: Comp
       </h1>
       {children && <div class="page-actions">{children}</div>}
     </header>
+  );
+}
+
+/** The next page of a list the API pages by cursor, when there is one. */
+export function LoadMore({ more, loading }: { more: (() => Promise<void>) | null; loading: boolean }) {
+  if (!more) return null;
+  return (
+    <div class="actions">
+      <Button busy={loading} onClick={() => void more()}>
+        Show more
+      </Button>
+    </div>
   );
 }

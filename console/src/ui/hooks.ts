@@ -75,3 +75,47 @@ export function useAction<A extends unknown[]>(
   };
   return { run, busy, error, clear: () => setError(null) };
 }
+
+export interface Page<T> {
+  items: T[];
+  next_cursor?: string | null;
+}
+
+export interface Paged<T> {
+  items: T[];
+  error: ApiError | null;
+  loading: boolean;
+  /** Fetch the next page and add it; null when there is none. */
+  more: (() => Promise<void>) | null;
+  reload: () => Promise<void>;
+}
+
+/** A list the API pages by cursor: the first page when `deps` change, the next ones on demand. */
+export function usePaged<T>(load: (cursor: string | null) => Promise<Page<T>>, deps: unknown[]): Paged<T> {
+  const [items, setItems] = useState<T[]>([]);
+  const [next, setNext] = useState<string | null>(null);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [loading, setLoading] = useState(true);
+  const latest = useRef(0);
+  const fetchPage = async (cursor: string | null) => {
+    const run = ++latest.current;
+    setLoading(true);
+    try {
+      const page = await load(cursor);
+      if (run !== latest.current) return;
+      setItems((shown) => (cursor ? [...shown, ...page.items] : page.items));
+      setNext(page.next_cursor ?? null);
+      setError(null);
+    } catch (caught) {
+      if (run === latest.current) setError(asApiError(caught));
+    } finally {
+      if (run === latest.current) setLoading(false);
+    }
+  };
+  // eslint-disable-next-line react-hooks/exhaustive-deps
+  const reload = useCallback(() => fetchPage(null), deps);
+  useEffect(() => {
+    void reload();
+  }, [reload]);
+  return { items, error, loading, more: next ? () => fetchPage(next) : null, reload };
+}

@@ -1,0 +1,104 @@
+// The conversation, oldest first. Bodies are text: a mail's HTML is never put into the page.
+
+import type { Message } from "../../api/client";
+import { DateTime, humanize } from "../../ui/components";
+import { authorName, fileSize } from "./format";
+import { LockIcon } from "../../ui/icons";
+import type { Delivery } from "./ticketApi";
+
+const AUTHOR_KINDS: Record<string, string> = { client: "Client", agent: "Agent", system: "Helpdesk" };
+
+export function Conversation({ messages }: { messages: Message[] }) {
+  if (messages.length === 0) return <p class="muted">No messages yet.</p>;
+  return (
+    <ol class="conversation" aria-label="Conversation">
+      {messages.map((message) => (
+        <li key={message.id}>
+          <MessageItem message={message} />
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+function MessageItem({ message }: { message: Message }) {
+  const kind = message.internal ? "internal" : message.author.type;
+  return (
+    <article class={`message message-${kind}`} aria-label={`${message.internal ? "Internal note" : AUTHOR_KINDS[message.author.type] ?? "Message"} from ${authorName(message.author)}`}>
+      <header class="message-header">
+        {message.internal ? (
+          <span class="note-label">
+            <LockIcon /> Internal note
+          </span>
+        ) : (
+          <span class={`author-kind author-${message.author.type}`}>
+            {AUTHOR_KINDS[message.author.type] ?? humanize(message.author.type)}
+          </span>
+        )}
+        <strong class="message-author">{authorName(message.author)}</strong>
+        <span class="muted">
+          <DateTime value={message.created_at} />
+        </span>
+      </header>
+      <div class="message-body">{message.body}</div>
+      {message.attachments.length > 0 && (
+        <ul class="message-files" aria-label="Attachments">
+          {message.attachments.map((file) => (
+            <li key={file.key}>
+              <span aria-hidden="true">📎 </span>
+              {file.name} <span class="muted">({fileSize(file.size)})</span>
+            </li>
+          ))}
+        </ul>
+      )}
+      {message.attachments_omitted > 0 && (
+        <p class="muted">{message.attachments_omitted} more files of this mail were too many to keep.</p>
+      )}
+      {!message.internal && message.author.type === "agent" && <DeliveryList delivery={message.delivery} />}
+    </article>
+  );
+}
+
+const DELIVERY_WORDS: Record<Delivery["state"], string> = {
+  sent: "Sent",
+  delivered: "Delivered",
+  bounced: "Bounced",
+  failed: "Failed",
+  complained: "Complained",
+};
+const DELIVERY_ICONS: Record<Delivery["state"], string> = {
+  sent: "➜",
+  delivered: "✓",
+  bounced: "⛔",
+  failed: "⛔",
+  complained: "⚠",
+};
+
+/** What became of a reply, per recipient, in words. */
+function DeliveryList({ delivery }: { delivery: Message["delivery"] }) {
+  const recipients = Object.entries(delivery);
+  if (recipients.length === 0) return <p class="delivery muted">Sending…</p>;
+  return (
+    <ul class="delivery" aria-label="Delivery">
+      {recipients.map(([address, report]) => (
+        <li key={address} class={`delivery-${report.state}`}>
+          <span aria-hidden="true">{DELIVERY_ICONS[report.state]} </span>
+          {DELIVERY_WORDS[report.state]}
+          {report.detail && (report.state === "bounced" || report.state === "failed") && `: ${report.detail}`}
+          {" to "}
+          {address} <span class="muted">(<DateTime value={report.at} />)</span>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+/** A reply still on its way: the view looks again until every recipient's fate is known. */
+export function awaitingDelivery(messages: Message[]): boolean {
+  return messages.some(
+    (message) =>
+      !message.internal &&
+      message.author.type === "agent" &&
+      (Object.keys(message.delivery).length === 0 || Object.values(message.delivery).some((d) => d.state === "sent")),
+  );
+}

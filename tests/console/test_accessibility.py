@@ -1,0 +1,74 @@
+"""Every main view of the console, scanned by axe-core: no serious or critical violation of WCAG
+2.1 AA (labels, names, roles, contrast). Keyboard-only use is shown in test_keyboard.py."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page
+
+from tests.console.conftest import serious_violations, sign_in_with_dev_token
+from tests.flow.conftest import RunningStack, eventually
+
+pytestmark = pytest.mark.axe
+
+
+def a_ticket_with_a_contact(stack: RunningStack) -> dict[str, str]:
+    admin = stack.token()
+    status, ticket = stack.call(
+        "POST",
+        "/tickets",
+        {
+            "subject": "Scanner jammed",
+            "body": "It makes a noise.",
+            "priority": "high",
+            "requester": {"email": "axe@example.org", "name": "Ada Axe"},
+        },
+        admin,
+    )
+    assert status == 201, ticket
+    linked = eventually(
+        lambda: stack.call("GET", f"/tickets/{ticket['id']}", token=admin)[1],
+        lambda found: found.get("contact_id"),
+    )
+    return {"ticket": ticket["id"], "contact": linked["contact_id"]}
+
+
+def assert_accessible(page: Page, view: str) -> None:
+    found = serious_violations(page)
+    assert not found, f"{view}: {found}"
+
+
+def test_the_sign_in_screen_has_no_serious_violation(page: Page, stack: RunningStack):
+    page.goto(stack.base + "/")
+    page.get_by_role("button", name="Sign in", exact=True).wait_for()
+    assert_accessible(page, "sign-in")
+
+
+def test_every_main_view_has_no_serious_violation(page: Page, stack: RunningStack):
+    ids = a_ticket_with_a_contact(stack)
+    sign_in_with_dev_token(page, stack, "admin@example.com", "admin")
+    views = {
+        "queue": ("#/", "Scanner jammed"),
+        "ticket": (f"#/tickets/{ids['ticket']}", "It makes a noise."),
+        "contacts": ("#/contacts", None),
+        "contact": (f"#/contacts/{ids['contact']}", "Ada Axe"),
+        "sent mail": ("#/local/outbox", None),
+        "clock": ("#/local/clock", None),
+    }
+    for view, (fragment, shown) in views.items():
+        page.goto(stack.base + "/" + fragment)
+        page.locator("#page-title").wait_for()
+        if shown:
+            page.get_by_text(shown).first.wait_for()
+        page.wait_for_load_state("networkidle")
+        assert_accessible(page, view)
+
+    page.goto(stack.base + "/#/settings")
+    page.locator("#page-title").wait_for()
+    sections = page.get_by_role("navigation", name="Settings").get_by_role("link")
+    names = [sections.nth(index).inner_text() for index in range(sections.count())]
+    assert "SLA" in " ".join(names)
+    for name in names:
+        page.get_by_role("navigation", name="Settings").get_by_role("link", name=name).click()
+        page.wait_for_load_state("networkidle")
+        assert_accessible(page, f"settings: {name}")

@@ -1,0 +1,228 @@
+"""The ticket view: a client's mail, the agent's reply and note, the controls, a stale write, an
+expired session and an attached file, in a real browser against the local stack."""
+
+from __future__ import annotations
+
+import email
+import smtplib
+import uuid
+from email import policy
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.console.conftest import screenshot, sign_in_with_dev_token
+from tests.flow.conftest import RunningStack, eventually
+
+ADMIN = ("admin@example.com", "admin")
+ALICE = "alice@example.com"
+
+
+@pytest.fixture(scope="module")
+def support(stack: RunningStack) -> str:
+    """A Support department with its own address, Alice and the admin in it."""
+    admin = stack.token()
+    assert stack.call("POST", "/departments", {"name": "Support"}, admin)[0] == 201
+    for member in (ALICE, ADMIN[0]):
+        assert (
+            stack.call("POST", "/departments/support/members", {"email": member}, admin)[0] == 200
+        )
+    channel = {"address": "support@example.com", "department_id": "support"}
+    assert stack.call("POST", "/channels", channel, admin)[0] == 201
+    return "support"
+
+
+def _mailed_ticket(stack: RunningStack, sender: str, subject: str, text: str) -> dict[str, Any]:
+    """A ticket opened by a client's mail over SMTP."""
+    raw = (
+        f"From: Client <{sender}>\r\nTo: support@example.com\r\nSubject: {subject}\r\n"
+        f"Message-ID: <{uuid.uuid4()}@client.example.org>\r\n\r\n{text}\r\n"
+    )
+    with smtplib.SMTP("127.0.0.1", stack.smtp, timeout=10) as smtp:
+        smtp.sendmail(sender, ["support@example.com"], raw.encode())
+    admin = stack.token()
+    _, page = eventually(
+        lambda: stack.call("GET", "/tickets?department_id=support", token=admin),
+        done=lambda answer: any(t["subject"] == subject for t in answer[1]["items"]),
+    )
+    (ticket,) = [t for t in page["items"] if t["subject"] == subject]
+    return ticket  # type: ignore[no-any-return]
+
+
+def _opened_ticket(stack: RunningStack, subject: str) -> dict[str, Any]:
+    """A ticket an agent opened for a client over the API."""
+    body = {
+        "subject": subject,
+        "body": "Please help.",
+        "department_id": "support",
+        "requester": {"email": "grace@client.example.org", "name": "Grace"},
+    }
+    status, ticket = stack.call("POST", "/tickets", body, stack.token())
+    assert status == 201, ticket
+    return ticket  # type: ignore[no-any-return]
+
+
+def _open(page: Page, stack: RunningStack, ticket: dict[str, Any]) -> None:
+    page.goto(f"{stack.base}/#/tickets/{ticket['id']}")
+    page.get_by_role("heading", name=f"{ticket['number']}: {ticket['subject']}").wait_for()
+
+
+def _outbox(stack: RunningStack) -> list[dict[str, Any]]:
+    return stack.call("GET", "/local/outbox")[1]  # type: ignore[no-any-return]
+
+
+def _write(page: Page, text: str) -> None:
+    page.get_by_label("Your reply", exact=True).or_(
+        page.get_by_label("Your note", exact=True)
+    ).fill(text)
+
+
+def test_a_mailed_ticket_is_answered_and_the_reply_is_delivered(
+    page: Page, stack: RunningStack, support: str
+):
+    ticket = _mailed_ticket(stack, "dora@client.example.org", "Lost password", "I cannot log in.")
+    sign_in_with_dev_token(page, stack, *ADMIN)
+    _open(page, stack, ticket)
+    conversation = page.get_by_role("list", name="Conversation")
+    expect(conversation.get_by_text("I cannot log in.")).to_be_visible()
+
+    _write(page, "A reset link is on its way.")
+    page.get_by_role("button", name="Send reply to dora@client.example.org").click()
+
+    reply = page.get_by_role("article", name="Agent from admin@example.com")
+    expect(reply.get_by_text("A reset link is on its way.")).to_be_visible()
+    eventually(
+        lambda: _outbox(stack),
+        done=lambda sent: any("A reset link is on its way." in m["text"] for m in sent),
+    )
+    expect(reply.get_by_text("Delivered to dora@client.example.org")).to_be_visible(timeout=60_000)
+    expect(page.get_by_label("Your reply", exact=True)).to_have_value("")
+
+
+def test_an_internal_note_is_marked_and_never_mailed(page: Page, stack: RunningStack, support: str):
+    ticket = _mailed_ticket(
+        stack, "erin@client.example.org", "Broken invoice", "The total is wrong."
+    )
+    marker = f"note-{uuid.uuid4().hex[:8]}"
+    sign_in_with_dev_token(page, stack, *ADMIN)
+    _open(page, stack, ticket)
+
+    _write(page, "We are correcting the invoice today.")
+    page.get_by_role("button", name="Send reply to erin@client.example.org").click()
+    page.get_by_text("We are correcting the invoice today.").wait_for()
+    page.get_by_role("radio", name="Internal note").check()
+    expect(page.get_by_role("button", name="Add internal note")).to_be_visible()
+    _write(page, f"Finance confirmed the error ({marker}).")
+    page.get_by_role("button", name="Add internal note").click()
+
+    note = page.get_by_role("article", name="Internal note from admin@example.com")
+    expect(note.get_by_text(marker)).to_be_visible()
+    expect(note.get_by_text("Internal note")).to_be_visible()
+    page.get_by_text("Delivered to erin@client.example.org").wait_for(timeout=60_000)
+    screenshot(page, "ticket")
+
+    sent = _outbox(stack)
+    assert any("We are correcting the invoice today." in m["text"] for m in sent)
+    assert not [m for m in sent if marker in m["raw"]]
+
+
+def test_status_and_assignee_change_through_the_controls(
+    page: Page, stack: RunningStack, support: str
+):
+    ticket = _opened_ticket(stack, "Printer offline")
+    sign_in_with_dev_token(page, stack, *ADMIN)
+    _open(page, stack, ticket)
+
+    page.get_by_role("combobox", name="Status", exact=True).select_option("in_progress")
+    page.get_by_text(f"Version {ticket['version'] + 1}").wait_for()
+    page.get_by_role("combobox", name="Assignee").select_option(ALICE)
+    page.get_by_text(f"Version {ticket['version'] + 2}").wait_for()
+
+    _, now = stack.call("GET", f"/tickets/{ticket['id']}", token=stack.token())
+    assert (now["status"], now["assignee"]) == ("in_progress", ALICE)
+    page.get_by_role("tab", name="History").click()
+    history = page.get_by_role("tabpanel", name="History")
+    expect(history.get_by_text("Assignee")).to_be_visible()
+    expect(history.get_by_text(ALICE)).to_be_visible()
+    expect(history.get_by_text("In progress")).to_be_visible()
+
+
+def test_a_stale_write_keeps_the_draft_and_offers_a_reload(
+    page: Page, stack: RunningStack, support: str
+):
+    ticket = _opened_ticket(stack, "Screen flickers")
+    sign_in_with_dev_token(page, stack, *ADMIN)
+    _open(page, stack, ticket)
+    _write(page, "Half-written answer")
+    # Someone else changes the ticket after this page read it
+    change = {"priority": "urgent", "version": ticket["version"]}
+    assert stack.call("PATCH", f"/tickets/{ticket['id']}", change, stack.token())[0] == 200
+
+    page.get_by_role("combobox", name="Status", exact=True).select_option("in_progress")
+    page.get_by_role("alert").get_by_text("Someone else changed this ticket").wait_for()
+    expect(page.get_by_label("Your reply", exact=True)).to_have_value("Half-written answer")
+
+    page.get_by_role("button", name="Reload ticket").click()
+    expect(page.get_by_role("combobox", name="Priority")).to_have_value("urgent")
+    expect(page.get_by_label("Your reply", exact=True)).to_have_value("Half-written answer")
+    page.get_by_role("combobox", name="Status", exact=True).select_option("in_progress")
+    page.get_by_text(f"Version {ticket['version'] + 2}").wait_for()
+    _, now = stack.call("GET", f"/tickets/{ticket['id']}", token=stack.token())
+    assert (now["status"], now["priority"]) == ("in_progress", "urgent")
+
+
+def test_the_draft_survives_an_expired_session(page: Page, stack: RunningStack, support: str):
+    ticket = _opened_ticket(stack, "Wifi drops")
+    sign_in_with_dev_token(page, stack, *ADMIN)
+    _open(page, stack, ticket)
+    page.get_by_role("radio", name="Internal note").check()
+    _write(page, "Check the router logs first")
+    # The token is no longer accepted: the next call is a 401 and the console signs out
+    page.evaluate(
+        """() => {
+          const session = JSON.parse(localStorage.getItem("helpdesk.session"));
+          session.token = session.token.slice(0, -4) + "AAAA";
+          localStorage.setItem("helpdesk.session", JSON.stringify(session));
+        }"""
+    )
+    page.reload()
+    page.get_by_role("button", name="Sign in", exact=True).wait_for()
+
+    sign_in_with_dev_token(page, stack, *ADMIN)
+    _open(page, stack, ticket)
+    expect(page.get_by_label("Your note", exact=True)).to_have_value("Check the router logs first")
+    expect(page.get_by_role("radio", name="Internal note")).to_be_checked()
+
+
+def test_a_reply_carries_an_attached_file(
+    page: Page, stack: RunningStack, support: str, tmp_path: Path
+):
+    ticket = _mailed_ticket(stack, "fred@client.example.org", "Need the manual", "Where is it?")
+    attached = tmp_path / "manual.txt"
+    attached.write_text("Turn it off and on again.\n")
+    sign_in_with_dev_token(page, stack, *ADMIN)
+    _open(page, stack, ticket)
+
+    page.get_by_label("Attach files").set_input_files(str(attached))
+    files = page.get_by_role("list", name="Files to attach")
+    expect(files.get_by_text("Uploaded")).to_be_visible()
+    _write(page, "The manual is attached.")
+    page.get_by_role("button", name="Send reply to fred@client.example.org").click()
+
+    reply = page.get_by_role("article", name="Agent from admin@example.com")
+    expect(reply.get_by_role("list", name="Attachments").get_by_text("manual.txt")).to_be_visible()
+    sent = eventually(lambda: [m for m in _outbox(stack) if "The manual is attached." in m["text"]])
+    (mail,) = sent
+    files = {
+        part.get_filename(): part.get_content()
+        for part in email.message_from_string(mail["raw"], policy=policy.default).iter_attachments()
+    }
+    assert files == {"manual.txt": "Turn it off and on again.\n"}
+
+
+def test_a_ticket_that_does_not_exist_says_so(page: Page, stack: RunningStack):
+    sign_in_with_dev_token(page, stack, *ADMIN)
+    page.goto(f"{stack.base}/#/tickets/no-such-ticket")
+    page.get_by_text("This ticket does not exist or you may not see it.").wait_for()
