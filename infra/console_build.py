@@ -41,10 +41,11 @@ def sources() -> list[Path]:
     return found
 
 
-def digest(paths: list[Path]) -> str:
+def digest_of(paths: list[Path], root: Path = REPO) -> str:
+    """One digest of the files' names and contents."""
     hashed = hashlib.sha256()
     for path in paths:
-        hashed.update(str(path.relative_to(REPO)).encode() + b"\0" + path.read_bytes() + b"\0")
+        hashed.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
     return hashed.hexdigest()
 
 
@@ -76,7 +77,7 @@ def node_folder() -> Path:
 
 def build(*, force: bool = False) -> bool:
     """Build the console unless its build is current; True when it built."""
-    wanted = digest(sources())
+    wanted = digest_of(sources())
     if not force and BUILT_FROM.exists() and BUILT_FROM.read_text() == wanted:
         return False
     folder = node_folder()
@@ -86,7 +87,7 @@ def build(*, force: bool = False) -> bool:
     def run(*arguments: str) -> None:
         subprocess.run([npm, *arguments], cwd=CONSOLE, env=environment, check=True)  # noqa: S603
 
-    lockfile = digest([CONSOLE / "package-lock.json"])
+    lockfile = digest_of([CONSOLE / "package-lock.json"])
     if not INSTALLED_FROM.exists() or INSTALLED_FROM.read_text() != lockfile:
         run("ci", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error")
         INSTALLED_FROM.write_text(lockfile)
