@@ -19,7 +19,7 @@ from bench.harness import DynamoCalls, Row, bare_writes_ms, emulated_system, med
 from local_stack.gateway import Gateway
 from local_stack.tokens import DevTokens
 from services.contacts.data.dynamodb import department_store
-from services.contacts.handlers.http import dependencies
+from services.contacts.handlers.wiring import dependencies
 from services.contacts.logic.requesters import link_requester
 from shared.aws import client
 from shared.departments import Department

@@ -30,6 +30,9 @@ from shared.settings import Settings
 API_STAGE = "api"  # the REST API's stage name chalice gives it; the stage is in the API's name
 API_FUNCTION = "api"
 API_LOGICAL_ID = "APIHandler"  # chalice's name for the function behind the REST API
+# Chalice's handler for the API is the whole app; ours is the app of the API's entry module, which
+# imports the routes and none of the other functions.
+API_HANDLER = "services.{service}.entry.api.app"
 CONSOLE_ORIGIN_SET = "HasConsoleOrigin"
 STREAM_AGE_ALARM_MS = 5 * 60 * 1000  # events waiting this long in the outbox: the relay is stuck
 
@@ -42,6 +45,16 @@ def function_names(app: Chalice) -> list[str]:
     """The name of every function the app deploys: `api` serves all its routes."""
     views = {entry.view_name for methods in app.routes.values() for entry in methods.values()}
     return ([API_FUNCTION] if app.routes else []) + sorted(set(app.handler_map) - views)
+
+
+def lambda_handlers(stack: ServiceStack) -> dict[str, str]:
+    """The handler Lambda runs for each function: in the entry module of that function alone (a
+    blueprint's functions are named in its module)."""
+    app = app_of(stack)
+    handlers = {API_FUNCTION: API_HANDLER.format(service=stack.service)} if app.routes else {}
+    for function in [*app.pure_lambda_functions, *app.event_sources]:
+        handlers[function.name] = function.handler_string
+    return handlers
 
 
 def function_name(stack: ServiceStack, settings: Settings, function: str) -> str:
@@ -79,6 +92,7 @@ def finish(template: Template, stack: ServiceStack, settings: Settings) -> Templ
     template["Parameters"] = {**template.get("Parameters", {}), **service_parameters()}
     added: dict[str, Any] = {}
     functions = _logical_ids(app_of(stack))
+    handlers = lambda_handlers(stack)
     for logical_id, resource in resources.items():
         if resource["Type"] != "AWS::Serverless::Function":
             continue
@@ -87,6 +101,7 @@ def finish(template: Template, stack: ServiceStack, settings: Settings) -> Templ
         name = function_name(stack, settings, handler)
         log_group = f"{logical_id}LogGroup"
         properties["FunctionName"] = name
+        properties["Handler"] = handlers[handler]
         properties["Environment"] = {"Variables": _environment(stack, settings, properties)}
         properties["LoggingConfig"] = {"LogGroup": {"Ref": log_group}}
         added[log_group] = {

@@ -15,8 +15,9 @@ from typing import Any
 
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
+from local_stack import emulator_patches
 from local_stack.console import ConsoleSite
-from local_stack.environment import atomic_dynamodb_requests, one_table_backup_per_transaction
+from local_stack.environment import quiet
 from local_stack.gateway import Gateway, GatewayServer, LocalRoute
 from local_stack.mail import LocalMailReports, MailReceiver, SentMail, smtp_server
 from local_stack.provision import LOCAL_MAIL_DOMAIN, provision
@@ -82,12 +83,8 @@ class LocalStack:
             secret_file.parent.mkdir(parents=True, exist_ok=True)
             secret_file.write_text(secrets.token_hex(16))
         os.environ.setdefault("HELPDESK_REPLY_TOKEN_SECRET", secret_file.read_text().strip())
-        # Functions that record no metric are the norm here; the warning would fill the console.
-        warnings.filterwarnings("ignore", "No application metrics to publish")
-        for noisy in ("moto", "werkzeug"):
-            logging.getLogger(noisy).setLevel(logging.ERROR)
-        atomic_dynamodb_requests()
-        one_table_backup_per_transaction()
+        quiet()
+        emulator_patches.apply_all()
         self._moto.start()
         settings = get_settings()
         with warnings.catch_warnings():  # resources the emulator skips (SES rules, Cognito)

@@ -1,31 +1,43 @@
-"""Who may see a ticket, for the services that show a ticket's data outside the tickets service.
+"""Who may see a ticket: the rule, the same in every service, and the departments it reads.
 
-The tickets service owns departments and announces each one's members in full
-(DepartmentMembersChanged). A service that shows what belongs to tickets (their SLA, the tickets
-of a contact) keeps those announcements in its own table and applies the tickets service's rule:
-admins see every ticket, the members of its department see it, and a ticket without a department
+Admins see every ticket, the members of its department see it, and a ticket without a department
 is for the members of the triage department. Anyone else is answered as if it did not exist.
 
-All departments live in one item of the service's table: a team has tens of them, every read
-needs them together, and one item can be read in the same round trip as what it guards.
+The tickets service owns departments and applies the rule to its own membership items; it
+announces each department's members in full (DepartmentMembersChanged). A service that shows what
+belongs to tickets (their SLA, the tickets of a contact) keeps those announcements
+(`shared.department_store`) and applies the rule to them through a `Directory`.
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from pydantic import BaseModel
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import PutError
 
 from shared.events.catalogue import DepartmentMembersChanged
 from shared.identity import Caller
 
-DIRECTORY_KEY = ("DEPARTMENTS", "DEPARTMENTS")  # pk and sk of the item, in any service's table
-RETRIES = 5  # two announcements written at once: the second reads again and merges
+
+def responsible_department(department_id: str | None, triage: str | None) -> str | None:
+    """The department whose members see a ticket: its own, or triage for one without."""
+    return department_id or triage
+
+
+def may_see(
+    caller: Caller,
+    caller_departments: Collection[str],
+    department_id: str | None,
+    triage: str | None,
+) -> bool:
+    """Whether `caller`, a member of `caller_departments`, may see a ticket of `department_id`."""
+    if caller.is_admin:
+        return True
+    responsible = responsible_department(department_id, triage)
+    return responsible is not None and responsible in caller_departments
 
 
 class Department(BaseModel):
@@ -46,7 +58,7 @@ def department_of(data: DepartmentMembersChanged, occurred_at: str) -> Departmen
 
 @dataclass(frozen=True)
 class Directory:
-    """The departments as last announced, and the rule of who may see a ticket."""
+    """The departments as last announced, and who of their members may see a ticket."""
 
     departments: dict[str, Department] = field(default_factory=dict)
     version: int = 0  # of the stored item
@@ -59,10 +71,8 @@ class Directory:
         return Directory({**self.departments, department.id: department}, self.version)
 
     def may_see(self, caller: Caller, department_id: str | None, triage: str | None) -> bool:
-        if caller.is_admin:
-            return True
-        department = self.departments.get(department_id or triage or "")
-        return department is not None and caller.email.lower() in department.members
+        departments = () if caller.is_admin else self.of_member(caller.email)
+        return may_see(caller, departments, department_id, triage)
 
     def of_member(self, email: str) -> list[str]:
         return sorted(d.id for d in self.departments.values() if email.lower() in d.members)
@@ -74,59 +84,3 @@ class DepartmentStore(Protocol):
     def record(self, department: Department) -> bool:
         """Keep the announcement unless a newer one of the department is kept; whether it was."""
         ...
-
-
-class DirectoryAttributes:
-    """Mixed into a service's item class for the directory item (with its own discriminator)."""
-
-    departments = UnicodeAttribute()  # JSON: id -> Department
-    version = NumberAttribute()
-
-
-class DynamoDepartmentStore:
-    """The directory item in a service's table; `item_class` is its model for that item."""
-
-    def __init__(self, item_class: Any) -> None:
-        self._item_class = item_class
-
-    def load(self) -> Directory:
-        try:
-            return directory_of(self._item_class.get(*DIRECTORY_KEY))
-        except self._item_class.DoesNotExist:
-            return Directory()
-
-    def record(self, department: Department) -> bool:
-        for _ in range(RETRIES):
-            directory = self.load()
-            updated = directory.with_department(department)
-            if updated is None:
-                return False
-            item = self._item_class(
-                *DIRECTORY_KEY,
-                departments=json.dumps(
-                    {key: d.model_dump(mode="json") for key, d in updated.departments.items()}
-                ),
-                version=directory.version + 1,
-            )
-            read_at = self._item_class.version == directory.version
-            try:
-                item.save(
-                    condition=self._item_class.pk.does_not_exist()
-                    if directory.version == 0
-                    else read_at
-                )
-            except PutError as error:
-                if error.cause_response_code != "ConditionalCheckFailedException":
-                    raise
-                continue
-            return True
-        raise RuntimeError("the department directory kept changing while it was written")
-
-
-def directory_of(item: Any) -> Directory:
-    """The directory from its stored item (as a batch read hands it over)."""
-    stored = json.loads(item.departments)
-    return Directory(
-        {key: Department.model_validate(value) for key, value in stored.items()},
-        int(item.version),
-    )

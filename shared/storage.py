@@ -1,5 +1,6 @@
 """Binding a service's pynamodb table classes to their physical table at first use, the write
-transactions on them, and the cursors that page through their reads.
+transactions on them (which item of a cancelled one failed, retrying a write that lost a race),
+and the pages and cursors of their reads.
 
 Table classes declare a logical name (the service's); the physical name comes from settings when
 the repository is built, never at import, so importing needs no environment.
@@ -10,13 +11,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
 
 from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
@@ -25,7 +28,12 @@ from shared.settings import get_settings
 from shared.text import load_json
 
 P = TypeVar("P")
+R = TypeVar("R")
+T = TypeVar("T")
+M = TypeVar("M", bound=Model)
+ItemKey = tuple[Any, Any]  # an item's partition and sort key, as its model holds them
 CLIENT_REQUEST_TOKEN_LENGTH = 36  # DynamoDB's longest
+STALE_WRITE_ATTEMPTS = 5  # enough for the few writers of one item; more means something is wrong
 
 
 def bind_table(table: type[Model], service: str) -> None:
@@ -58,9 +66,9 @@ def writes_for(origin: str | None) -> Iterator[None]:
         _work_in_hand.reset(reset)
 
 
-def transaction(table: type[Model]) -> TransactWrite:
+def transaction(table: type[Model]) -> WriteTransaction:
     """A write transaction on the table's cached connection (a new one costs a client build)."""
-    return _TokenedTransactWrite(
+    return WriteTransaction(
         connection=table._get_connection().connection,
         client_request_token=_client_request_token(table),
     )
@@ -76,7 +84,65 @@ def _client_request_token(table: type[Model]) -> str | None:
     return hashlib.sha256(seed.encode()).hexdigest()[:CLIENT_REQUEST_TOKEN_LENGTH]
 
 
-class _TokenedTransactWrite(TransactWrite):
+@dataclass
+class _ItemsByKind:
+    """The keys of a transaction's items, by the kind of write that names them."""
+
+    condition_checks: list[ItemKey] = field(default_factory=list)
+    deletes: list[ItemKey] = field(default_factory=list)
+    puts: list[ItemKey] = field(default_factory=list)
+    updates: list[ItemKey] = field(default_factory=list)
+
+    def in_request_order(self) -> list[ItemKey]:
+        # pynamodb sends condition checks, then deletes, puts and updates, whatever order they
+        # were added in; DynamoDB's cancellation reasons follow the request.
+        return self.condition_checks + self.deletes + self.puts + self.updates
+
+
+class WriteTransaction(TransactWrite):
+    """A pynamodb write transaction that knows which item each of its writes is about, so a
+    cancelled one says which items failed their condition (`failed_conditions`)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._keys = _ItemsByKind()
+
+    def condition_check(
+        self,
+        model_cls: type[M],
+        hash_key: Any,
+        range_key: Any | None = None,
+        condition: Condition | None = None,
+    ) -> None:
+        super().condition_check(model_cls, hash_key, range_key, condition)
+        self._keys.condition_checks.append((hash_key, range_key))
+
+    def delete(
+        self, model: M, condition: Condition | None = None, *, add_version_condition: bool = True
+    ) -> None:
+        super().delete(model, condition, add_version_condition=add_version_condition)
+        self._keys.deletes.append(_key_of(model))
+
+    def save(
+        self, model: M, condition: Condition | None = None, return_values: str | None = None
+    ) -> None:
+        super().save(model, condition, return_values)
+        self._keys.puts.append(_key_of(model))
+
+    def update(
+        self,
+        model: M,
+        actions: list[Action],
+        condition: Condition | None = None,
+        return_values: str | None = None,
+        *,
+        add_version_condition: bool = True,
+    ) -> None:
+        super().update(
+            model, actions, condition, return_values, add_version_condition=add_version_condition
+        )
+        self._keys.updates.append(_key_of(model))
+
     def _commit(self) -> Any:
         try:
             return super()._commit()
@@ -89,15 +155,58 @@ class _TokenedTransactWrite(TransactWrite):
         return super()._commit()
 
 
+def _key_of(model: Model) -> ItemKey:
+    hash_name, range_name = model._hash_keyname, model._range_keyname
+    return (
+        getattr(model, hash_name) if hash_name else None,
+        getattr(model, range_name) if range_name else None,
+    )
+
+
+def failed_conditions(write: WriteTransaction, error: TransactWriteError) -> frozenset[ItemKey]:
+    """The keys (partition, sort) of the items of the cancelled transaction `write` whose
+    condition did not hold; empty when it was cancelled for another reason (a conflict)."""
+    reasons = error.cancellation_reasons or []
+    return frozenset(
+        key
+        for key, reason in zip(write._keys.in_request_order(), reasons, strict=False)
+        if reason is not None and reason.code == "ConditionalCheckFailed"
+    )
+
+
 def condition_failed(error: TransactWriteError) -> bool:
-    """Whether the transaction was cancelled because a condition did not hold. pynamodb sends
-    condition checks, then deletes, puts and updates, whatever order they were added in, so the
-    position of a reason does not say which item it is about: for a transaction with one
-    conditional write, any failed condition is that one."""
+    """Whether the transaction was cancelled because a condition did not hold, for a transaction
+    with one conditional write (any failed condition is that one); `failed_conditions` says which
+    item failed."""
     return any(
         reason is not None and reason.code == "ConditionalCheckFailed"
         for reason in error.cancellation_reasons or []
     )
+
+
+def retry_on_stale(
+    attempt: Callable[[], R],
+    stale: type[Exception],
+    exhausted: Exception,
+    attempts: int = STALE_WRITE_ATTEMPTS,
+) -> R:
+    """Optimistic concurrency: `attempt` reads, computes and writes on the condition that what it
+    read is still there, raising `stale` when another write came between; it is run again on what
+    is there now, and `exhausted` is raised when every attempt lost its race."""
+    for _ in range(attempts):
+        try:
+            return attempt()
+        except stale:
+            continue
+    raise exhausted
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """Part of a list, and the cursor of the rest (None: this is the last part)."""
+
+    items: list[T]
+    cursor: str | None
 
 
 def encode_cursor(position: Any) -> str:

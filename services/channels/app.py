@@ -1,18 +1,12 @@
-"""The channels service's Chalice app: registers the HTTP routes, the mail and event functions."""
+"""The channels service's Chalice app: every function it deploys, declared by the module under
+entry/ that Lambda imports to run it (and nothing of the other functions)."""
 
-from chalice import Chalice
-
-from services.channels.handlers.events import consumer
-from services.channels.handlers.http import api
-from services.channels.handlers.mail import register_mail
-from services.channels.handlers.reports import register_reports
-from shared.events.outbox import register_outbox_relay
-from shared.observability import instrument, observability
-
-app = Chalice(app_name="helpdesk-channels", configure_logs=False)
-app.register_blueprint(api.blueprint)
-receive_mail_function = register_mail(app)
-receive_delivery_reports = register_reports(app)
-relay_outbox = register_outbox_relay(app)
-consume_events = consumer.register(app)
-instrument(app, observability("channels"))
+# Importing an entry module adds its function to the app.
+from services.channels.entry import (  # noqa: F401
+    api,
+    app,
+    consume_events,
+    receive_delivery_reports,
+    receive_mail,
+    relay_outbox,
+)

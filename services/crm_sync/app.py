@@ -1,16 +1,5 @@
-"""The crm_sync service's Chalice app: registers the HTTP routes, the sync and event functions."""
+"""The crm_sync service's Chalice app: every function it deploys, declared by the module under
+entry/ that Lambda imports to run it (and nothing of the other functions)."""
 
-from chalice import Chalice
-
-from services.crm_sync.handlers.events import consumer
-from services.crm_sync.handlers.http import api
-from services.crm_sync.handlers.work import register_work
-from shared.events.outbox import register_outbox_relay
-from shared.observability import instrument, observability
-
-app = Chalice(app_name="helpdesk-crm-sync", configure_logs=False)
-app.register_blueprint(api.blueprint)
-apply_crm_work, poll_crm, reconcile_crm = register_work(app)
-relay_outbox = register_outbox_relay(app)
-consume_events = consumer.register(app)
-instrument(app, observability("crm_sync"))
+# Importing an entry module adds its function to the app.
+from services.crm_sync.entry import api, app, consume_events, relay_outbox, work  # noqa: F401

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from pydantic import Field
 
-from services.crm_sync.logic.manage import SyncStatus
+from services.crm_sync.logic.crm_status import SyncStatus
 from shared.api import RequestModel, ResponseModel
 
 

@@ -1,17 +1,5 @@
-"""The SLA service's Chalice app: registers the HTTP routes, event functions and the sweep."""
+"""The SLA service's Chalice app: every function it deploys, declared by the module under
+entry/ that Lambda imports to run it (and nothing of the other functions)."""
 
-from chalice import Chalice
-
-from services.sla.handlers.events import consumer
-from services.sla.handlers.http import api
-from services.sla.handlers.sweep import register_sweep
-from shared.events.outbox import register_outbox_relay
-from shared.observability import instrument, observability
-
-sla_observability = observability("sla")
-app = Chalice(app_name="helpdesk-sla", configure_logs=False)
-app.register_blueprint(api.blueprint)
-relay_outbox = register_outbox_relay(app)
-consume_events = consumer.register(app)
-sweep_sla = register_sweep(app, sla_observability.metrics)
-instrument(app, sla_observability)
+# Importing an entry module adds its function to the app.
+from services.sla.entry import api, app, consume_events, relay_outbox, sweep_sla  # noqa: F401

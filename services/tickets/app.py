@@ -1,14 +1,5 @@
-"""The tickets service's Chalice app: registers the HTTP routes and event functions."""
+"""The tickets service's Chalice app: every function it deploys, declared by the module under
+entry/ that Lambda imports to run it (and nothing of the other functions)."""
 
-from chalice import Chalice
-
-from services.tickets.handlers.events import consumer
-from services.tickets.handlers.http import api
-from shared.events.outbox import register_outbox_relay
-from shared.observability import instrument, observability
-
-app = Chalice(app_name="helpdesk-tickets", configure_logs=False)
-app.register_blueprint(api.blueprint)
-relay_outbox = register_outbox_relay(app)
-consume_events = consumer.register(app)
-instrument(app, observability("tickets"))
+# Importing an entry module adds its function to the app.
+from services.tickets.entry import api, app, consume_events, relay_outbox  # noqa: F401

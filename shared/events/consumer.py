@@ -72,7 +72,7 @@ class EventConsumer:
     def register(self, app: Chalice | Blueprint) -> Any:
         """Add the function that reads this service's event queue.
 
-        Returns it: the app module must hold it as `consume_events`, the handler Lambda looks up.
+        Returns it: its entry module must hold it as `consume_events`, the handler Lambda looks up.
         """
 
         @app.lambda_function(name=CONSUMER_FUNCTION)

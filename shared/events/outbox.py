@@ -12,25 +12,29 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from boto3.dynamodb.types import TypeDeserializer
 from chalice.app import Blueprint, Chalice
-from pynamodb.attributes import TTLAttribute, UnicodeAttribute
-from pynamodb.models import Model
 
 from shared.events.envelope import Envelope, OutgoingEvent
 from shared.events.publisher import Publisher, bus_publisher
 
+if TYPE_CHECKING:  # the relay's cold start needs no pynamodb; the tables import it themselves
+    from pynamodb.models import Model
+    from pynamodb.transactions import TransactWrite
+
 OUTBOX_PREFIX = "OUTBOX#"
 OUTBOX_RETENTION = timedelta(days=7)
 
-M = TypeVar("M", bound=Model)
+M = TypeVar("M", bound="Model")
 _deserializer = TypeDeserializer()
 
 
 def outbox_model(table: type[M]) -> type[M]:
     """The outbox entity of one service's table (keys `pk`/`sk` like every entity there)."""
+    from pynamodb.attributes import TTLAttribute, UnicodeAttribute
+
     attributes: dict[str, Any] = {
         "__module__": table.__module__,
         "__doc__": "An event waiting in the outbox of this table.",
@@ -42,6 +46,14 @@ def outbox_model(table: type[M]) -> type[M]:
     # A table whose entities carry a discriminator registers the outbox as one of them.
     options = {"discriminator": "outbox"} if table._get_discriminator_attribute() else {}
     return type(table)(f"{table.__name__}Outbox", (table,), attributes, **options)  # type: ignore[misc,no-any-return]
+
+
+def add_to_outbox(
+    write: TransactWrite, model: type[Model], events: Iterable[OutgoingEvent], now: datetime
+) -> None:
+    """Add the events to an open write transaction, as outbox items of the service's `model`."""
+    for item in outbox_items(model, events, now):
+        write.save(item)
 
 
 def outbox_items(model: type[M], events: Iterable[OutgoingEvent], now: datetime) -> list[M]:
@@ -98,7 +110,7 @@ RELAY_FUNCTION = "relay_outbox"
 def register_outbox_relay(app: Chalice | Blueprint) -> Any:
     """Add the function that the table's stream invokes to put outbox events on the bus.
 
-    Returns it: the app module must hold it as `relay_outbox`, the handler Lambda looks up.
+    Returns it: its entry module must hold it as `relay_outbox`, the handler Lambda looks up.
     """
 
     @app.lambda_function(name=RELAY_FUNCTION)

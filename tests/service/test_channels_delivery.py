@@ -11,18 +11,16 @@ import pytest
 
 from local_stack.mail import SIMULATED_BOUNCE, SIMULATED_COMPLAINT
 from local_stack.system import LocalSystem
-from services.channels.data.mail_bucket import S3MailStore
-from services.channels.data.outbound import DynamoOutboundRepository
-from services.channels.data.threads import DynamoThreadRepository
-from services.channels.handlers.reports import REPORTS_FUNCTION
+from services.channels.handlers.reports import REPORTS_FUNCTION, delivery_report
 from services.channels.logic.channel import Channel
-from services.channels.logic.delivery import MAX_SEND_ATTEMPTS, SendFailed, parse_notification
+from services.channels.logic.delivery import MAX_SEND_ATTEMPTS, SendFailed
 from services.channels.logic.follow_tickets import follow_message
 from shared.aws import client
 from shared.clock import FixedClock
 from shared.events.catalogue import MessagePosted, Person
 from shared.settings import get_settings
 from tests.conftest import Delivery, HttpClient, sent_mail
+from tests.service.test_failed_sends import dependencies_at
 
 pytestmark = pytest.mark.service
 
@@ -129,21 +127,18 @@ def test_sending_is_retried_while_ses_throttles_then_recorded_as_failed(
     # Given a reply, and SES that answers "throttled" every time
     clock = FixedClock(datetime(2026, 11, 2, 9, 0, tzinfo=UTC))
     posted = _posted()
-    outbound = DynamoOutboundRepository(clock)
     sender = _ThrottledSender()
     channel = Channel(
         id="c1", address="billing@example.com", department_id="billing", created_at=clock.now()
     )
-    channels = _OneChannel(channel)
-    threads = DynamoThreadRepository(clock)
-    files = S3MailStore()
+    deps = dependencies_at(clock, channels=_OneChannel(channel), sender=sender)
     # When the event is delivered again and again (the queue hands it back after each failure)
     for _ in range(MAX_SEND_ATTEMPTS - 1):
         with pytest.raises(SendFailed):
-            follow_message(posted, threads, channels, outbound, sender, files, clock, None)
-    follow_message(posted, threads, channels, outbound, sender, files, clock, None)
+            follow_message(posted, deps)
+    follow_message(posted, deps)
     # Then the last attempt gave up without raising, and once more changes nothing
-    follow_message(posted, threads, channels, outbound, sender, files, clock, None)
+    follow_message(posted, deps)
     assert sender.calls == MAX_SEND_ATTEMPTS
     assert _outbound_attempts() == [MAX_SEND_ATTEMPTS + 1]
     (failed,) = _outbox_events("EmailBounced")
@@ -167,13 +162,13 @@ def test_a_report_that_cannot_be_read_is_retried_not_lost(system: LocalSystem) -
 def test_reports_are_read_from_sns_envelopes_and_both_ses_formats() -> None:
     # SES's identity notifications say notificationType; configuration sets say eventType
     identity = _report_about("0100abc", key="notificationType")
-    wrapped = json.dumps({"Type": "Notification", "Message": json.dumps(identity)})
-    report = parse_notification(wrapped)
+    wrapped = json.dumps({**SNS_ENVELOPE, "Message": json.dumps(identity)})
+    report = delivery_report(wrapped)
     assert report is not None
     assert (report.kind, report.ses_message_id, report.permanent) == ("bounce", "0100abc", True)
     assert [r.email for r in report.recipients] == ["gone@client.example.org"]
-    assert report.at == "2026-11-02T09:00:00.000Z"
-    assert parse_notification(json.dumps({**identity, "notificationType": "Send"})) is None
+    assert report.at == datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    assert delivery_report(json.dumps({**identity, "notificationType": "Send"})) is None
 
 
 # --- attachments ------------------------------------------------------------------------------
@@ -299,6 +294,19 @@ def _posted() -> MessagePosted:
         body="Refunded.",
         created_at="2026-11-02T09:00:00.000Z",
     )
+
+
+# What SNS puts around a message it delivers to a queue.
+SNS_ENVELOPE = {
+    "Type": "Notification",
+    "MessageId": "95df01b4-ee98-5cb9-9903-4c221d41eb5e",
+    "TopicArn": "arn:aws:sns:us-east-1:123456789012:mail-reports",
+    "Timestamp": "2026-11-02T09:00:01.000Z",
+    "SignatureVersion": "1",
+    "Signature": "EXAMPLE",
+    "SigningCertURL": "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-0000.pem",
+    "UnsubscribeURL": "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe",
+}
 
 
 def _report_about(ses_message_id: str, key: str = "eventType") -> dict[str, Any]:

@@ -11,6 +11,7 @@ import pytest
 
 from local_stack.mail import MailReceiver, ses_receipt_event
 from local_stack.system import LocalSystem
+from services.channels.data.tables import QuarantineItem
 from shared.aws import reset_process_state
 from shared.settings import get_settings
 from tests.conftest import Delivery, HttpClient
@@ -104,6 +105,28 @@ def test_mail_to_no_address_of_ours_is_quarantined_when_configured(
     delivery.run()
     (ticket,) = http.call("GET", "/tickets").body["items"]
     assert ticket["department_id"] == "sales"
+
+
+@pytest.mark.usefixtures("billing")
+def test_a_mail_is_quarantined_whole_or_not_at_all(
+    http: HttpClient, system: LocalSystem, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a mail with a virus, and a function that stops while it writes the quarantine's entry
+    raw = b"From: zed@client.example.org\r\nTo: billing@example.com\r\nSubject: X\r\n\r\nHi\r\n"
+    event = ses_receipt_event(raw, "zed@client.example.org", ["billing@example.com"], "ses-1")
+    event["Records"][0]["ses"]["receipt"]["virusVerdict"] = {"status": "FAIL"}
+
+    def stopped(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the function stopped here")
+
+    with monkeypatch.context() as stopping:
+        stopping.setattr(QuarantineItem, "serialize", stopped)
+        with pytest.raises(RuntimeError):
+            system.invoke("channels", "receive_mail", event)
+    # Then nothing of the mail was written: SES's retry quarantines it, and admins find it
+    assert system.invoke("channels", "receive_mail", event) == {"received": 1, "duplicates": 0}
+    (kept,) = http.call("GET", "/channels/quarantine").body["items"]
+    assert kept["reason"] == "SES found a virus"
 
 
 def test_releasing_what_is_not_there_is_a_404(http: HttpClient) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from local_stack.mail import ses_receipt_event
 from local_stack.system import LocalSystem
-from services.channels.logic.threading import number_of_token, reply_token
+from services.channels.logic.thread_matching import number_of_token, reply_token
 from shared.clock import get_clock
 from tests.conftest import Delivery, HttpClient, sent_mail
 

@@ -1,5 +1,9 @@
 """Races for one address: creates at once give one contact and clear conflicts; tickets from one
-new address at once give one contact with every ticket linked to it."""
+new address at once give one contact with every ticket linked to it.
+
+The emulator applies one DynamoDB request at a time, as DynamoDB isolates each one
+(local_stack/emulator_patches.py), so the race left is the one these tests are about: between a
+use case's read and its write, where only the transaction's conditions decide."""
 
 from __future__ import annotations
 
@@ -7,10 +11,9 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from moto.dynamodb.responses import DynamoHandler
 
-from services.contacts.handlers.http import dependencies
-from services.contacts.logic.manage import ContactFields, create_contact
+from services.contacts.handlers.wiring import dependencies
+from services.contacts.logic.manage_contacts import ContactFields, create_contact
 from services.contacts.logic.requesters import link_requester
 from shared.errors import Conflict
 from shared.identity import Caller
@@ -21,26 +24,6 @@ pytestmark = pytest.mark.service
 
 THREADS = 8
 AGENT = Caller(email="alice@example.com", role="agent")
-
-
-@pytest.fixture(autouse=True)
-def isolated_requests(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Give each DynamoDB request the isolation DynamoDB gives it.
-
-    moto applies a transaction item by item and undoes a cancelled one by putting back a copy of
-    the whole table taken before it began: threads in between would read half a transaction, and
-    the undo would throw away what they wrote. DynamoDB does neither. One request at a time
-    restores that, and keeps the race these tests are about: between a use case's read and its
-    write, where only the transaction's conditions decide.
-    """
-    one_at_a_time = threading.Lock()
-    handle = DynamoHandler.call_action
-
-    def call_action(self: DynamoHandler) -> object:
-        with one_at_a_time:
-            return handle(self)
-
-    monkeypatch.setattr(DynamoHandler, "call_action", call_action)
 
 
 def test_concurrent_creates_of_one_address_give_one_contact_and_409s(http: HttpClient) -> None:

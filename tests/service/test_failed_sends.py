@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,18 +14,14 @@ import pytest
 
 from local_stack.mail import MailReceiver
 from local_stack.system import LocalSystem
-from services.channels.data.mail_bucket import S3MailStore
 from services.channels.data.outbound import DynamoOutboundRepository
-from services.channels.data.ses import SesMailSender
 from services.channels.data.threads import DynamoThreadRepository
+from services.channels.handlers.wiring import dependencies
 from services.channels.logic.channel import Channel
-from services.channels.logic.follow_tickets import (
-    HourlyLimits,
-    follow_message,
-    remember_ticket,
-)
+from services.channels.logic.dependencies import Dependencies, HourlyLimits, ReplyTokens
+from services.channels.logic.follow_tickets import follow_message, remember_ticket
 from shared.aws import client
-from shared.clock import FixedClock
+from shared.clock import Clock, FixedClock
 from shared.events.catalogue import (
     Attachment,
     EmailReceived,
@@ -194,17 +191,8 @@ def test_an_acknowledgement_that_cannot_be_written_is_kept_as_failed(system: Loc
         created_at="2026-11-02T09:00:00.000Z",
     )
     # When it is remembered (nothing raised to the queue)
-    remember_ticket(
-        created,
-        DynamoThreadRepository(CLOCK),
-        _AlwaysAcknowledge(),
-        _OneChannel(),
-        DynamoOutboundRepository(CLOCK),
-        SesMailSender(),
-        CLOCK,
-        None,
-        HourlyLimits(per_sender=5, per_channel=50),
-    )
+    deps = dependencies_at(CLOCK, channels=_OneChannel(), acknowledgements=_AlwaysAcknowledge())
+    remember_ticket(created, deps)
     # Then nothing went out, and the failure is kept and announced
     assert sent_mail() == []
     assert _outbound()["state"] == "failed"
@@ -214,6 +202,20 @@ def test_an_acknowledgement_that_cannot_be_written_is_kept_as_failed(system: Loc
 
 
 # --- helpers ----------------------------------------------------------------------------------
+
+
+def dependencies_at(clock: Clock, **ports: Any) -> Dependencies:
+    """The service's dependencies on `clock`, with these `ports` instead, signing no reply-to
+    addresses."""
+    wired = dependencies()
+    return replace(
+        wired,
+        threads=DynamoThreadRepository(clock),
+        outbound_mail=DynamoOutboundRepository(clock),
+        clock=clock,
+        policy=replace(wired.policy, reply_tokens=ReplyTokens(None, 1)),
+        **ports,
+    )
 
 
 CHANNEL = Channel(
@@ -256,16 +258,7 @@ def _posted(**fields: Any) -> MessagePosted:
 
 
 def _follow(posted: MessagePosted) -> None:
-    follow_message(
-        posted,
-        DynamoThreadRepository(CLOCK),
-        _OneChannel(),
-        DynamoOutboundRepository(CLOCK),
-        SesMailSender(),
-        S3MailStore(),
-        CLOCK,
-        None,
-    )
+    follow_message(posted, dependencies_at(CLOCK, channels=_OneChannel()))
 
 
 def _delivery_of(http: HttpClient, ticket_id: str, message_id: str) -> str:

@@ -19,12 +19,14 @@ from services.channels.logic.mail_parser import (
     MailAddress,
     ParsedAttachment,
     ParsedMail,
+    html_text,
     html_to_text,
     parse_mail,
     sanitize_html,
     strip_quoted_history,
 )
 from tests.conftest import CORPUS
+from tests.service.reply_samples import REPLY_SAMPLES, ReplySample
 
 pytestmark = pytest.mark.service
 
@@ -343,6 +345,15 @@ def test_talon_quote_with_a_header_block_inside_is_cut_at_the_attribution() -> N
     assert "From" not in parsed.reply_text
 
 
+@pytest.mark.parametrize("sample", REPLY_SAMPLES, ids=lambda sample: sample.name)
+def test_hand_labelled_reply_shows_only_the_new_text(sample: ReplySample) -> None:
+    # Given a made-up reply in one client's way of quoting, and its new text (the trial's set)
+    # When it is read
+    parsed = parse_mail(sample.raw)
+    # Then the new text is kept whole, and the quoted mail and its attribution are gone
+    assert _words(parsed.reply_text) == _words(sample.expected)
+
+
 # --- chatwoot: EXPECTED.md ------------------------------------------------------------------------
 
 CHATWOOT = MAIL / "chatwoot"
@@ -539,7 +550,7 @@ def test_huge_html_is_kept_whole_but_rendered_as_text_only_in_part(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Given an HTML body larger than what is worth rendering as text (made small here)
-    monkeypatch.setattr(mail_parser, "MAX_HTML_FOR_TEXT", 200)
+    monkeypatch.setattr(html_text, "MAX_HTML_FOR_TEXT", 200)
     paragraphs = "".join(f"<p>paragraph {n}</p>" for n in range(100))
     raw = b"From: a@example.com\nContent-Type: text/html\n\n" + paragraphs.encode()
     # When it is read

@@ -13,7 +13,7 @@ import pytest
 
 from local_stack.mail import MailReceiver
 from local_stack.system import LocalSystem
-from services.channels.logic.threading import number_of_token, reply_address
+from services.channels.logic.thread_matching import number_of_token, reply_address
 from shared.clock import get_clock
 from shared.settings import get_settings
 from tests.conftest import Delivery, HttpClient, sent_mail

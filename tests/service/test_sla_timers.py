@@ -18,6 +18,8 @@ from services.sla.data.dynamodb import (
     department_store,
 )
 from services.sla.data.tables import SlaOutbox
+from services.sla.logic.dependencies import Dependencies
+from services.sla.logic.edit_policy import change_policy
 from services.sla.logic.keep_timers import (
     facts_of_created,
     facts_of_merge,
@@ -26,9 +28,8 @@ from services.sla.logic.keep_timers import (
     facts_of_update,
     record_facts,
 )
-from services.sla.logic.policies import change_policy
 from services.sla.logic.policy import DEFAULT_RULES, PolicyRules
-from services.sla.logic.repository import ALARM_BUCKETS, Dependencies
+from services.sla.logic.repository import ALARM_BUCKETS
 from services.sla.logic.sweep import SweepReport, sweep
 from services.sla.logic.timer import Fact, Timer
 from shared.clock import FixedClock, isoformat

@@ -3,17 +3,15 @@ no update, and a stale version (If-Match or body) changes nothing."""
 
 from __future__ import annotations
 
-import copy
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from types import SimpleNamespace
 from typing import Any
 
-import moto.dynamodb.models
 import pytest
-from moto.dynamodb.models.table import Table
 
-from services.tickets.handlers.http import dependencies
+from local_stack import emulator_patches
+from services.tickets.handlers.wiring import dependencies
 from services.tickets.logic.change_ticket import ExpectedVersion, TicketPatch, change_ticket
 from services.tickets.logic.find_ticket import find_ticket
 from services.tickets.logic.open_ticket import OpenTicket, open_ticket
@@ -62,20 +60,13 @@ def _all_pages(http: HttpClient, query: str) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def no_transaction_backups(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Spare moto its backup of the whole table for every item of every transaction.
-
-    moto deep-copies each table a transaction touches, once per item, so 500 tickets cost minutes
+def no_transaction_backups() -> Iterator[None]:
+    """Spare moto its backup of each table a transaction touches: 500 tickets would cost minutes
     of copying. The copy is only read to roll back a cancelled transaction, and in the test using
     this no transaction may be cancelled: one that is makes `open_ticket` raise, failing the test.
     """
-
-    def deepcopy(value: Any, memo: Any = None) -> Any:
-        return value if isinstance(value, Table) else copy.deepcopy(value, memo)
-
-    shim = SimpleNamespace(**{name: getattr(copy, name) for name in copy.__all__})
-    shim.deepcopy = deepcopy
-    monkeypatch.setattr(moto.dynamodb.models, "copy", shim)
+    with emulator_patches.no_transaction_backups():
+        yield
 
 
 @pytest.mark.usefixtures("no_transaction_backups")

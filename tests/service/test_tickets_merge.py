@@ -8,11 +8,15 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+import boto3
 import pytest
 
+from services.tickets.data.dynamodb import DynamoTicketRepository
+from services.tickets.data.tables import TicketItem
 from shared.events.catalogue import EmailReceived, MailVerdicts, Person
 from shared.events.envelope import OutgoingEvent
 from shared.events.publisher import bus_publisher
+from shared.settings import get_settings
 from tests.conftest import Delivery, HttpClient
 
 pytestmark = pytest.mark.service
@@ -268,3 +272,37 @@ def test_an_agent_who_cannot_see_the_target_gets_404(http: HttpClient) -> None:
     assert (unknown.status, unknown.body["type"]) == (404, answer.body["type"])
     # And neither ticket changed
     assert (_state(http, source["id"]), _state(http, hidden["id"])) == before
+
+
+# --- one transaction ------------------------------------------------------------------------------
+
+
+def test_a_merge_whose_source_changed_meanwhile_writes_neither_ticket(
+    http: HttpClient, delivery: Delivery, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given two tickets, and a change to the source that lands between the merge's read and write
+    _departments(http)
+    source = _open(http, "Printer jams", "billing", BOB)
+    target = _open(http, "Printer broken", "billing", BOB)
+    delivery.run()
+    target_before = (_get(http, target["id"]), _history(http, target["id"]))
+    source_before = _state(http, source["id"])
+    commit = DynamoTicketRepository.commit
+
+    def source_changed_first(self: DynamoTicketRepository, *commits: Any) -> None:
+        TicketItem(f"TICKET#{source['id']}", "#TICKET").update(actions=[TicketItem.revision.add(1)])
+        commit(self, *commits)
+
+    monkeypatch.setattr(DynamoTicketRepository, "commit", source_changed_first)
+    # When the source's condition fails in the merge's write
+    answer = _merge(http, source["id"], target["id"])
+    monkeypatch.undo()
+    # Then the merge is refused, and the target is as it was: no new version, history or note
+    assert answer.status == 409, answer.body
+    assert (_get(http, target["id"]), _history(http, target["id"])) == target_before
+    assert not [m for m in _messages(http, target["id"]) if m["author"]["type"] == "system"]
+    assert _state(http, source["id"]) == source_before
+    # And nothing was announced: no outbox item of the merge was written
+    outbox = boto3.resource("dynamodb").Table(get_settings().table_name("tickets"))
+    detail_types = {item.get("detail_type") for item in outbox.scan()["Items"]}
+    assert not detail_types & {"TicketMerged", "TicketStatusChanged", "TicketUpdated"}

@@ -25,7 +25,7 @@ from chalice import Chalice
 from chalice.app import LambdaFunction, ScheduledEventConfig
 from pynamodb.exceptions import PynamoDBException
 
-from infra.package import app_shim
+from infra.service_stack import API_HANDLER
 from infra.stacks import SERVICES, ServiceStack
 from local_stack.system import LocalSystem
 from shared.aws import client
@@ -33,8 +33,6 @@ from shared.observability import METRICS_NAMESPACE
 from shared.settings import get_settings
 
 REPO = Path(__file__).resolve().parents[2]
-SHIM_MODULE = "app"  # the module chalice's handler strings call `app`: the packaged shim
-API_HANDLER = "app"  # chalice serves every route through the app object itself
 PROBE_METRIC = "ProbeInvoked"
 SCHEDULED_EVENT = {
     "version": "0",
@@ -118,12 +116,14 @@ def _checks(stack: ServiceStack) -> dict[str, list[dict[str, Any]]]:
     app: Chalice = importlib.import_module(stack.app_module).app
     by_module: dict[str, list[dict[str, Any]]] = defaultdict(list)
     checked: set[str] = set()
+    # The API's entry module serves every route through its app object
+    api_module, _, api_attribute = API_HANDLER.format(service=stack.service).rpartition(".")
     for path, methods in app.routes.items():
         for method, entry in methods.items():
-            by_module[SHIM_MODULE].append(
+            by_module[api_module].append(
                 {
                     "label": f"{method} {path}",
-                    "attribute": API_HANDLER,
+                    "attribute": api_attribute,
                     "path": path,
                     "method": method,
                     "event": _route_event(path, method, entry.view_args),
@@ -162,7 +162,7 @@ def _run_in_fresh_process(
     }
     result = subprocess.run(
         [sys.executable, "-c", PROBE, json.dumps([stack.service, module, checks])],
-        cwd=shim_dir,  # the root of the bundle, where the shim is
+        cwd=shim_dir,  # a bare folder, as the root of the bundle
         env=environment,
         capture_output=True,
         text=True,
@@ -198,8 +198,7 @@ def test_every_function_runs_with_logging_context_and_metrics(
     stack: ServiceStack, tmp_path: Path
 ) -> None:
     # Given the service's functions, each resolved in a fresh process from its handler string,
-    # where the packaged shim stands for the module chalice calls `app`
-    (tmp_path / f"{SHIM_MODULE}.py").write_text(app_shim(stack))
+    # in the function's own entry module
     checks = _checks(stack)
 
     # When each is invoked with a minimal event of its kind and a Lambda context

@@ -1,4 +1,9 @@
-"""The channels repository on DynamoDB (pynamodb): the only module that touches the table."""
+"""Received mail on DynamoDB (pynamodb): each mail recorded once per department, the quarantine,
+the hourly counts of tickets opened and acknowledgements, and the index of mail by sender.
+
+The channels table (tables.py) is shared by the modules of this package: channels.py keeps the
+channels and their addresses, threads.py the tickets' threads, outbound.py the mail we send, and
+this module the mail we receive."""
 
 from __future__ import annotations
 
@@ -18,16 +23,16 @@ from services.channels.data.tables import (
     QuarantineItem,
     SenderMailItem,
 )
-from services.channels.logic.follow_tickets import HourlyLimits
+from services.channels.logic.dependencies import HourlyLimits
 from services.channels.logic.quarantine import QuarantinedMail, is_held, quarantine_id
 from services.channels.logic.receive_mail import TooManyNewTickets
 from shared.clock import Clock
 from shared.events.catalogue import EmailReceived
 from shared.events.envelope import OutgoingEvent
 from shared.events.outbox import outbox_items
+from shared.keys import NO_KEY
 from shared.storage import bind_table, condition_failed, transaction
 
-NO_DEPARTMENT = "-none-"
 QUARANTINE_PK = "QUARANTINE"
 HELD_PK = "HELD"  # machine mail answering nothing: kept apart from the quarantine
 COUNT_WINDOW = timedelta(hours=2)  # an hour's count is kept a little past its hour
@@ -42,38 +47,18 @@ class DynamoInboundRepository:
         self,
         received: EmailReceived,
         events: Sequence[OutgoingEvent],
-        held: str | None = None,
         acknowledge: bool = False,
         new_tickets_per_hour: int | None = None,
     ) -> bool:
-        department = received.department_id or NO_DEPARTMENT
-        item = InboundItem(
-            f"INBOUND#{received.ses_message_id}",
-            department,
-            ses_message_id=received.ses_message_id,
-            raw_key=received.raw_key,
-            received_at=datetime.fromisoformat(received.received_at),
-            held=held,
-        )
+        now = self._clock.now()
         try:
             with transaction(ChannelsTable) as write:
-                write.save(item, condition=InboundItem.pk.does_not_exist())
-                if received.message_id:
-                    write.save(
-                        MessageIdItem(
-                            f"MSGID#{received.message_id}",
-                            department,
-                            acknowledge=acknowledge or None,
-                            channel_id=received.channel_id,
-                        ),
-                        condition=MessageIdItem.pk.does_not_exist(),
-                    )
-                for outbox_item in outbox_items(ChannelsOutbox, events, self._clock.now()):
+                _save_received(write, received, acknowledge=acknowledge)
+                for outbox_item in outbox_items(ChannelsOutbox, events, now):
                     write.save(outbox_item)
-                write.save(_by_sender(received))
                 if new_tickets_per_hour is not None:
                     opened = f"OPENED#{received.sender.email}"
-                    _count_this_hour(write, opened, new_tickets_per_hour, self._clock.now())
+                    _count_this_hour(write, opened, new_tickets_per_hour, now)
         except TransactWriteError as error:
             # Puts come first in a transaction, updates (the count) after them.
             reasons = error.cancellation_reasons or []
@@ -106,7 +91,7 @@ class DynamoInboundRepository:
     def claim_acknowledgement(self, message_id: str, department_id: str | None) -> str | None:
         """The channel to acknowledge from if the ticket this mail opened is to be acknowledged
         and nobody did yet; marks it done, so a redelivered event sends nothing twice."""
-        item = MessageIdItem(f"MSGID#{message_id}", department_id or NO_DEPARTMENT)
+        item = MessageIdItem(f"MSGID#{message_id}", department_id or NO_KEY)
         try:
             item.update(
                 actions=[MessageIdItem.acknowledged.set(True)],
@@ -122,23 +107,30 @@ class DynamoInboundRepository:
     # --- quarantine -----------------------------------------------------------------------------
 
     def quarantine(self, received: EmailReceived, reason: str, held: bool = False) -> bool:
-        """Keep the mail back with the event it would have sent; False if recorded before."""
-        new = self.record(received, [], held=reason if held else f"quarantined: {reason}")
-        if new:
-            item_id = quarantine_id(received, held)
-            QuarantineItem(
-                HELD_PK if held else QUARANTINE_PK,
-                item_id,
-                ses_message_id=received.ses_message_id,
-                department_id=received.department_id,
-                reason=reason,
-                sender=received.sender.email,
-                subject=received.subject,
-                raw_key=received.raw_key,
-                received_at=datetime.fromisoformat(received.received_at),
-                event=received.model_dump_json(),
-            ).save()
-        return new
+        """Record the mail and list it for an admin with the event it would have sent, in one
+        write (a mail recorded but not listed would be lost); False if recorded before."""
+        try:
+            with transaction(ChannelsTable) as write:
+                _save_received(write, received, held=reason if held else f"quarantined: {reason}")
+                write.save(
+                    QuarantineItem(
+                        HELD_PK if held else QUARANTINE_PK,
+                        quarantine_id(received, held),
+                        ses_message_id=received.ses_message_id,
+                        department_id=received.department_id,
+                        reason=reason,
+                        sender=received.sender.email,
+                        subject=received.subject,
+                        raw_key=received.raw_key,
+                        received_at=datetime.fromisoformat(received.received_at),
+                        event=received.model_dump_json(),
+                    )
+                )
+        except TransactWriteError as error:
+            if condition_failed(error):
+                return False  # delivered before: its only conditions are the received mail's
+            raise
+        return True
 
     def quarantined(
         self, held: bool, limit: int, cursor: str | None
@@ -178,6 +170,40 @@ class DynamoInboundRepository:
                 return False  # released before
             raise
         return True
+
+
+def _save_received(
+    write: TransactWrite,
+    received: EmailReceived,
+    held: str | None = None,
+    acknowledge: bool = False,
+) -> None:
+    """Record the mail for its department, once per SES message and once per Message-ID (these
+    two puts carry the transaction's first conditions), and index it by its sender. `held`: why
+    it was kept back instead of announced."""
+    department = received.department_id or NO_KEY
+    write.save(
+        InboundItem(
+            f"INBOUND#{received.ses_message_id}",
+            department,
+            ses_message_id=received.ses_message_id,
+            raw_key=received.raw_key,
+            received_at=datetime.fromisoformat(received.received_at),
+            held=held,
+        ),
+        condition=InboundItem.pk.does_not_exist(),
+    )
+    if received.message_id:
+        write.save(
+            MessageIdItem(
+                f"MSGID#{received.message_id}",
+                department,
+                acknowledge=acknowledge or None,
+                channel_id=received.channel_id,
+            ),
+            condition=MessageIdItem.pk.does_not_exist(),
+        )
+    write.save(_by_sender(received))
 
 
 def _count_this_hour(write: TransactWrite, key: str, limit: int, now: datetime) -> None:

@@ -11,7 +11,8 @@
 | acknowledgements to a sender in an hour | `ACKS#<sender>` | `<yyyy-mm-ddThh>` |
 | acknowledgements from a channel in an hour | `CHANNEL_ACKS#<channel id>` | `<yyyy-mm-ddThh>` |
 | tickets a sender opened by mail in an hour | `OPENED#<sender>` | `<yyyy-mm-ddThh>` |
-| quarantined mail | `QUARANTINE` | `<received_at>#<ses message id>#<department>` |
+| quarantined mail | `QUARANTINE` | `<received_at>.<ses message id>.<department>` |
+| machine mail held back | `HELD` | `held.<received_at>.<ses message id>.<department>` |
 | mail sent for a ticket's message | `OUTBOUND#<ticket message id>` | `OUTBOUND` |
 | a ticket's acknowledgement, sent | `OUTBOUND#ack-<ticket id>` | `OUTBOUND` |
 | SES message id → that mail | `SES#<ses message id>` | `REF` |

@@ -11,7 +11,7 @@ from services.channels.data.tables import (
     ThreadItem,
     TicketRefItem,
 )
-from services.channels.logic.threading import Thread
+from services.channels.logic.ticket_thread import Thread
 from shared.clock import Clock
 from shared.events.envelope import OutgoingEvent
 from shared.events.outbox import outbox_items

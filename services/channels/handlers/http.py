@@ -5,11 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.channels.data.channels import DynamoChannelRepository
-from services.channels.data.dynamodb import DynamoInboundRepository
-from services.channels.data.mail_bucket import S3MailStore
-from services.channels.data.threads import DynamoThreadRepository
-from services.channels.handlers.mail import mail_policies
+from services.channels.handlers.wiring import dependencies
 from services.channels.logic.manage_channels import (
     ChannelFields,
     create_channel,
@@ -18,7 +14,7 @@ from services.channels.logic.manage_channels import (
     list_channels,
     update_channel,
 )
-from services.channels.logic.quarantine import list_quarantine, release_mail
+from services.channels.logic.review_quarantine import list_quarantine, release_mail
 from services.channels.logic.simulate import simulate
 from services.channels.logic.uploads import upload_form
 from services.channels.models import (
@@ -37,7 +33,6 @@ from services.channels.models import (
     UploadOut,
 )
 from shared.api import Api, ApiRequest, Reply
-from shared.clock import get_clock
 
 api = Api(__name__, tag="channels", service="channels")
 
@@ -69,8 +64,7 @@ def post_channel(request: ApiRequest[ChannelIn, Any]) -> ChannelOut:
         body.department_id,
         _fields(body),
         request.caller,
-        DynamoChannelRepository(),
-        get_clock(),
+        dependencies(),
     )
     return ChannelOut.of(channel)
 
@@ -83,7 +77,7 @@ def post_channel(request: ApiRequest[ChannelIn, Any]) -> ChannelOut:
     errors=(403,),
 )
 def get_channels(request: ApiRequest[Any, Any]) -> ChannelList:
-    channels = list_channels(request.caller, DynamoChannelRepository())
+    channels = list_channels(request.caller, dependencies())
     return ChannelList(items=[ChannelOut.of(c) for c in channels])
 
 
@@ -95,9 +89,7 @@ def get_channels(request: ApiRequest[Any, Any]) -> ChannelList:
     errors=(403, 404),
 )
 def get_channel(request: ApiRequest[Any, Any]) -> ChannelOut:
-    return ChannelOut.of(
-        find_channel(request.path["channel_id"], request.caller, DynamoChannelRepository())
-    )
+    return ChannelOut.of(find_channel(request.path["channel_id"], request.caller, dependencies()))
 
 
 @api.route(
@@ -110,10 +102,7 @@ def get_channel(request: ApiRequest[Any, Any]) -> ChannelOut:
 )
 def patch_channel(request: ApiRequest[ChannelPatchIn, Any]) -> ChannelOut:
     channel = update_channel(
-        request.path["channel_id"],
-        _fields(request.body),
-        request.caller,
-        DynamoChannelRepository(),
+        request.path["channel_id"], _fields(request.body), request.caller, dependencies()
     )
     return ChannelOut.of(channel)
 
@@ -126,7 +115,7 @@ def patch_channel(request: ApiRequest[ChannelPatchIn, Any]) -> ChannelOut:
     errors=(403, 404),
 )
 def remove_channel(request: ApiRequest[Any, Any]) -> Reply:
-    delete_channel(request.path["channel_id"], request.caller, DynamoChannelRepository())
+    delete_channel(request.path["channel_id"], request.caller, dependencies())
     return Reply(None)
 
 
@@ -139,12 +128,9 @@ def remove_channel(request: ApiRequest[Any, Any]) -> Reply:
     errors=(403,),
 )
 def get_quarantine(request: ApiRequest[Any, QuarantinePageQuery]) -> QuarantinePage:
+    query = request.query
     items, cursor = list_quarantine(
-        request.caller,
-        DynamoInboundRepository(get_clock()),
-        request.query.held,
-        request.query.limit,
-        request.query.cursor,
+        query.held, query.limit, query.cursor, request.caller, dependencies()
     )
     return QuarantinePage(items=[QuarantinedOut.of(m) for m in items], next_cursor=cursor)
 
@@ -163,7 +149,7 @@ def post_release(request: ApiRequest[ReleaseIn, Any]) -> QuarantinedOut:
         request.path["quarantine_id"],
         request.body.department_id,
         request.caller,
-        DynamoInboundRepository(get_clock()),
+        dependencies(),
     )
     return QuarantinedOut.of(released)
 
@@ -178,7 +164,7 @@ def post_release(request: ApiRequest[ReleaseIn, Any]) -> QuarantinedOut:
 )
 def post_upload(request: ApiRequest[UploadIn, Any]) -> UploadOut:
     body = request.body
-    form = upload_form(body.name, body.content_type, body.size, S3MailStore(), get_clock().now())
+    form = upload_form(body.name, body.content_type, body.size, dependencies())
     return UploadOut(key=form.key, url=form.url, fields=form.fields, expires_at=form.expires_at)
 
 
@@ -197,10 +183,7 @@ def post_simulate(request: ApiRequest[SimulateIn, Any]) -> SimulationOut:
         [str(address) for address in body.recipients],
         dict(body.verdicts),
         request.caller,
-        DynamoChannelRepository(),
-        DynamoThreadRepository(get_clock()),
-        get_clock(),
-        mail_policies(),
+        dependencies(),
     )
     first = decision.outcomes[0].received
     return SimulationOut(

@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from services.channels.logic.channel import Channel, ChannelRepository, canonical_address
-from shared.clock import Clock
+from services.channels.logic.channel import Channel, canonical_address
+from services.channels.logic.dependencies import Dependencies
 from shared.errors import Conflict, FieldError, Forbidden, Invalid, not_found
 from shared.identity import Caller
 
@@ -43,8 +43,7 @@ def create_channel(
     department_id: str,
     fields: ChannelFields,
     caller: Caller,
-    repository: ChannelRepository,
-    clock: Clock,
+    deps: Dependencies,
 ) -> Channel:
     _admin_only(caller)
     channel = Channel(
@@ -55,25 +54,25 @@ def create_channel(
         acknowledge_template=fields.acknowledge_template,
         signature=fields.signature,
         quarantine_spam=fields.quarantine_spam is not False,
-        created_at=clock.now(),
+        created_at=deps.clock.now(),
     )
-    if not repository.add(channel):
+    if not deps.channels.add(channel):
         raise _taken(channel.address)
     return channel
 
 
-def find_channel(channel_id: str, caller: Caller, repository: ChannelRepository) -> Channel:
+def find_channel(channel_id: str, caller: Caller, deps: Dependencies) -> Channel:
     _admin_only(caller)
-    channel = repository.get(channel_id)
+    channel = deps.channels.get(channel_id)
     if channel is None:
         raise not_found("channel", channel_id)
     return channel
 
 
 def update_channel(
-    channel_id: str, fields: ChannelFields, caller: Caller, repository: ChannelRepository
+    channel_id: str, fields: ChannelFields, caller: Caller, deps: Dependencies
 ) -> Channel:
-    current = find_channel(channel_id, caller, repository)
+    current = find_channel(channel_id, caller, deps)
     changes = {
         name: value
         for name, value in vars(fields).items()
@@ -82,15 +81,15 @@ def update_channel(
     if fields.address is not None:
         changes["address"] = _address(fields.address)
     changed = current.model_copy(update=changes)
-    if changed != current and not repository.replace(current, changed):
+    if changed != current and not deps.channels.replace(current, changed):
         raise _taken(changed.address)
     return changed
 
 
-def delete_channel(channel_id: str, caller: Caller, repository: ChannelRepository) -> None:
-    repository.remove(find_channel(channel_id, caller, repository))
+def delete_channel(channel_id: str, caller: Caller, deps: Dependencies) -> None:
+    deps.channels.remove(find_channel(channel_id, caller, deps))
 
 
-def list_channels(caller: Caller, repository: ChannelRepository) -> list[Channel]:
+def list_channels(caller: Caller, deps: Dependencies) -> list[Channel]:
     _admin_only(caller)
-    return repository.all()
+    return deps.channels.all()

@@ -8,7 +8,7 @@ copy is recorded under the mail's Message-ID and the department, so the same mai
 never lost for one of them. Mail to no known channel is announced without a department: admins
 (and the triage department, if one is set) see it.
 
-A mail joins the ticket it names only when its sender may write there (see threading.py); any
+A mail joins the ticket it names only when its sender may write there (see thread_matching.py); any
 other mail opens a ticket marked as a possible follow-up. A sender opens at most
 `tickets_per_sender_per_hour` tickets: mail beyond that is held for an admin, never dropped, so a
 script (or a loop with a system we do not recognise as a machine) cannot bury a department.
@@ -19,19 +19,14 @@ whole mail stays in the bucket under `raw_key`, and its sanitised HTML travels w
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.utils import getaddresses
-from typing import Any, Literal, Protocol
+from typing import Literal
 
 from services.channels.logic.authentication import authenticated, may_answer
-from services.channels.logic.channel import (
-    Channel,
-    ChannelRepository,
-    canonical_address,
-    channels_for,
-)
+from services.channels.logic.channel import Channel, canonical_address
+from services.channels.logic.dependencies import ChannelRepository, Dependencies
 from services.channels.logic.loops import automated_reason, mailing_list
 from services.channels.logic.mail_parser import (
     UNPARSEABLE,
@@ -39,19 +34,11 @@ from services.channels.logic.mail_parser import (
     ParsedMail,
     parse_mail,
 )
-from services.channels.logic.quarantine import UnknownAddressPolicy, quarantine_reason
-from services.channels.logic.threading import (
-    MailFacts,
-    ReplyTokens,
-    ThreadDecision,
-    ThreadRepository,
-    find_thread,
-    message_ids,
-)
-from shared.clock import Clock, isoformat
+from services.channels.logic.quarantine import quarantine_reason
+from services.channels.logic.thread_matching import MailFacts, ThreadDecision, find_thread
+from shared.clock import isoformat
 from shared.events.catalogue import Attachment, EmailReceived, MailVerdicts, Person
 from shared.events.envelope import OutgoingEvent
-from shared.text import without_controls
 
 INBOUND_PREFIX = "inbound/"  # where the SES receipt rule's S3 action stores raw MIME
 # An event must fit EventBridge (256 KB) and its outbox item DynamoDB (400 KB): the text and HTML
@@ -64,40 +51,6 @@ MAX_ATTACHMENTS = 100
 
 class TooManyNewTickets(Exception):
     """The sender has opened as many tickets this hour as one sender may."""
-
-
-class InboundRepository(Protocol):
-    def record(
-        self,
-        received: EmailReceived,
-        events: Sequence[OutgoingEvent],
-        held: str | None = None,
-        acknowledge: bool = False,
-        new_tickets_per_hour: int | None = None,
-    ) -> bool:
-        """Store the mail for its department, with its events (none when `held`, with the reason
-        it was kept back); False if it was recorded before (same SES message, or same Message-ID
-        for the same department). `acknowledge`: the ticket it opens is to be acknowledged.
-        `new_tickets_per_hour`: the mail opens a ticket, counted against its sender's hour in
-        the same write; raises TooManyNewTickets (writing nothing) when the hour's are spent."""
-        ...
-
-    def quarantine(self, received: EmailReceived, reason: str, held: bool = False) -> bool:
-        """Keep the mail back for an admin, with what it would have announced; `held`: machine
-        mail that answers nothing, listed apart."""
-        ...
-
-
-class MailStore(Protocol):
-    def raw(self, key: str) -> bytes | None:
-        """The raw MIME SES stored, or None if it is not there."""
-        ...
-
-    def keep_attachments(
-        self, ses_message_id: str, files: list[ParsedAttachment]
-    ) -> list[Attachment]:
-        """Store the attachments beside the mail; their names, types, sizes and keys."""
-        ...
 
 
 @dataclass
@@ -120,49 +73,32 @@ class IncomingMail:
     attachments_omitted: int = 0  # beyond MAX_ATTACHMENTS: not stored
 
 
-def _ses_header(mail: dict[str, Any], name: str) -> str | None:
-    for header in mail.get("headers") or []:
-        if header.get("name", "").lower() == name.lower():
-            return str(header.get("value", ""))
-    return None
+@dataclass(frozen=True)
+class ReceivedMail:
+    """One mail SES accepted, as its receipt tells it; SES stored the raw MIME under `raw_key`."""
 
+    ses_message_id: str
+    received_at: datetime
+    envelope_sender: str  # the SMTP MAIL FROM
+    recipients: list[str]  # the envelope's: they include Bcc and forwarding
+    verdicts: MailVerdicts
+    summary: IncomingMail  # what SES read of the headers: stands in if the raw mail is missing
 
-def _from_ses_event(mail: dict[str, Any]) -> IncomingMail:
-    headers = mail.get("commonHeaders") or {}
-
-    def addresses(field_name: str) -> list[str]:
-        return [a.lower() for _, a in getaddresses(headers.get(field_name) or []) if a]
-
-    senders = [(n, a) for n, a in getaddresses(headers.get("from") or []) if "@" in a]
-    sender = (
-        Person(email=senders[0][1].lower(), name=without_controls(senders[0][0]) or None)
-        if senders
-        else Person(email=mail.get("source", "").lower())
-    )
-    return IncomingMail(
-        sender=sender,
-        subject=without_controls(headers.get("subject") or ""),
-        # Message-IDs travel without their angle brackets, as the threading tables key them.
-        message_id=next(iter(message_ids(headers.get("messageId"))), None),
-        in_reply_to=message_ids(_ses_header(mail, "In-Reply-To"))[:1],
-        references=message_ids(_ses_header(mail, "References")),
-        to=addresses("to"),
-        cc=addresses("cc"),
-        headers={
-            header["name"].lower(): str(header.get("value", ""))
-            for header in mail.get("headers") or []
-            if header.get("name")
-        },
-    )
+    @property
+    def raw_key(self) -> str:
+        return INBOUND_PREFIX + self.ses_message_id
 
 
 def incoming_from_parse(
-    parsed: ParsedMail, mail: dict[str, Any], store: MailStore, ses_message_id: str
+    parsed: ParsedMail,
+    envelope_sender: str,
+    keep_attachments: Callable[[list[ParsedAttachment]], list[Attachment]],
 ) -> IncomingMail:
+    """The mail as parsed; `keep_attachments` stores the attachments kept with it."""
     sender = (
         Person(email=parsed.sender.email, name=parsed.sender.name or None)
         if parsed.sender is not None and "@" in parsed.sender.email
-        else Person(email=mail.get("source", "").lower())
+        else Person(email=envelope_sender.lower())
     )
     return IncomingMail(
         sender=sender,
@@ -176,7 +112,7 @@ def incoming_from_parse(
         unreadable=any(defect.startswith(UNPARSEABLE) for defect in parsed.defects),
         text=parsed.reply_text,
         html=parsed.html,
-        attachments=store.keep_attachments(ses_message_id, parsed.attachments[:MAX_ATTACHMENTS]),
+        attachments=keep_attachments(parsed.attachments[:MAX_ATTACHMENTS]),
         attachments_omitted=max(len(parsed.attachments) - MAX_ATTACHMENTS, 0),
     )
 
@@ -186,15 +122,6 @@ def _cut(text: str, limit: int) -> tuple[str, bool]:
     if len(encoded) <= limit:
         return text, False
     return encoded[:limit].decode(errors="ignore"), True
-
-
-@dataclass(frozen=True)
-class Policies:
-    """The deployment's choices that decide what happens to mail."""
-
-    reply_tokens: ReplyTokens
-    unknown_address: UnknownAddressPolicy = "triage"
-    tickets_per_sender_per_hour: int = 20
 
 
 Action = Literal["announce", "hold", "quarantine"]
@@ -223,36 +150,35 @@ class Decision:
     outcomes: list[Outcome]
 
 
-def read_mail(ses_record: dict[str, Any], store: MailStore) -> IncomingMail:
-    """The mail of an SES receipt record: parsed from the bucket, or from SES's headers."""
-    mail = ses_record["mail"]
-    raw = store.raw(INBOUND_PREFIX + mail["messageId"])
+def read_mail(received: ReceivedMail, deps: Dependencies) -> IncomingMail:
+    """The mail parsed from the bucket, or what SES read of its headers if it is not there."""
+    raw = deps.mail_bucket.raw(received.raw_key)
     if raw is None:
-        return _from_ses_event(mail)
-    return incoming_from_parse(parse_mail(raw), mail, store, mail["messageId"])
+        return received.summary
+
+    def keep(files: list[ParsedAttachment]) -> list[Attachment]:
+        return deps.mail_bucket.keep_attachments(received.ses_message_id, files)
+
+    return incoming_from_parse(parse_mail(raw), received.envelope_sender, keep)
 
 
-def decide(
-    ses_record: dict[str, Any],
-    incoming: IncomingMail,
-    channels: ChannelRepository,
-    threads: ThreadRepository,
-    policies: Policies,
-) -> Decision:
+def channels_for(recipients: list[str], channels: ChannelRepository) -> list[Channel]:
+    """Every channel the mail was addressed to, once each, in the order of the recipients."""
+    wanted = list(dict.fromkeys(canonical_address(r) for r in recipients if "@" in r))
+    if not wanted:
+        return []
+    found = {channel.address: channel for channel in channels.by_addresses(wanted)}
+    return [found[address] for address in wanted if address in found]
+
+
+def decide(received: ReceivedMail, incoming: IncomingMail, deps: Dependencies) -> Decision:
     """Where the mail goes and why. Reads only: real mail and `POST /channels/simulate` share it."""
-    mail, receipt = ses_record["mail"], ses_record["receipt"]
-    ses_message_id = mail["messageId"]
-    recipients = [address.lower() for address in receipt.get("recipients", [])]
+    policy = deps.policy
+    recipients = [address.lower() for address in received.recipients]
     # SES's recipients are the envelope's (they include Bcc and forwarding); headers add the rest.
     addressed = recipients + incoming.to + incoming.cc
-    received_at = datetime.fromisoformat(mail["timestamp"])
-    verdicts = MailVerdicts(
-        **{
-            name: (receipt.get(f"{name}Verdict") or {}).get("status")
-            for name in ("spam", "virus", "spf", "dkim", "dmarc")
-        }
-    )
-    ours = bool(channels.by_addresses([canonical_address(incoming.sender.email)]))
+    verdicts = received.verdicts
+    ours = bool(deps.channels.by_addresses([canonical_address(incoming.sender.email)]))
     automated = automated_reason(incoming.headers, incoming.sender.email, ours)
     # Automatic answers go to no list (everyone on it would get them) and to no sender who
     # failed to authenticate (the From may be forged: the answer would go to someone else).
@@ -261,9 +187,9 @@ def decide(
     html = incoming.html
     html_cut = html is not None and len(html.encode()) > MAX_HTML_BYTES
     base = EmailReceived(
-        ses_message_id=ses_message_id,
+        ses_message_id=received.ses_message_id,
         message_id=incoming.message_id,
-        raw_key=INBOUND_PREFIX + ses_message_id,
+        raw_key=received.raw_key,
         sender=incoming.sender,
         recipients=recipients,
         cc=incoming.cc,
@@ -273,7 +199,7 @@ def decide(
         attachments=incoming.attachments,
         attachments_omitted=incoming.attachments_omitted,
         truncated=text_cut or html_cut or incoming.attachments_omitted > 0,
-        received_at=isoformat(received_at),
+        received_at=isoformat(received.received_at),
         verdicts=verdicts,
         automated=automated,
     )
@@ -285,12 +211,12 @@ def decide(
             in_reply_to=incoming.in_reply_to,
             references=incoming.references,
             authenticated=authenticated(verdicts),
-            received_at=received_at,
+            received_at=received.received_at,
         ),
-        threads,
-        policies.reply_tokens,
+        deps.threads,
+        policy.reply_tokens,
     )
-    virus = quarantine_reason(verdicts, None, True, policies.unknown_address)
+    virus = quarantine_reason(verdicts, None, True, policy.unknown_address)
     if found.thread is not None:
         # A reply belongs to its ticket, whichever of our addresses it went to.
         threaded = base.model_copy(
@@ -314,14 +240,14 @@ def decide(
         # Machine mail that answers no ticket of ours opens none: kept, never answered.
         outcome = Outcome(base, "quarantine", virus) if virus else Outcome(base, "hold", automated)
         return Decision(found, automated, [outcome])
-    matched = channels_for(addressed, channels)
+    matched = channels_for(addressed, deps.channels)
     routed: list[tuple[EmailReceived, Channel | None]] = [
         (base.model_copy(update={"department_id": c.department_id, "channel_id": c.id}), c)
         for c in {c.department_id: c for c in reversed(matched)}.values()  # first wins
     ]
     outcomes = []
     for copy, channel in routed or [(base, None)]:
-        reason = quarantine_reason(verdicts, channel, False, policies.unknown_address)
+        reason = quarantine_reason(verdicts, channel, False, policy.unknown_address)
         if reason is not None:
             outcomes.append(Outcome(copy, "quarantine", reason, channel))
             continue
@@ -336,41 +262,30 @@ def decide(
     return Decision(found, automated, outcomes)
 
 
-def apply(
-    decision: Decision, repository: InboundRepository, clock: Clock, new_tickets_per_hour: int
-) -> int:
+def apply(decision: Decision, deps: Dependencies) -> int:
     """Carry the decision out; returns how many departments the mail was new for."""
+    inbound, per_hour = deps.inbound, deps.policy.tickets_per_sender_per_hour
     new = 0
     for outcome in decision.outcomes:
         received = outcome.received
         if outcome.action == "quarantine":
-            new += repository.quarantine(received, outcome.reason)
+            new += inbound.quarantine(received, outcome.reason)
         elif outcome.action == "hold":
-            new += repository.quarantine(received, outcome.reason, held=True)
+            new += inbound.quarantine(received, outcome.reason, held=True)
         else:
             try:
-                new += repository.record(
+                new += inbound.record(
                     received,
-                    [OutgoingEvent.of(received, clock.now())],
+                    [OutgoingEvent.of(received, deps.clock.now())],
                     acknowledge=outcome.acknowledge,
-                    new_tickets_per_hour=new_tickets_per_hour if outcome.opens_ticket else None,
+                    new_tickets_per_hour=per_hour if outcome.opens_ticket else None,
                 )
             except TooManyNewTickets:
-                reason = f"the sender opened {new_tickets_per_hour} new tickets an hour already"
-                new += repository.quarantine(received, reason, held=True)
+                reason = f"the sender opened {per_hour} new tickets an hour already"
+                new += inbound.quarantine(received, reason, held=True)
     return new
 
 
-def receive_mail(
-    ses_record: dict[str, Any],
-    repository: InboundRepository,
-    channels: ChannelRepository,
-    threads: ThreadRepository,
-    store: MailStore,
-    clock: Clock,
-    policies: Policies,
-) -> int:
-    """Handle one record of an SES receipt event; returns how many departments it was new for."""
-    incoming = read_mail(ses_record, store)
-    decision = decide(ses_record, incoming, channels, threads, policies)
-    return apply(decision, repository, clock, policies.tickets_per_sender_per_hour)
+def receive_mail(received: ReceivedMail, deps: Dependencies) -> int:
+    """Handle one mail SES accepted; returns how many departments it was new for."""
+    return apply(decide(received, read_mail(received, deps), deps), deps)

@@ -18,40 +18,22 @@ from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
-from typing import Protocol
 
 from services.channels.logic.channel import Channel
 from services.channels.logic.delivery import MailNotWritten, SendFailed
-from services.channels.logic.threading import Thread, reply_address
+from services.channels.logic.dependencies import MailBucket
+from services.channels.logic.thread_matching import reply_address
+from services.channels.logic.ticket_thread import Thread
 from services.channels.logic.uploads import MAX_UPLOAD_BYTES
 from shared.clock import Clock, isoformat
 from shared.events.catalogue import Attachment, EmailSent, MessagePosted
 from shared.events.envelope import OutgoingEvent
 from shared.text import CONTROL_CHARACTERS
 
-
-class MailSender(Protocol):
-    def send(self, sender: str, recipients: list[str], raw: bytes) -> str:
-        """Send the raw mail; returns the sending service's id of it, or raises SendFailed."""
-        ...
-
-
 REPLIES = uuid.UUID("0b6f3c1e-8d2a-4f57-a8e9-5c4d7b2e1f90")  # namespace of replies' Message-IDs
 # A line break in a header would end it (and could start another: `Bcc:`); the MIME writer refuses
 # any of these, so each run of them becomes one space.
 HEADER_BREAKS = re.compile(f"[{CONTROL_CHARACTERS}]+")
-
-
-class FileStore(Protocol):
-    def raw(self, key: str) -> bytes | None: ...
-
-    def keep_uploads(self, keys: list[str]) -> None:
-        """The files a message names: kept for as long as the message, unlike unnamed uploads."""
-        ...
-
-    def keep_upload_folders(self, folders: list[str]) -> None:
-        """Every file in these upload folders, as `keep_uploads` keeps named files."""
-        ...
 
 
 @dataclass(frozen=True)
@@ -167,7 +149,7 @@ def _written(compose: Callable[[], EmailMessage]) -> bytes:
 
 
 def read_attachments(
-    attachments: list[Attachment], files: FileStore
+    attachments: list[Attachment], files: MailBucket
 ) -> list[tuple[Attachment, bytes]]:
     """The files an agent attached; a missing or oversized one fails the mail for good."""
     read: list[tuple[Attachment, bytes]] = []

@@ -14,7 +14,8 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+
+from services.channels.logic.dependencies import Dependencies
 
 UPLOADS_PREFIX = "uploads/"
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # SES sends mails of 10 MB at most, headers and all
@@ -34,17 +35,7 @@ class UploadForm:
     expires_at: datetime
 
 
-class UploadSigner(Protocol):
-    def presign_upload(
-        self, key: str, content_type: str, size: int, expires_in: timedelta
-    ) -> tuple[str, dict[str, str]]:
-        """The URL and form fields of a POST that may store exactly this file under `key`."""
-        ...
-
-
-def upload_form(
-    name: str, content_type: str, size: int, signer: UploadSigner, now: datetime
-) -> UploadForm:
+def upload_form(name: str, content_type: str, size: int, deps: Dependencies) -> UploadForm:
     key = f"{UPLOADS_PREFIX}{uuid.uuid4()}/{UNSAFE.sub('_', name)[:100]}"
-    url, fields = signer.presign_upload(key, content_type, size, UPLOAD_WINDOW)
-    return UploadForm(key, url, fields, now + UPLOAD_WINDOW)
+    url, fields = deps.mail_bucket.presign_upload(key, content_type, size, UPLOAD_WINDOW)
+    return UploadForm(key, url, fields, deps.clock.now() + UPLOAD_WINDOW)

@@ -35,25 +35,32 @@ from services.contacts.logic.repository import (
     Commit,
     CrmTaken,
     EmailTaken,
-    Page,
     StaleContact,
     TicketAlreadyLinked,
     Write,
 )
 from shared.clock import Clock
-from shared.departments import DIRECTORY_KEY, Directory, DynamoDepartmentStore, directory_of
-from shared.events.outbox import outbox_items
-from shared.storage import bind_table, decode_key_cursor, encode_cursor, transaction
+from shared.department_store import DIRECTORY_KEY, DynamoDepartmentStore, directory_of
+from shared.departments import Directory
+from shared.events.outbox import add_to_outbox
+from shared.storage import (
+    ItemKey,
+    Page,
+    bind_table,
+    decode_key_cursor,
+    encode_cursor,
+    failed_conditions,
+    transaction,
+)
 
 CONTACT_SK, EMAIL_SK, CRM_SK, TICKET_SK = "CONTACT", "EMAIL", "CRM", "TICKET"
-REQUEST_ORDER = ("delete", "save", "update")  # as pynamodb puts a transaction's items
 
 
 @dataclass(frozen=True)
 class Step:
     """One item of a write transaction, and what it means when its condition fails."""
 
-    kind: str
+    key: ItemKey
     action: Callable[[TransactWrite], None]
     failure: Exception | None = None
 
@@ -106,22 +113,15 @@ class DynamoContactRepository:
         for write in commit.writes:
             steps.append(_save_contact(write))
             steps += _search_steps(write)
-        for outbox in outbox_items(ContactsOutbox, commit.events, self._clock.now()):
-            steps.append(Step("save", lambda t, item=outbox: t.save(item)))
-        # The request lists deletes, then puts, then updates, whatever order they were added in;
-        # the cancellation reasons follow the request.
-        steps.sort(key=lambda step: REQUEST_ORDER.index(step.kind))
+        write_all = transaction(ContactsTable)
         try:
-            with transaction(ContactsTable) as write_all:
+            with write_all:
                 for step in steps:
                     step.action(write_all)
+                add_to_outbox(write_all, ContactsOutbox, commit.events, self._clock.now())
         except TransactWriteError as error:
-            reasons = error.cancellation_reasons or []
-            failures = [
-                step.failure
-                for step, reason in zip(steps, reasons, strict=False)
-                if step.failure and reason is not None and reason.code == "ConditionalCheckFailed"
-            ]
+            failed = failed_conditions(write_all, error)
+            failures = [step.failure for step in steps if step.failure and step.key in failed]
             # A repeated event is told so first: it has nothing more to do.
             failures.sort(key=lambda failure: not isinstance(failure, TicketAlreadyLinked))
             if failures:
@@ -263,13 +263,21 @@ def _ownership_steps(
                 else item_type.pk.does_not_exist()
             )
             steps.append(
-                Step("save", lambda t, i=item, c=condition: t.save(i, condition=c), taken(value))
+                Step(
+                    (item.pk, item.sk),
+                    lambda t, i=item, c=condition: t.save(i, condition=c),
+                    taken(value),
+                )
             )
         else:
             condition = item_type.contact_id == releases[value]
             owner = StaleContact(releases[value])
             steps.append(
-                Step("delete", lambda t, i=item, c=condition: t.delete(i, condition=c), owner)
+                Step(
+                    (item.pk, item.sk),
+                    lambda t, i=item, c=condition: t.delete(i, condition=c),
+                    owner,
+                )
             )
     return steps
 
@@ -298,11 +306,11 @@ def _search_steps(write: Write) -> list[Step]:
     for term in sorted(after - before):
         partition, term_key = search_key(term)
         item = SearchItem(partition, f"{term_key}#{contact_id}", contact_id=contact_id)
-        steps.append(Step("save", lambda t, i=item: t.save(i)))
+        steps.append(Step((item.pk, item.sk), lambda t, i=item: t.save(i)))
     for term in sorted(before - after):
         partition, term_key = search_key(term)
         item = SearchItem(partition, f"{term_key}#{contact_id}")
-        steps.append(Step("delete", lambda t, i=item: t.delete(i)))
+        steps.append(Step((item.pk, item.sk), lambda t, i=item: t.delete(i)))
     return steps
 
 
@@ -313,7 +321,11 @@ def _save_contact(write: Write) -> Step:
         if write.previous is None
         else ContactItem.version == write.previous.version
     )
-    return Step("save", lambda t: t.save(item, condition=condition), StaleContact(write.contact.id))
+    return Step(
+        (item.pk, item.sk),
+        lambda t: t.save(item, condition=condition),
+        StaleContact(write.contact.id),
+    )
 
 
 def _link_ticket(ticket: TicketSummary) -> Step:
@@ -337,7 +349,7 @@ def _link_ticket(ticket: TicketSummary) -> Step:
         )
     condition = TicketItem.contact_id.does_not_exist()
     return Step(
-        "update",
+        (item.pk, item.sk),
         lambda t: t.update(item, actions=actions, condition=condition),
         TicketAlreadyLinked(),
     )

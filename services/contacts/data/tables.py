@@ -40,7 +40,7 @@ from pynamodb.constants import PAY_PER_REQUEST_BILLING_MODE
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from shared.departments import DirectoryAttributes
+from shared.department_store import DirectoryAttributes
 from shared.events.outbox import outbox_model
 
 SERVICE = "contacts"
@@ -153,7 +153,7 @@ class TicketItem(ContactsTable, discriminator="ticket"):
 
 
 class DepartmentsItem(ContactsTable, DirectoryAttributes, discriminator="departments"):
-    """What the tickets service announced of its departments (`shared.departments`)."""
+    """What the tickets service announced of its departments (`shared.department_store`)."""
 
 
 ContactsOutbox = outbox_model(ContactsTable)

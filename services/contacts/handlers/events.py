@@ -4,7 +4,7 @@ departments that decide who sees which tickets of a contact."""
 from __future__ import annotations
 
 from services.contacts.data.dynamodb import department_store
-from services.contacts.handlers.http import dependencies
+from services.contacts.handlers.wiring import dependencies
 from services.contacts.logic.bounces import flag_bounced
 from services.contacts.logic.crm import delete_from_crm, merge_from_crm, upsert_from_crm
 from services.contacts.logic.merge import move_tickets

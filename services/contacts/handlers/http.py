@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.contacts.data.dynamodb import DynamoContactRepository
-from services.contacts.logic.dependencies import Dependencies
-from services.contacts.logic.manage import (
+from services.contacts.handlers.wiring import dependencies
+from services.contacts.logic.manage_contacts import (
     ContactFields,
     create_contact,
     erase_contact,
@@ -29,17 +28,9 @@ from services.contacts.models import (
     PageQuery,
 )
 from shared.api import Api, ApiRequest, Reply
-from shared.clock import get_clock
-from shared.settings import get_settings
 
 api = Api(__name__, tag="contacts", service="contacts")
 LIST_FIELDS = ("emails", "tags")  # sent as null in a patch: emptied
-
-
-def dependencies() -> Dependencies:
-    return Dependencies(
-        DynamoContactRepository(get_clock()), get_clock(), get_settings().triage_department
-    )
 
 
 def _fields(body: ContactIn | ContactPatchIn) -> ContactFields:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from services.contacts.logic.contact import MAX_EMAILS, Contact
 from services.contacts.logic.dependencies import Dependencies
-from services.contacts.logic.manage import admin_only, find_contact
+from services.contacts.logic.manage_contacts import admin_only, find_contact
 from services.contacts.logic.recording import RETRIES, bump, outgoing, updated
 from services.contacts.logic.repository import Commit, StaleContact, Write
 from shared.errors import Conflict, FieldError, Invalid

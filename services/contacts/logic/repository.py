@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Generic, Protocol, TypeVar
+from typing import Protocol
 
 from services.contacts.logic.contact import Contact, TicketSummary
 from shared.departments import Directory
 from shared.events.envelope import OutgoingEvent
+from shared.storage import Page
 
 
 @dataclass(frozen=True)
@@ -49,15 +50,6 @@ class StaleContact(Exception):
 
 class TicketAlreadyLinked(Exception):
     """The ticket is linked to a contact already (a repeated event)."""
-
-
-T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Page(Generic[T]):
-    items: list[T]
-    cursor: str | None
 
 
 class ContactRepository(Protocol):

@@ -37,8 +37,8 @@ from services.crm_sync.logic.repository import (
     Window,
 )
 from shared.clock import Clock
-from shared.events.outbox import outbox_items
-from shared.storage import bind_table, transaction
+from shared.events.outbox import add_to_outbox
+from shared.storage import bind_table, failed_conditions, transaction
 
 LINK_SK = "LINK"
 CHECKPOINT_SK, RUN_SK, LEASE_SK = "CHECKPOINT", "RUN", "LEASE"
@@ -76,8 +76,9 @@ class DynamoSyncRepository:
         return found
 
     def save_links(self, provider: str, writes: Sequence[LinkWrite]) -> None:
+        transact = transaction(CrmSyncTable)
         try:
-            with transaction(CrmSyncTable) as transact:
+            with transact:
                 for write in writes:
                     link, previous = write.link, write.previous
                     item = LinkItem(
@@ -93,11 +94,9 @@ class DynamoSyncRepository:
                         transact.save(item, condition=LinkItem.pk.does_not_exist())
                     else:
                         transact.save(item, condition=LinkItem.version == previous.version)
-                    for event in outbox_items(CrmSyncOutbox, write.events, self._clock.now()):
-                        transact.save(event)
+                    add_to_outbox(transact, CrmSyncOutbox, write.events, self._clock.now())
         except TransactWriteError as error:
-            reasons = error.cancellation_reasons or []
-            if any(r is not None and r.code == "ConditionalCheckFailed" for r in reasons):
+            if failed_conditions(transact, error):
                 raise StaleLink(", ".join(w.link.crm_id for w in writes)) from error
             raise
         # A record linked at last is no longer ambiguous. Outside the transaction, which then

@@ -8,7 +8,7 @@ from typing import Any
 from services.crm_sync.data.work_queue import SqsWorkQueue
 from services.crm_sync.handlers import wiring
 from services.crm_sync.logic.connector import InvalidSignature, MalformedWebhook, SignedRequest
-from services.crm_sync.logic.manage import request_sync, sync_status
+from services.crm_sync.logic.crm_status import request_sync, sync_status
 from services.crm_sync.logic.webhooks import receive_webhook
 from services.crm_sync.models import StatusOut, SyncIn, SyncOut, WebhookOut
 from shared.api import Api, ApiRequest

@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.batch import (
     process_partial_response,
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from chalice import Chalice, Rate
+from chalice import Blueprint, Chalice, Rate
 
 from services.crm_sync.data.work_queue import SqsWorkQueue
 from services.crm_sync.handlers import wiring
@@ -75,8 +75,8 @@ def reconcile_crm(event: Any) -> None:
     run_sync(SyncRequest(full=True))
 
 
-def register_work(app: Chalice) -> tuple[Any, Any, Any]:
-    """Add the sync functions. Returns them: the app module must hold each under its own name,
+def register_work(app: Chalice | Blueprint) -> tuple[Any, Any, Any]:
+    """Add the sync functions. Returns them: its entry module must hold each under its own name,
     the handler Lambda looks up."""
     return (
         app.lambda_function(name=WORK_FUNCTION)(apply_crm_work),

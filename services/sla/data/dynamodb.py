@@ -28,21 +28,21 @@ from services.sla.logic.repository import (
 )
 from services.sla.logic.timer import Timer
 from shared.clock import Clock, isoformat
-from shared.departments import DynamoDepartmentStore
+from shared.department_store import DynamoDepartmentStore
 from shared.events.envelope import OutgoingEvent
-from shared.events.outbox import outbox_items
+from shared.events.outbox import add_to_outbox
+from shared.keys import NO_KEY
 from shared.storage import (
     bind_table,
-    condition_failed,
     decode_key_cursor,
     encode_cursor,
+    failed_conditions,
     transaction,
 )
 
 TIMER_SK = "TIMER"
 POLICY_PK = "POLICY"
 RETARGET_SK = "RETARGET"
-NO_DEPARTMENT = "-none-"
 CONDITION_FAILED_EXCEPTION = "ConditionalCheckFailedException"  # as a single write does
 
 
@@ -89,13 +89,13 @@ class DynamoTimerRepository:
                     raise StaleTimer(timer.ticket_id) from None
                 raise
             return
+        write = transaction(SlaTable)
         try:
-            with transaction(SlaTable) as write:
+            with write:
                 write.save(item, condition=condition)
-                for outbox in outbox_items(SlaOutbox, events, self._clock.now()):
-                    write.save(outbox)
+                add_to_outbox(write, SlaOutbox, events, self._clock.now())
         except TransactWriteError as error:
-            if condition_failed(error):
+            if (item.pk, item.sk) in failed_conditions(write, error):
                 raise StaleTimer(timer.ticket_id) from None
             raise
 
@@ -122,7 +122,7 @@ class DynamoTimerRepository:
         self, department_id: str | None, start: datetime, end: datetime
     ) -> Iterator[Timer]:
         results = SlaTable.by_department_started.query(
-            department_id or NO_DEPARTMENT,
+            department_id or NO_KEY,
             TimerItem.started_key.between(isoformat(start), isoformat(end)),
         )
         for item in results:
@@ -141,7 +141,7 @@ def timer_item(timer: Timer) -> TimerItem:
         body=timer.model_dump_json(exclude={"version"}),
         alarm_bucket=str(alarm_bucket(timer.ticket_id)) if alarm else None,
         alarm_at=isoformat(alarm) if alarm else None,
-        report_department=(timer.department_id or NO_DEPARTMENT) if started else None,
+        report_department=(timer.department_id or NO_KEY) if started else None,
         started_key=f"{isoformat(started)}#{timer.ticket_id}" if started else None,
     )
 
@@ -163,12 +163,14 @@ class DynamoPolicyRepository:
         ]
 
     def add(self, version: PolicyVersion) -> None:
+        version_key = _version_key(version.version)
+        write = transaction(SlaTable)
         try:
-            with transaction(SlaTable) as write:
+            with write:
                 write.save(
                     PolicyItem(
                         POLICY_PK,
-                        _version_key(version.version),
+                        version_key,
                         version=version.version,
                         body=version.model_dump_json(),
                     ),
@@ -176,7 +178,7 @@ class DynamoPolicyRepository:
                 )
                 write.save(RetargetItem(POLICY_PK, RETARGET_SK, version=version.version, bucket=0))
         except TransactWriteError as error:
-            if condition_failed(error):
+            if (POLICY_PK, version_key) in failed_conditions(write, error):
                 raise StalePolicy(str(version.version)) from None
             raise
 

@@ -26,7 +26,7 @@ from pynamodb.constants import PAY_PER_REQUEST_BILLING_MODE
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from shared.departments import DirectoryAttributes
+from shared.department_store import DirectoryAttributes
 from shared.events.outbox import outbox_model
 
 SERVICE = "sla"
@@ -86,7 +86,7 @@ class RetargetItem(SlaTable, discriminator="retarget"):
 
 
 class DepartmentsItem(SlaTable, DirectoryAttributes, discriminator="departments"):
-    """What the tickets service announced of its departments (`shared.departments`)."""
+    """What the tickets service announced of its departments (`shared.department_store`)."""
 
 
 SlaOutbox = outbox_model(SlaTable)

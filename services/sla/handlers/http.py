@@ -6,8 +6,8 @@ from datetime import timedelta
 from typing import Any
 
 from services.sla.handlers.wiring import dependencies
+from services.sla.logic.edit_policy import change_policy, policy_history
 from services.sla.logic.explain import explain
-from services.sla.logic.policies import change_policy, policy_history
 from services.sla.logic.policy import PolicyRules
 from services.sla.logic.report import ReportQuery, sla_report
 from services.sla.models import (

@@ -8,7 +8,7 @@ from typing import Any
 
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from chalice.app import Chalice
+from chalice.app import Blueprint, Chalice
 
 from services.sla.handlers.wiring import dependencies
 from services.sla.logic.sweep import sweep
@@ -20,8 +20,8 @@ SWEEP_COMPLETED_METRIC = "SlaSweepCompleted"
 logger = logging.getLogger(__name__)
 
 
-def register_sweep(app: Chalice, metrics: Metrics) -> Any:
-    """Add the scheduled function. Returns it: the app module holds it as `sweep_sla`."""
+def register_sweep(app: Chalice | Blueprint, metrics: Metrics) -> Any:
+    """Add the scheduled function. Returns it: its entry module holds it as `sweep_sla`."""
 
     @app.schedule(SWEEP_RATE, name=SWEEP_FUNCTION)
     def sweep_sla(event: Any) -> dict[str, int]:

@@ -7,7 +7,7 @@ from services.sla.data.dynamodb import (
     DynamoTimerRepository,
     department_store,
 )
-from services.sla.logic.repository import Dependencies
+from services.sla.logic.dependencies import Dependencies
 from shared.clock import get_clock
 from shared.settings import get_settings
 

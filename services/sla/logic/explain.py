@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from services.sla.logic.dependencies import Dependencies
 from services.sla.logic.policy import PolicyHistory
-from services.sla.logic.repository import Dependencies
 from services.sla.logic.timer import (
     TARGETS,
     Alarms,

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from services.sla.logic.dependencies import Dependencies
 from services.sla.logic.policy import PolicyHistory
-from services.sla.logic.repository import Dependencies, StaleTimer
+from services.sla.logic.repository import StaleTimer
 from services.sla.logic.timer import TARGETS, Fact, Timer
 from shared.clock import isoformat
 from shared.events.catalogue import (
@@ -24,8 +25,7 @@ from shared.events.catalogue import (
     TicketUpdated,
 )
 from shared.events.envelope import EventData, OutgoingEvent
-
-RETRIES = 5  # a timer is written by its events and by sweeps: on a concurrent write, replay again
+from shared.storage import retry_on_stale
 
 
 def _time(value: str) -> datetime:
@@ -73,7 +73,9 @@ def record_facts(
     if not facts:
         return None
     history = PolicyHistory(deps.policies.versions())
-    for _ in range(RETRIES):
+
+    # A timer is written by its events and by sweeps: on a concurrent write, replay again.
+    def attempt() -> Timer:
         stored = deps.timers.get(ticket_id) or Timer(ticket_id=ticket_id)
         updated = stored.with_facts(facts)
         if updated.facts == stored.facts:
@@ -81,12 +83,10 @@ def record_facts(
         updated = updated.refresh(history)
         now = deps.clock.now()
         events = [OutgoingEvent.of(e, now, correlation_id) for e in announce(stored, updated)]
-        try:
-            deps.timers.save(updated, events)
-        except StaleTimer:
-            continue
+        deps.timers.save(updated, events)
         return updated
-    raise StaleTimer(ticket_id)
+
+    return retry_on_stale(attempt, StaleTimer, StaleTimer(ticket_id))
 
 
 def announce(before: Timer, after: Timer) -> list[EventData]:

@@ -12,9 +12,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from services.sla.logic.dependencies import Dependencies
 from services.sla.logic.explain import may_see
 from services.sla.logic.policy import PRIORITIES
-from services.sla.logic.repository import Dependencies
 from services.sla.logic.timer import TARGETS, Timer
 from shared.errors import FieldError, Invalid, not_found
 from shared.identity import Caller

@@ -1,9 +1,8 @@
-"""What the SLA logic needs from storage, and what every use case is given."""
+"""What the SLA logic needs from storage."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -11,8 +10,6 @@ from pydantic import BaseModel
 
 from services.sla.logic.policy import PolicyVersion
 from services.sla.logic.timer import Timer
-from shared.clock import Clock
-from shared.departments import DepartmentStore
 from shared.events.envelope import OutgoingEvent
 
 # The sweep's index is partitioned into this many buckets, so due timers are found by a few
@@ -74,12 +71,3 @@ class PolicyRepository(Protocol):
     def advance(self, current: Retargeting, following: Retargeting | None) -> None:
         """Record progress (None: done), unless a newer version started its own pass."""
         ...
-
-
-@dataclass(frozen=True)
-class Dependencies:
-    timers: TimerRepository
-    policies: PolicyRepository
-    departments: DepartmentStore
-    clock: Clock
-    triage_department: str | None = None

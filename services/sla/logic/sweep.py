@@ -13,15 +13,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from services.sla.logic.dependencies import Dependencies
 from services.sla.logic.keep_timers import announce
 from services.sla.logic.policy import PolicyHistory
-from services.sla.logic.repository import ALARM_BUCKETS, Dependencies, Retargeting, StaleTimer
+from services.sla.logic.repository import ALARM_BUCKETS, Retargeting, StaleTimer
 from services.sla.logic.timer import Timer
 from shared.clock import isoformat
 from shared.events.catalogue import SlaBreached, SlaWarning
 from shared.events.envelope import EventData, OutgoingEvent
+from shared.storage import retry_on_stale
 
-RETRIES = 5
 RETARGET_PAGE = 200  # open timers a sweep carries to a new policy version, besides its alarms
 
 
@@ -73,8 +74,10 @@ def _retarget(
 def _fire(
     timer: Timer, now: datetime, history: PolicyHistory, deps: Dependencies, report: SweepReport
 ) -> None:
-    current: Timer | None = timer
-    for _ in range(RETRIES):
+    unread = [timer]  # the first attempt fires the timer as the index read it
+
+    def attempt() -> None:
+        current = unread.pop() if unread else deps.timers.get(timer.ticket_id)
         if current is None:
             return
         # Replayed under the policies as they are now, so a policy change applies from here on.
@@ -82,15 +85,11 @@ def _fire(
         events = announce(current, refreshed) + alarms_due(refreshed, now)
         if not events and refreshed.clocks == current.clocks:
             return  # an index entry older than the timer, or another sweep was first
-        try:
-            deps.timers.save(refreshed, [OutgoingEvent.of(event, now) for event in events])
-        except StaleTimer:
-            current = deps.timers.get(timer.ticket_id)
-            continue
+        deps.timers.save(refreshed, [OutgoingEvent.of(event, now) for event in events])
         report.warned += sum(isinstance(event, SlaWarning) for event in events)
         report.breached += sum(isinstance(event, SlaBreached) for event in events)
-        return
-    raise StaleTimer(timer.ticket_id)
+
+    retry_on_stale(attempt, StaleTimer, StaleTimer(timer.ticket_id))
 
 
 def alarms_due(timer: Timer, now: datetime) -> list[EventData]:

@@ -12,11 +12,10 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from services.tickets.logic.agent_directory import Agent, AgentExists, UnknownAgent
-from services.tickets.logic.repository import Page
 from shared.aws import client
 from shared.identity import ADMIN_GROUP
 from shared.settings import get_settings
-from shared.storage import bad_cursor, decode_cursor, encode_cursor
+from shared.storage import Page, bad_cursor, decode_cursor, encode_cursor
 
 # Statuses of an account whose owner has not yet signed in and chosen a password.
 NOT_CONFIRMED = frozenset({"FORCE_CHANGE_PASSWORD", "UNCONFIRMED"})

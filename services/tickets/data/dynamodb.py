@@ -15,7 +15,6 @@ from pynamodb.models import BatchWrite
 
 from services.tickets.data.tables import (
     INDEXES,
-    NO_DEPARTMENT,
     SERVICE,
     CounterItem,
     CountsItem,
@@ -35,7 +34,6 @@ from services.tickets.logic.repository import (
     ListPlan,
     MemberGuard,
     OpenDepartmentGuard,
-    Page,
     StaleVersion,
     TicketFilter,
 )
@@ -54,13 +52,16 @@ from services.tickets.logic.ticket import (
 from shared.clock import Clock
 from shared.events.catalogue import Attachment, Person
 from shared.events.envelope import OutgoingEvent
-from shared.events.outbox import outbox_items
+from shared.events.outbox import add_to_outbox
+from shared.keys import NO_KEY
 from shared.storage import (
+    Page,
     bad_cursor,
     bind_table,
     decode_cursor,
     decode_key_cursor,
     encode_cursor,
+    failed_conditions,
     is_key,
     transaction,
 )
@@ -83,7 +84,7 @@ def member_key(email: str) -> str:
 
 
 def counts_key(department_id: str | None) -> str:
-    return f"COUNTS#{department_id or NO_DEPARTMENT}"
+    return f"COUNTS#{department_id or NO_KEY}"
 
 
 class DynamoTicketRepository:
@@ -98,69 +99,59 @@ class DynamoTicketRepository:
         counter.update(actions=[CounterItem.value.add(1), CounterItem.kind.set(CounterItem)])
         return int(counter.value)
 
-    def commit(self, commit: Commit) -> None:
+    def commit(self, *commits: Commit) -> None:
         now = self._clock.now()
-        guards = _distinct(commit.guards)
+        guards = _distinct([guard for commit in commits for guard in commit.guards])
+        write = transaction(TicketsTable)
         try:
-            with transaction(TicketsTable) as write:
-                # Condition checks go first in the request, in this order: failures map back.
+            with write:
                 for guard in guards:
-                    if isinstance(guard, MemberGuard):
-                        write.condition_check(
-                            MemberItem,
-                            member_key(guard.email),
-                            department_key(guard.department_id),
-                            condition=MemberItem.pk.exists(),
+                    write.condition_check(*_guarded_item(guard))
+                for commit in commits:
+                    previous = commit.previous
+                    condition: Condition = (
+                        TicketItem.pk.does_not_exist()
+                        if previous is None
+                        else (TicketItem.revision == previous.revision)
+                        | (
+                            TicketItem.revision.does_not_exist()
+                            & (TicketItem.version == previous.version)
                         )
-                    else:
-                        write.condition_check(
-                            DepartmentItem,
-                            DEPARTMENTS_PK,
-                            department_key(guard.department_id),
-                            condition=DepartmentItem.pk.exists()
-                            & (DepartmentItem.archived == False),  # noqa: E712
-                        )
-                previous = commit.previous
-                condition: Condition = (
-                    TicketItem.pk.does_not_exist()
-                    if previous is None
-                    else (TicketItem.revision == previous.revision)
-                    | (
-                        TicketItem.revision.does_not_exist()
-                        & (TicketItem.version == previous.version)
                     )
-                )
-                commit.ticket.revision = previous.revision + 1 if previous is not None else 1
-                write.save(_ticket_item(commit.ticket), condition=condition)
-                for message in commit.messages:
-                    write.save(_message_item(message))
-                for number, entry in enumerate(commit.history):
-                    write.save(_history_item(entry, number))
-                for item in outbox_items(TicketsOutbox, commit.events, now):
-                    write.save(item)
-                self._count(write, previous, commit.ticket)
+                    commit.ticket.revision = previous.revision + 1 if previous is not None else 1
+                    write.save(_ticket_item(commit.ticket), condition=condition)
+                    for message in commit.messages:
+                        write.save(_message_item(message))
+                    for number, entry in enumerate(commit.history):
+                        write.save(_history_item(entry, number))
+                    add_to_outbox(write, TicketsOutbox, commit.events, now)
+                self._count(write, commits)
         except TransactWriteError as error:
-            reasons = error.cancellation_reasons or []
-            for guard, reason in zip(guards, reasons, strict=False):
-                if reason is not None and reason.code == "ConditionalCheckFailed":
+            failed = failed_conditions(write, error)
+            for guard in guards:
+                if _guarded_item(guard)[1:3] in failed:
                     raise GuardFailed(guard) from None
-            ticket_reason = reasons[len(guards)] if len(reasons) > len(guards) else None
-            if ticket_reason is not None and ticket_reason.code == "ConditionalCheckFailed":
-                raise StaleVersion(commit.ticket.id) from None
+            for commit in commits:
+                if (ticket_key(commit.ticket.id), TICKET_SK) in failed:
+                    raise StaleVersion(commit.ticket.id) from None
             raise
 
     @staticmethod
-    def _count(write: Any, previous: Ticket | None, ticket: Ticket) -> None:
-        """Keep the per-department status counts in step, in the same transaction."""
-        before = (previous.department_id, previous.status) if previous else None
-        after = (ticket.department_id, ticket.status)
-        if before == after:
-            return
+    def _count(write: Any, commits: tuple[Commit, ...]) -> None:
+        """Keep the per-department status counts in step, in the same transaction (one update
+        per counts item: a transaction may touch an item once)."""
         moves: dict[str | None, dict[str, int]] = {}
-        if before is not None:
-            moves.setdefault(before[0], {})[before[1]] = -1
-        moves.setdefault(after[0], {})
-        moves[after[0]][after[1]] = moves[after[0]].get(after[1], 0) + 1
+        for commit in commits:
+            previous, ticket = commit.previous, commit.ticket
+            before = (previous.department_id, previous.status) if previous else None
+            after = (ticket.department_id, ticket.status)
+            if before == after:
+                continue
+            if before is not None:
+                moves.setdefault(before[0], {})
+                moves[before[0]][before[1]] = moves[before[0]].get(before[1], 0) - 1
+            moves.setdefault(after[0], {})
+            moves[after[0]][after[1]] = moves[after[0]].get(after[1], 0) + 1
         for department, deltas in moves.items():
             actions = [getattr(CountsItem, status).add(d) for status, d in deltas.items() if d]
             if actions:
@@ -378,8 +369,9 @@ class DynamoTicketRepository:
             members=set(department.members) or None,
             archived=department.archived,
         )
+        write = transaction(TicketsTable)
         try:
-            with transaction(TicketsTable) as write:
+            with write:
                 write.save(item, condition=DepartmentItem.pk.does_not_exist() if new else None)
                 if added:
                     write.save(
@@ -392,16 +384,9 @@ class DynamoTicketRepository:
                     )
                 if removed:
                     write.delete(MemberItem(member_key(removed), department_key(department.id)))
-                for outbox in outbox_items(TicketsOutbox, events, self._clock.now()):
-                    write.save(outbox)
+                add_to_outbox(write, TicketsOutbox, events, self._clock.now())
         except TransactWriteError as error:
-            reasons = error.cancellation_reasons or []
-            if (
-                new
-                and reasons
-                and reasons[0] is not None
-                and reasons[0].code == "ConditionalCheckFailed"
-            ):
+            if (DEPARTMENTS_PK, department_key(department.id)) in failed_conditions(write, error):
                 raise GuardFailed(OpenDepartmentGuard(department.id)) from None
             raise
 
@@ -411,6 +396,23 @@ class DynamoTicketRepository:
         except CountsItem.DoesNotExist:
             return dict.fromkeys(STATUSES, 0)
         return {status: int(getattr(item, status) or 0) for status in STATUSES}
+
+
+def _guarded_item(guard: Guard) -> tuple[Any, str, str, Condition]:
+    """The item a guard checks: its model, key and condition."""
+    if isinstance(guard, MemberGuard):
+        return (
+            MemberItem,
+            member_key(guard.email),
+            department_key(guard.department_id),
+            MemberItem.pk.exists(),
+        )
+    return (
+        DepartmentItem,
+        DEPARTMENTS_PK,
+        department_key(guard.department_id),
+        DepartmentItem.pk.exists() & (DepartmentItem.archived == False),  # noqa: E712
+    )
 
 
 def _distinct(guards: list[Guard]) -> list[Guard]:
@@ -589,7 +591,7 @@ def _filter_condition(conditions: TicketFilter) -> Condition | None:
     if conditions.assignee:
         parts.append(
             TicketItem.assignee.does_not_exist()
-            if conditions.assignee == NO_DEPARTMENT
+            if conditions.assignee == NO_KEY
             else TicketItem.assignee == conditions.assignee
         )
     if conditions.statuses:

@@ -38,7 +38,6 @@ from pynamodb.models import Model
 from shared.events.outbox import outbox_model
 
 SERVICE = "tickets"
-NO_DEPARTMENT = "-none-"  # key part for tickets without a department, or without an assignee
 
 
 def _index(name: str, hash_key: str, range_key: str | None) -> type[GlobalSecondaryIndex[Model]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from services.tickets.handlers.http import dependencies
+from services.tickets.handlers.wiring import dependencies
 from services.tickets.logic.erase_requester import anonymise_requester
 from services.tickets.logic.system_updates import (
     link_contact,

@@ -6,8 +6,7 @@ import re
 from typing import Any
 from urllib.parse import unquote
 
-from services.tickets.data.cognito import CognitoAgentDirectory
-from services.tickets.data.dynamodb import DynamoTicketRepository
+from services.tickets.handlers.wiring import dependencies
 from services.tickets.logic.agents import (
     AgentChange,
     Invitation,
@@ -23,7 +22,6 @@ from services.tickets.logic.departments import (
     remove_member,
     update_department,
 )
-from services.tickets.logic.dependencies import Dependencies, DeskConfig
 from services.tickets.logic.find_ticket import conversation, find_ticket, history
 from services.tickets.logic.list_tickets import TicketQuery, list_tickets, queue_counts
 from services.tickets.logic.merge_tickets import merge_tickets
@@ -58,23 +56,11 @@ from services.tickets.models import (
     TicketPage,
 )
 from shared.api import Api, ApiRequest, Reply
-from shared.clock import get_clock
 from shared.errors import FieldError, Invalid
 from shared.events.catalogue import Attachment, Person
-from shared.settings import get_settings
 
 api = Api(__name__, tag="tickets", service="tickets")
 ETAG = re.compile(r'^(?:W/)?"?(\d+)"?$')
-
-
-def dependencies() -> Dependencies:
-    settings = get_settings()
-    config = DeskConfig(
-        settings.ticket_prefix, settings.ticket_number_width, settings.triage_department
-    )
-    return Dependencies(
-        DynamoTicketRepository(get_clock()), get_clock(), config, CognitoAgentDirectory()
-    )
 
 
 def _with_etag(ticket: Ticket, status: int | None = None) -> Reply:

@@ -1,5 +1,6 @@
-"""Who sees what: an agent sees and changes only tickets of departments they belong to; admins see
-all; a ticket without a department is for admins and the triage department, if one is set.
+"""Who sees what, by the rule of `shared.departments`: an agent sees and changes only tickets of
+departments they belong to; admins see all; a ticket without a department is for admins and the
+triage department, if one is set. Here the caller's departments are this service's own records.
 
 A ticket someone may not see answers exactly like one that does not exist.
 """
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 
 from services.tickets.logic.repository import Guard, MemberGuard, TicketRepository
 from services.tickets.logic.ticket import Ticket
+from shared.departments import may_see, responsible_department
 from shared.errors import not_found
 from shared.identity import Caller
 
@@ -21,11 +23,7 @@ class Viewer:
     triage_department: str | None
 
     def sees_department(self, department_id: str | None) -> bool:
-        if self.caller.is_admin:
-            return True
-        if department_id is None:
-            return self.triage_department is not None and self.triage_department in self.departments
-        return department_id in self.departments
+        return may_see(self.caller, self.departments, department_id, self.triage_department)
 
     def sees(self, ticket: Ticket) -> bool:
         return self.sees_department(ticket.department_id)
@@ -44,7 +42,7 @@ def write_guards(
     itself so a change costs no separate membership read."""
     if caller.is_admin:
         return []
-    target = department_id if department_id is not None else triage
+    target = responsible_department(department_id, triage)
     if target is None:  # no department and no triage team: admins only
         raise not_found("ticket", ticket_key)
     return [MemberGuard(caller.email, target)]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from services.tickets.logic.repository import Page
+from shared.storage import Page
 
 AgentStatus = Literal["active", "invited", "disabled"]
 

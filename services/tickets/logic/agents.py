@@ -7,9 +7,9 @@ from dataclasses import dataclass, replace
 
 from services.tickets.logic.agent_directory import Agent, AgentExists, UnknownAgent
 from services.tickets.logic.dependencies import Dependencies
-from services.tickets.logic.repository import Page
 from shared.errors import Conflict, Forbidden, not_found
 from shared.identity import Caller
+from shared.storage import Page
 
 
 @dataclass(frozen=True)

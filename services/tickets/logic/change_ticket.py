@@ -35,8 +35,7 @@ from shared.errors import (
     not_found,
 )
 from shared.identity import Caller
-
-RETRIES = 5  # writes lost to a concurrent one are read again and tried again
+from shared.storage import retry_on_stale
 
 UNSET = object()  # a field the request did not mention (None means "set to nothing")
 
@@ -67,15 +66,15 @@ def change_ticket(
     # A write that loses a race is tried again on what is there now: if a person changed the
     # ticket meanwhile, the caller's expected version no longer matches and the retry says so; if
     # only the system did (an SLA due time, say), the change goes through.
-    for _ in range(RETRIES):
+    def attempt() -> Ticket:
         current = load_ticket(key, deps)
         if current is None:
             raise not_found("ticket", key)
-        try:
-            return _change(current, key, patch, expected, caller, deps, correlation_id)
-        except StaleVersion:
-            continue
-    raise Conflict("The ticket is changing too fast; try again.")
+        return _change(current, key, patch, expected, caller, deps, correlation_id)
+
+    return retry_on_stale(
+        attempt, StaleVersion, Conflict("The ticket is changing too fast; try again.")
+    )
 
 
 def _change(

@@ -6,10 +6,10 @@ import re
 
 from services.tickets.logic.access import viewer_of
 from services.tickets.logic.dependencies import Dependencies
-from services.tickets.logic.repository import Page
 from services.tickets.logic.ticket import HistoryEntry, Message, Ticket
 from shared.errors import not_found
 from shared.identity import Caller
+from shared.storage import Page
 
 NUMBER = re.compile(r"^[A-Z][A-Z0-9]{0,9}-\d+$")
 

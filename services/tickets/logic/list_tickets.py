@@ -12,12 +12,13 @@ from typing import Literal
 
 from services.tickets.logic.access import Viewer, viewer_of
 from services.tickets.logic.dependencies import Dependencies
-from services.tickets.logic.repository import ListPlan, Page, Partition, TicketFilter
+from services.tickets.logic.repository import ListPlan, Partition, TicketFilter
 from services.tickets.logic.ticket import STATUSES, Priority, SlaState, Status, Ticket
 from shared.errors import FieldError, Invalid, not_found
 from shared.identity import Caller
+from shared.keys import NO_KEY
+from shared.storage import Page
 
-NO_KEY = "-none-"  # the key part of "no department" and of "no assignee"
 Sort = Literal["updated", "created", "sla_due"]
 QUEUE_INDEX: dict[Sort, Literal["by_queue_updated", "by_queue_created", "by_queue_sla"]] = {
     "updated": "by_queue_updated",

@@ -73,8 +73,15 @@ def merge_tickets(
         actor=caller.email,
         merged_at=isoformat(now),
     )
+    new_target = target.model_copy(update={"version": target.version + 1, "updated_at": now})
+    new_source = source.model_copy(deep=True)
+    changes: list[Change] = [Change(field="merged_into", old=None, new=target.number)]
+    new_source.merged_into = target.id
+    changes += [c for c in [apply_status(new_source, "closed", now)] if c]
+    new_source.version, new_source.updated_at = source.version + 1, now
+    triage = deps.config.triage_department
     try:
-        new_target = target.model_copy(update={"version": target.version + 1, "updated_at": now})
+        # Both tickets in one transaction: a merge is either whole or not at all.
         deps.repository.commit(
             Commit(
                 ticket=new_target,
@@ -89,17 +96,8 @@ def merge_tickets(
                         at=now,
                     )
                 ],
-                guards=write_guards(
-                    caller, target.department_id, deps.config.triage_department, target_key
-                ),
-            )
-        )
-        new_source = source.model_copy(deep=True)
-        changes: list[Change] = [Change(field="merged_into", old=None, new=target.number)]
-        new_source.merged_into = target.id
-        changes += [c for c in [apply_status(new_source, "closed", now)] if c]
-        new_source.version, new_source.updated_at = source.version + 1, now
-        deps.repository.commit(
+                guards=write_guards(caller, target.department_id, triage, target_key),
+            ),
             Commit(
                 ticket=new_source,
                 previous=source,
@@ -109,10 +107,8 @@ def merge_tickets(
                     now,
                     correlation_id,
                 ),
-                guards=write_guards(
-                    caller, source.department_id, deps.config.triage_department, source_key
-                ),
-            )
+                guards=write_guards(caller, source.department_id, triage, source_key),
+            ),
         )
     except GuardFailed:
         raise not_found("ticket", source_key) from None

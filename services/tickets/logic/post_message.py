@@ -31,8 +31,7 @@ from shared.errors import Conflict, DomainError, not_found
 from shared.events.catalogue import Attachment
 from shared.events.envelope import EventData
 from shared.identity import Caller
-
-RETRIES = 5  # a message is an append: on a concurrent change, read again and add it again
+from shared.storage import retry_on_stale
 
 
 @dataclass(frozen=True)
@@ -52,7 +51,8 @@ class NewMessage:
 def post_agent_message(
     key: str, new: NewMessage, caller: Caller, deps: Dependencies
 ) -> tuple[Ticket, Message]:
-    for _ in range(RETRIES):
+    # A message is an append: on a concurrent change, read again and add it again.
+    def attempt() -> tuple[Ticket, Message]:
         current = load_ticket(key, deps)
         if current is None:
             raise not_found("ticket", key)
@@ -70,23 +70,25 @@ def post_agent_message(
             return _append(current, new, guards, deps)
         except GuardFailed:
             raise not_found("ticket", key) from None
-        except StaleVersion:
-            continue
-    raise Conflict("The ticket is changing too fast; try again.")
+
+    return retry_on_stale(
+        attempt, StaleVersion, Conflict("The ticket is changing too fast; try again.")
+    )
 
 
 def post_client_message(ticket: Ticket, new: NewMessage, deps: Dependencies) -> Ticket:
     """A client's message (from mail) on a ticket that is not closed."""
-    current = ticket
-    for _ in range(RETRIES):
-        try:
-            return _append(current, new, [], deps)[0]
-        except StaleVersion:
-            reloaded = deps.repository.get(ticket.id)
-            if reloaded is None:
-                raise
-            current = reloaded
-    raise Conflict("The ticket is changing too fast; try again.")
+    unread = [ticket]  # the first attempt writes on the ticket as the caller read it
+
+    def attempt() -> Ticket:
+        current = unread.pop() if unread else deps.repository.get(ticket.id)
+        if current is None:
+            raise not_found("ticket", ticket.id)
+        return _append(current, new, [], deps)[0]
+
+    return retry_on_stale(
+        attempt, StaleVersion, Conflict("The ticket is changing too fast; try again.")
+    )
 
 
 def _append(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Generic, Literal, Protocol, TypeVar
+from typing import Literal, Protocol
 
 from services.tickets.logic.ticket import (
     Delivery,
@@ -16,6 +16,7 @@ from services.tickets.logic.ticket import (
     Ticket,
 )
 from shared.events.envelope import OutgoingEvent
+from shared.storage import Page
 
 
 @dataclass(frozen=True)
@@ -89,22 +90,14 @@ class ListPlan:
     newest_first: bool  # false for SLA due: soonest first
 
 
-T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Page(Generic[T]):
-    items: list[T]
-    cursor: str | None
-
-
 class TicketRepository(Protocol):
     def next_number(self) -> int:
         """The next ticket number, from an atomic counter."""
         ...
 
-    def commit(self, commit: Commit) -> None:
-        """Store the change; raises StaleVersion or GuardFailed and then stores nothing."""
+    def commit(self, *commits: Commit) -> None:
+        """Store the changes (of different tickets) in one transaction; raises StaleVersion or
+        GuardFailed and then stores nothing."""
         ...
 
     def get(self, ticket_id: str) -> Ticket | None: ...

@@ -33,10 +33,10 @@ from shared.events.catalogue import (
     SlaTargetEvent,
 )
 from shared.events.envelope import Envelope
+from shared.storage import retry_on_stale
 
 logger = logging.getLogger(__name__)
 MERGE_HOPS = 5  # a merged ticket points at its target; follow a short chain, never a loop
-RETRIES = 5
 MAIL_TICKETS = uuid.UUID("6f1d8a52-3b9e-4c1a-9d7e-2f0c5b8e4a17")  # namespace of mail tickets' ids
 
 
@@ -118,7 +118,8 @@ def update_by_system(
     Most such changes come from other services and are not announced back (an SLA due time
     announced would come round again); `announce` (the reason) announces the change as
     TicketUpdated, for one the other services keep a copy of."""
-    for _ in range(RETRIES):
+
+    def attempt() -> Ticket | None:
         current = deps.repository.get(ticket_id)
         if current is None:
             return None
@@ -127,20 +128,18 @@ def update_by_system(
         if not changes:
             return current
         now = deps.clock.now()  # the version and update time stay: they are the people's
-        try:
-            events = change_events(ticket, changes, SYSTEM, now, announce) if announce else []
-            deps.repository.commit(
-                Commit(
-                    ticket,
-                    current,
-                    history=history_of(ticket, changes, SYSTEM, now),
-                    events=outgoing(events, now, None),
-                )
+        events = change_events(ticket, changes, SYSTEM, now, announce) if announce else []
+        deps.repository.commit(
+            Commit(
+                ticket,
+                current,
+                history=history_of(ticket, changes, SYSTEM, now),
+                events=outgoing(events, now, None),
             )
-        except StaleVersion:
-            continue
+        )
         return ticket
-    raise StaleVersion(ticket_id)
+
+    return retry_on_stale(attempt, StaleVersion, StaleVersion(ticket_id))
 
 
 def _set(ticket: Ticket, field: str, value: object) -> list[Change]:

@@ -22,11 +22,12 @@ from services.contacts.logic.contact import (
 )
 from services.contacts.logic.dependencies import Dependencies
 from services.contacts.logic.recording import bump, change_contact, created, outgoing
-from services.contacts.logic.repository import Commit, EmailTaken, Page, Write
+from services.contacts.logic.repository import Commit, EmailTaken, Write
 from shared.clock import isoformat
 from shared.errors import Conflict, FieldError, Forbidden, Invalid, not_found
 from shared.events.catalogue import ContactErased as ContactErasedEvent
 from shared.identity import Caller
+from shared.storage import Page
 
 UNSET: Any = object()  # a field left out of a patch, as opposed to one sent as null
 

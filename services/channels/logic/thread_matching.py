@@ -20,12 +20,11 @@ import base64
 import hashlib
 import hmac
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol
 
-from shared.events.envelope import OutgoingEvent
+from services.channels.logic.dependencies import ReplyTokens, ThreadRepository
+from services.channels.logic.ticket_thread import Thread
 
 SUBJECT_TAG = re.compile(r"\[([A-Z][A-Z0-9]{0,9}-\d+)\]")
 SIGNATURE_BYTES = 16  # 128 bits of the HMAC: 26 characters of base32
@@ -33,42 +32,6 @@ REPLY_TOKEN = re.compile(r"^([a-z][a-z0-9]{0,9}-\d+)\.(\d{1,7})\.([a-z2-7]{26})$
 MESSAGE_ID = re.compile(r"<([^<>\s]+)>")
 LOCAL_PART_LIMIT = 64  # characters before the @ (RFC 5321)
 EPOCH = date(1970, 1, 1)
-
-
-@dataclass
-class Thread:
-    """What channels knows of a ticket to thread mail into it and to answer by mail."""
-
-    ticket_id: str
-    number: str
-    subject: str
-    requester: str
-    cc: list[str] = field(default_factory=list)
-    department_id: str | None = None
-    channel_id: str | None = None
-    message_ids: list[str] = field(default_factory=list)  # oldest first, for References
-
-    @property
-    def participants(self) -> set[str]:
-        """Who may write into the ticket: the requester and the CCs, the only addresses our mail
-        on it goes to (replies to both, the acknowledgement to the requester)."""
-        return {address.lower() for address in (self.requester, *self.cc)}
-
-
-class ThreadRepository(Protocol):
-    def save(
-        self, thread: Thread, new_message_ids: list[str], events: Sequence[OutgoingEvent] = ()
-    ) -> None:
-        """Store the thread, the ids that lead to it, and its events, in one write."""
-        ...
-
-    def thread(self, ticket_id: str) -> Thread | None: ...
-
-    def thread_by_number(self, number: str) -> Thread | None: ...
-
-    def ticket_of_message_ids(self, message_ids: list[str]) -> str | None:
-        """The ticket any of these Message-IDs belongs to (the first known one wins)."""
-        ...
 
 
 def message_ids(header: str | None) -> list[str]:
@@ -125,14 +88,6 @@ class MailFacts:
     references: list[str]
     authenticated: bool  # SES's verdicts vouch for the sender (see authentication.py)
     received_at: datetime
-
-
-@dataclass(frozen=True)
-class ReplyTokens:
-    """How the deployment signs reply-to addresses: no secret, no reply-to addresses."""
-
-    secret: str | None
-    days: int
 
 
 @dataclass(frozen=True)

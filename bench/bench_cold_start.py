@@ -1,0 +1,88 @@
+"""Cold start: how long each Lambda entry point takes to import, beside a bare `import boto3`.
+
+Each import runs in a fresh interpreter, as Lambda's first invocation does; the entry points and
+the bare import take turns, and the median of several runs counts for each. Machines are noisy,
+so the ratio to `import boto3` measured in the same run means more than the milliseconds.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bench.harness import Row
+
+REPO = Path(__file__).resolve().parent.parent
+BASELINE = "boto3"
+RUNS = 7
+TARGET = "<= 1.5x"
+# Only the import is timed, not the interpreter's own start, which Lambda pays for any function.
+PROBE = (
+    "import time; started = time.perf_counter(); import {module}; "
+    "print(time.perf_counter() - started)"
+)
+
+
+def import_ms(module: str) -> float:
+    """Milliseconds one fresh interpreter takes to import `module`."""
+    environment = {**os.environ, "PYTHONPATH": str(REPO)}
+    environment.setdefault("AWS_DEFAULT_REGION", "eu-west-1")
+    result = subprocess.run(  # noqa: S603 - our own interpreter and a module name we chose
+        [sys.executable, "-c", PROBE.format(module=module)],
+        cwd=REPO,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(result.stdout) * 1000
+
+
+def median_import_ms(modules: Sequence[str], runs: int = RUNS) -> dict[str, float]:
+    """The median import time of each module and of the bare `import boto3`, taking turns."""
+    timed = [BASELINE, *modules]
+    for module in timed:  # writes any missing bytecode, which a deployed layer ships
+        import_ms(module)
+    samples: dict[str, list[float]] = {module: [] for module in timed}
+    for _ in range(runs):
+        for module in timed:
+            samples[module].append(import_ms(module))
+    return {module: statistics.median(values) for module, values in samples.items()}
+
+
+def entry_points() -> dict[str, str]:
+    """Every function Lambda runs (`service function`) and the module its handler names."""
+    from infra.service_stack import lambda_handlers
+    from infra.stacks import SERVICES
+
+    return {
+        f"{stack.service} {function}": handler.rpartition(".")[0]
+        for stack in SERVICES
+        for function, handler in lambda_handlers(stack).items()
+    }
+
+
+def run() -> list[Row]:
+    # Imported here: the harness sets up the emulator's environment, which tests importing
+    # this module's measurements must not get.
+    from bench.harness import Row
+
+    entries = entry_points()
+    medians = median_import_ms(sorted(set(entries.values())))
+    bare = medians[BASELINE]
+    rows = [Row("cold start: bare import boto3", f"{bare:.0f} ms", "baseline")]
+    for function, module in entries.items():
+        rows.append(
+            Row(
+                f"cold start: {function} ({module})",
+                f"{medians[module]:.0f} ms, {medians[module] / bare:.2f}x",
+                TARGET,
+            )
+        )
+    return rows

@@ -1,0 +1,10 @@
+"""The channels event consumer's Lambda entry: the service's event queue invokes it."""
+
+from chalice import Blueprint
+
+from services.channels.entry import app
+from services.channels.handlers.events import consumer
+
+blueprint = Blueprint(__name__)
+consume_events = consumer.register(blueprint)
+app.register_blueprint(blueprint)

@@ -1,0 +1,213 @@
+"""What every channels use case is given: its storage, the mail bucket, the mail sender, the clock
+and the deployment's choices about mail."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Protocol
+
+from services.channels.logic.channel import Channel
+from services.channels.logic.delivery import Outbound
+from services.channels.logic.mail_parser import ParsedAttachment
+from services.channels.logic.quarantine import QuarantinedMail, UnknownAddressPolicy
+from services.channels.logic.ticket_thread import Thread
+from shared.clock import Clock
+from shared.events.catalogue import Attachment, EmailReceived
+from shared.events.envelope import OutgoingEvent
+
+
+class ChannelRepository(Protocol):
+    def add(self, channel: Channel) -> bool:
+        """Store a new channel; False if its address belongs to another channel."""
+        ...
+
+    def replace(self, old: Channel, new: Channel) -> bool:
+        """Store a changed channel (re-keying its address); False if the new address is taken."""
+        ...
+
+    def remove(self, channel: Channel) -> None: ...
+
+    def get(self, channel_id: str) -> Channel | None: ...
+
+    def all(self) -> list[Channel]: ...
+
+    def of_department(self, department_id: str) -> Channel | None:
+        """The department's first channel (its address answers its tickets)."""
+        ...
+
+    def by_addresses(self, addresses: list[str]) -> list[Channel]:
+        """The channels of these (canonical) addresses, in one read."""
+        ...
+
+
+class ThreadRepository(Protocol):
+    def save(
+        self, thread: Thread, new_message_ids: list[str], events: Sequence[OutgoingEvent] = ()
+    ) -> None:
+        """Store the thread, the ids that lead to it, and its events, in one write."""
+        ...
+
+    def thread(self, ticket_id: str) -> Thread | None: ...
+
+    def thread_by_number(self, number: str) -> Thread | None: ...
+
+    def ticket_of_message_ids(self, message_ids: list[str]) -> str | None:
+        """The ticket any of these Message-IDs belongs to (the first known one wins)."""
+        ...
+
+
+class InboundRepository(Protocol):
+    def record(
+        self,
+        received: EmailReceived,
+        events: Sequence[OutgoingEvent],
+        acknowledge: bool = False,
+        new_tickets_per_hour: int | None = None,
+    ) -> bool:
+        """Store the mail for its department, with its events; False if it was recorded before
+        (same SES message, or same Message-ID for the same department). `acknowledge`: the
+        ticket it opens is to be acknowledged. `new_tickets_per_hour`: the mail opens a ticket,
+        counted against its sender's hour in the same write; raises TooManyNewTickets (writing
+        nothing) when the hour's are spent."""
+        ...
+
+    def quarantine(self, received: EmailReceived, reason: str, held: bool = False) -> bool:
+        """Record the mail and keep it back for an admin, with what it would have announced, in
+        one write; `held`: machine mail that answers nothing, listed apart. False if it was
+        recorded before, as for `record`."""
+        ...
+
+
+class QuarantineRepository(Protocol):
+    def quarantined(
+        self, held: bool, limit: int, cursor: str | None
+    ) -> tuple[list[QuarantinedMail], str | None]: ...
+
+    def get_quarantined(self, quarantine_id: str) -> QuarantinedMail | None: ...
+
+    def release(self, mail: QuarantinedMail, received: EmailReceived, by: str) -> bool:
+        """Mark it released and announce `received`, in one write; False if released before."""
+        ...
+
+
+@dataclass(frozen=True)
+class HourlyLimits:
+    """How many acknowledgements go out an hour: to one sender, and from one channel (a flood of
+    forged senders must not make a channel a source of spam)."""
+
+    per_sender: int
+    per_channel: int
+
+
+class Acknowledgements(Protocol):
+    def claim_acknowledgement(self, message_id: str, department_id: str | None) -> str | None:
+        """The channel to acknowledge from, once, if the opening mail asked for it."""
+        ...
+
+    def take_acknowledgement(self, sender: str, channel_id: str, limits: HourlyLimits) -> bool:
+        """Count one acknowledgement to the sender from the channel this hour, for both at once;
+        False (counting nothing) once either has had the hour's limit."""
+        ...
+
+
+class ReceivedMailIndex(Protocol):
+    def mail_from(self, address: str) -> list[str]:
+        """The SES ids of the mail received from `address` whose files may still be kept."""
+        ...
+
+    def forget_mail_from(self, address: str, ses_message_ids: list[str]) -> None:
+        """Drop those mails from the index, and with them the address."""
+        ...
+
+
+class OutboundRepository(Protocol):
+    def begin_attempt(self, outbound: Outbound) -> Outbound:
+        """Count one more attempt (creating the record on the first); the record as stored."""
+        ...
+
+    def finish(
+        self, outbound: Outbound, events: list[OutgoingEvent], ses_message_id: str | None = None
+    ) -> None:
+        """Store the outcome (`sent` with SES's id, or `failed`) with its events, in one write."""
+        ...
+
+    def record_sent(self, outbound: Outbound, ses_message_id: str) -> None:
+        """Keep a mail sent in one attempt (an acknowledgement), so SES's reports find it."""
+        ...
+
+    def of_ses_message(self, ses_message_id: str) -> Outbound | None: ...
+
+    def announce(self, events: list[OutgoingEvent]) -> None: ...
+
+
+class MailSender(Protocol):
+    def send(self, sender: str, recipients: list[str], raw: bytes) -> str:
+        """Send the raw mail; returns the sending service's id of it, or raises SendFailed."""
+        ...
+
+
+class MailBucket(Protocol):
+    """The received mail as SES stored it, the files taken out of it, and agents' uploads."""
+
+    def raw(self, key: str) -> bytes | None:
+        """The object under `key` (raw MIME, an upload), or None if it is not there."""
+        ...
+
+    def keep_attachments(
+        self, ses_message_id: str, files: list[ParsedAttachment]
+    ) -> list[Attachment]:
+        """Store the attachments beside the mail; their names, types, sizes and keys."""
+        ...
+
+    def delete_mail(self, ses_message_ids: list[str]) -> None:
+        """Delete the raw MIME of these mails and the attachments taken out of them."""
+        ...
+
+    def presign_upload(
+        self, key: str, content_type: str, size: int, expires_in: timedelta
+    ) -> tuple[str, dict[str, str]]:
+        """The URL and form fields of a POST that may store exactly this file under `key`."""
+        ...
+
+    def keep_uploads(self, keys: list[str]) -> None:
+        """The files a message names: kept for as long as the message, unlike unnamed uploads."""
+        ...
+
+    def keep_upload_folders(self, folders: list[str]) -> None:
+        """Every file in these upload folders, as `keep_uploads` keeps named files."""
+        ...
+
+
+@dataclass(frozen=True)
+class ReplyTokens:
+    """How the deployment signs reply-to addresses: no secret, no reply-to addresses."""
+
+    secret: str | None
+    days: int
+
+
+@dataclass(frozen=True)
+class MailPolicy:
+    """The deployment's choices about mail in and out."""
+
+    reply_tokens: ReplyTokens
+    acknowledgements: HourlyLimits
+    unknown_address: UnknownAddressPolicy = "triage"
+    tickets_per_sender_per_hour: int = 20
+
+
+@dataclass(frozen=True)
+class Dependencies:
+    channels: ChannelRepository
+    threads: ThreadRepository
+    inbound: InboundRepository
+    quarantine: QuarantineRepository
+    acknowledgements: Acknowledgements
+    received_mail: ReceivedMailIndex
+    outbound_mail: OutboundRepository
+    sender: MailSender
+    mail_bucket: MailBucket
+    clock: Clock
+    policy: MailPolicy

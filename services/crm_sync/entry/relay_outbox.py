@@ -1,0 +1,10 @@
+"""The crm_sync outbox relay's Lambda entry: the table's stream invokes it."""
+
+from chalice import Blueprint
+
+from services.crm_sync.entry import app
+from shared.events.outbox import register_outbox_relay
+
+blueprint = Blueprint(__name__)
+relay_outbox = register_outbox_relay(blueprint)
+app.register_blueprint(blueprint)

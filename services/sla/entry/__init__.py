@@ -1,0 +1,10 @@
+"""The SLA service's Lambda entry points: one module per function, importing only what that
+function runs. Each adds its function to this app, which logs and counts for all of them."""
+
+from chalice import Chalice
+
+from shared.observability import instrument, observability
+
+tools = observability("sla")
+app = Chalice(app_name="helpdesk-sla", configure_logs=False)
+instrument(app, tools)

@@ -1,0 +1,10 @@
+"""The SLA sweep's Lambda entry: its schedule invokes it."""
+
+from chalice import Blueprint
+
+from services.sla.entry import app, tools
+from services.sla.handlers.sweep import register_sweep
+
+blueprint = Blueprint(__name__)
+sweep_sla = register_sweep(blueprint, tools.metrics)
+app.register_blueprint(blueprint)

@@ -1,0 +1,10 @@
+"""The tickets outbox relay's Lambda entry: the table's stream invokes it."""
+
+from chalice import Blueprint
+
+from services.tickets.entry import app
+from shared.events.outbox import register_outbox_relay
+
+blueprint = Blueprint(__name__)
+relay_outbox = register_outbox_relay(blueprint)
+app.register_blueprint(blueprint)

@@ -1,0 +1,20 @@
+"""The tickets service's use cases wired to DynamoDB, the user pool, the one clock and the
+deployment's settings."""
+
+from __future__ import annotations
+
+from services.tickets.data.cognito import CognitoAgentDirectory
+from services.tickets.data.dynamodb import DynamoTicketRepository
+from services.tickets.logic.dependencies import Dependencies, DeskConfig
+from shared.clock import get_clock
+from shared.settings import get_settings
+
+
+def dependencies() -> Dependencies:
+    settings = get_settings()
+    config = DeskConfig(
+        settings.ticket_prefix, settings.ticket_number_width, settings.triage_department
+    )
+    return Dependencies(
+        DynamoTicketRepository(get_clock()), get_clock(), config, CognitoAgentDirectory()
+    )

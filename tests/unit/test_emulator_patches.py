@@ -1,0 +1,167 @@
+"""Each emulator patch: a canary that fails the day moto changes the code the patch relies on, and
+the patch's effect. A canary that fails means: read the new moto code, check the patch still
+holds (or is no longer needed), and record the new hash."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import inspect
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from moto.dynamodb import models
+from moto.dynamodb.models.table import StreamShard, Table
+from moto.dynamodb.responses import DynamoHandler
+from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
+
+from local_stack import emulator_patches
+from shared.aws import client
+
+MOTO = "5.2.5"
+
+
+def _canary(patched: Callable[..., Any], parameters: list[str], recorded: str) -> None:
+    """The moto code under `patched` (our wrappers unwrapped) is still what was recorded."""
+    original = inspect.unwrap(patched)
+    name = original.__qualname__
+    assert list(inspect.signature(original).parameters) == parameters, (
+        f"moto changed the signature of {name}; check the patch still holds and re-record"
+    )
+    digest = hashlib.sha256(inspect.getsource(original).encode()).hexdigest()
+    assert digest == recorded, (
+        f"moto changed {name} since {MOTO}; check the patch in local_stack/emulator_patches.py "
+        f"still holds, then re-record its hash: {digest}"
+    )
+
+
+def test_canary_atomic_requests() -> None:
+    # every DynamoDB and Streams request goes through call_action, which the patch wraps
+    assert DynamoHandler.call_action is not inspect.unwrap(DynamoHandler.call_action)
+    _canary(
+        DynamoHandler.call_action,
+        ["self"],
+        "ce5f57cf83cde3400fa73a201929d18af92aaba2bb301d4d74609a1467b8daaf",
+    )
+    _canary(
+        DynamoDBStreamsHandler.call_action,
+        ["self"],
+        "26076963fd17fd1a40be642032b5a8d90f159c19d01b80a5f0b0c839770ee0d6",
+    )
+
+
+def test_canary_transaction_backups_and_streams() -> None:
+    # transact_write_items backs up tables with the module's `copy.deepcopy` before writing, and
+    # rolls back by putting the backups in place; stream records are appended to `items`
+    source = inspect.getsource(inspect.unwrap(models.DynamoDBBackend.transact_write_items))
+    assert "copy.deepcopy(" in source
+    _canary(
+        models.DynamoDBBackend.transact_write_items,
+        ["self", "transact_items"],
+        "81db2cb7d94e39c90b3a2077e1f4bb41a449c558ef9b1b1e2910fdaa39978ad4",
+    )
+    _canary(
+        StreamShard.add,
+        ["self", "old", "new"],
+        "357dc6da267e5dd7d46e18ee25d14b232a98679677906a2f02e4d454d1f11e03",
+    )
+
+
+def _table(name: str = "patched") -> str:
+    client("dynamodb").create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+    )
+    return name
+
+
+def _put(table: str, key: str) -> dict[str, Any]:
+    return {"Put": {"TableName": table, "Item": {"pk": {"S": key}}}}
+
+
+def _failing_check(table: str) -> dict[str, Any]:
+    return {
+        "ConditionCheck": {
+            "TableName": table,
+            "Key": {"pk": {"S": "absent"}},
+            "ConditionExpression": "attribute_exists(pk)",
+        }
+    }
+
+
+def _cancelled(table: str, keys: list[str]) -> None:
+    with pytest.raises(client("dynamodb").exceptions.TransactionCanceledException):
+        client("dynamodb").transact_write_items(
+            TransactItems=[*(_put(table, k) for k in keys), _failing_check(table)]
+        )
+
+
+@pytest.mark.usefixtures("aws")
+@pytest.mark.parametrize("service", ["dynamodb", "dynamodbstreams"])
+def test_requests_wait_their_turn(service: str) -> None:
+    # Given a request being applied (it holds the emulator's turn)
+    table = _table()
+    finished = threading.Event()
+
+    def request() -> None:
+        if service == "dynamodb":
+            client("dynamodb").get_item(TableName=table, Key={"pk": {"S": "a"}})
+        else:
+            client("dynamodbstreams").list_streams(TableName=table)
+        finished.set()
+
+    with emulator_patches.DYNAMODB_LOCK:
+        # When another request arrives, it waits
+        other = threading.Thread(target=request)
+        other.start()
+        assert not finished.wait(0.3)
+    # Then it is applied once the first is done
+    other.join(5)
+    assert finished.is_set()
+
+
+@pytest.mark.usefixtures("aws")
+def test_a_transaction_backs_each_table_up_once_and_still_rolls_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    table = _table()
+    copied: list[object] = []
+    deepcopy = copy.deepcopy
+
+    def counting(value: Any, memo: Any = None) -> Any:
+        if isinstance(value, Table):
+            copied.append(value)
+        return deepcopy(value, memo)
+
+    monkeypatch.setattr(copy, "deepcopy", counting)
+    # When a transaction writes 25 items to one table
+    client("dynamodb").transact_write_items(
+        TransactItems=[_put(table, f"item-{n}") for n in range(25)]
+    )
+    # Then the table was copied once, not 25 times
+    assert len(copied) == 1
+    # And a cancelled transaction still writes nothing
+    _cancelled(table, ["never"])
+    found = client("dynamodb").get_item(TableName=table, Key={"pk": {"S": "never"}})
+    assert "Item" not in found
+
+
+@pytest.mark.usefixtures("aws")
+def test_a_cancelled_transaction_leaves_no_stream_record() -> None:
+    # Given a reader of the table's stream (as the outbox relay's poller is)
+    table = _table()
+    streams = client("dynamodbstreams")
+    arn = client("dynamodb").describe_table(TableName=table)["Table"]["LatestStreamArn"]
+    [shard] = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+    iterator = streams.get_shard_iterator(
+        StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    # When a transaction writing two items is cancelled
+    _cancelled(table, ["ghost-1", "ghost-2"])
+    # Then the reader sees no record of them (unpatched, moto shows both)
+    assert streams.get_records(ShardIterator=iterator)["Records"] == []
