@@ -24,14 +24,12 @@ from bench.harness import DynamoCalls, Row, emulated_system
 from services.sla.data.dynamodb import (
     DynamoPolicyRepository,
     DynamoTimerRepository,
-    alarm_bucket,
     department_store,
     timer_item,
 )
-from services.sla.logic.dependencies import Dependencies
+from services.sla.logic.dependencies import ALARM_BUCKETS, Dependencies, alarm_bucket
 from services.sla.logic.keep_timers import facts_of_created
 from services.sla.logic.policy import PolicyHistory
-from services.sla.logic.repository import ALARM_BUCKETS
 from services.sla.logic.sweep import sweep
 from services.sla.logic.timer import Timer
 from shared.clock import FixedClock, isoformat

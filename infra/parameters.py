@@ -15,7 +15,6 @@ import types
 from typing import Any, Literal, Union, get_args, get_origin
 
 from pydantic.fields import FieldInfo
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
 from shared.settings import Settings
 
@@ -30,15 +29,8 @@ class _TemplateSettings(Settings):
     the environment of the machine that renders it."""
 
     @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings,)
+    def environment_values(cls) -> dict[str, str]:
+        return {}
 
 
 def template_settings(resource_prefix: str = "helpdesk") -> Settings:

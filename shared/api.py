@@ -52,19 +52,12 @@ Q = TypeVar("Q", bound=BaseModel)
 class RequestModel(BaseModel):
     """Base of request bodies: unknown fields are refused, so a typo is an error, not a no-op."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    # Built on first use, like every model here: a cold start builds only its route's models.
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
 
 class ResponseModel(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-
-T = TypeVar("T")
-
-
-class Page(ResponseModel, Generic[T]):
-    items: list[T]
-    next_cursor: str | None = None
+    model_config = ConfigDict(from_attributes=True, defer_build=True)
 
 
 @dataclass

@@ -6,12 +6,12 @@ local stack and the services agree on them without repeating strings.
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # How a setting reaches a deployment (`json_schema_extra["deploy"]` of each field):
 # - "parameter": an operator sets it as a stack parameter; every function gets it;
@@ -22,11 +22,34 @@ STACK: JsonDict = {"deploy": "stack"}
 LOCAL: JsonDict = {"deploy": "local"}
 
 
-class Settings(BaseSettings):
-    # An empty variable means "not set": a stack parameter left blank keeps the default.
-    model_config = SettingsConfigDict(
-        env_prefix="HELPDESK_", extra="ignore", frozen=True, env_ignore_empty=True
-    )
+ENV_PREFIX = "HELPDESK_"
+
+
+class Settings(BaseModel):
+    """Each field comes from the argument of that name (or alias), else from the environment:
+    `HELPDESK_<FIELD>`, or the alias itself where there is one, in any case, else its default.
+
+    A plain model reading `os.environ`, as pydantic-settings would: that library alone cost every
+    cold start about half a bare `import boto3`.
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    def __init__(self, **values: Any) -> None:
+        super().__init__(**{**self.environment_values(), **values})
+
+    @classmethod
+    def environment_values(cls) -> dict[str, str]:
+        """The fields set in the environment, by the name the model validates them under."""
+        # An empty variable means "not set": a stack parameter left blank keeps the default.
+        environment = {name.lower(): value for name, value in os.environ.items() if value}
+        values = {}
+        for name, info in cls.model_fields.items():
+            key = info.validation_alias if isinstance(info.validation_alias, str) else None
+            variable = key or f"{ENV_PREFIX}{name}"
+            if (value := environment.get(variable.lower())) is not None:
+                values[key or name] = value
+        return values
 
     stage: str = Field(
         "local", description="Deployment stage: local, dev, prod, ...", json_schema_extra=STACK

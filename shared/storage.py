@@ -174,25 +174,16 @@ def failed_conditions(write: WriteTransaction, error: TransactWriteError) -> fro
     )
 
 
-def condition_failed(error: TransactWriteError) -> bool:
-    """Whether the transaction was cancelled because a condition did not hold, for a transaction
-    with one conditional write (any failed condition is that one); `failed_conditions` says which
-    item failed."""
-    return any(
-        reason is not None and reason.code == "ConditionalCheckFailed"
-        for reason in error.cancellation_reasons or []
-    )
-
-
 def retry_on_stale(
     attempt: Callable[[], R],
-    stale: type[Exception],
+    stale: type[Exception] | tuple[type[Exception], ...],
     exhausted: Exception,
     attempts: int = STALE_WRITE_ATTEMPTS,
 ) -> R:
     """Optimistic concurrency: `attempt` reads, computes and writes on the condition that what it
-    read is still there, raising `stale` when another write came between; it is run again on what
-    is there now, and `exhausted` is raised when every attempt lost its race."""
+    read is still there, raising `stale` (or one of several) when another write came between; it
+    is run again on what is there now, and `exhausted` is raised when every attempt lost its
+    race."""
     for _ in range(attempts):
         try:
             return attempt()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import email
 import json
-import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from email import policy
@@ -26,12 +25,13 @@ from infra.least_privilege import AwsCall, Refusal, describe, service_refusals
 from local_stack.aws_calls import record_aws_calls
 from local_stack.gateway import Gateway
 from local_stack.mail import LocalMailReports
-from local_stack.provision import local_parameters, provision
-from local_stack.stack import LOCAL_MAIL_DOMAIN
+from local_stack.provision import local_parameters
 from local_stack.system import LocalSystem
 from local_stack.tokens import DevTokens
-from shared.aws import client, reset_process_state
+from shared.aws import reset_process_state
+from shared.clock import get_clock
 from shared.settings import Settings, get_settings
+from tests.emulator_session import provisioned
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO.parent / "shared" / "corpus"
@@ -161,14 +161,12 @@ def aws() -> Iterator[None]:
         reset_process_state()
         yield
     reset_process_state()
+    get_clock.cache_clear()  # a test may have moved the clock the services read
 
 
 @pytest.fixture
 def system(aws: None) -> LocalSystem:
-    with warnings.catch_warnings():  # resources moto's CloudFormation skips
-        warnings.simplefilter("ignore")
-        provision(get_settings())
-    client("ses").verify_domain_identity(Domain=LOCAL_MAIL_DOMAIN)  # as the local stack does
+    provisioned(get_settings())
     return LocalSystem(get_settings())
 
 

@@ -19,7 +19,7 @@ Priority = str  # "low" | "medium" | "high" | "urgent"; validated by the owning 
 
 
 class Person(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     email: str
     name: str | None = None
@@ -46,7 +46,7 @@ class TicketCreated(EventData):
 
 
 class FieldChange(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     field: str
     old: Any = None
@@ -98,7 +98,7 @@ class TicketAssigned(EventData):
 
 
 class Attachment(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     name: str
     content_type: str
@@ -170,7 +170,7 @@ class EmailSent(EventData):
 
 
 class RecipientOutcome(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     email: str
     detail: str | None = Field(None, description="the receiving server's answer, if any")
@@ -235,7 +235,7 @@ class DepartmentMembersChanged(EventData):
 
 
 class MailVerdicts(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     spam: str | None = None
     virus: str | None = None
@@ -350,7 +350,7 @@ class ContactMerged(EventData):
 class CrmLink(BaseModel):
     """Where a contact lives in a CRM."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     provider: str = Field(description="the CRM, such as `hubspot` or `salesforce`")
     id: str = Field(description="the record's id in that CRM")

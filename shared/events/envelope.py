@@ -18,7 +18,8 @@ from shared.clock import isoformat
 class EventData(BaseModel):
     """The `data` of one kind of event. Subclasses name their source service and event name."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    # Built on first use, so a function builds only the events it sends or handles.
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
     source_service: ClassVar[str]
     event_name: ClassVar[str]

@@ -52,11 +52,11 @@ def add_to_outbox(
     write: TransactWrite, model: type[Model], events: Iterable[OutgoingEvent], now: datetime
 ) -> None:
     """Add the events to an open write transaction, as outbox items of the service's `model`."""
-    for item in outbox_items(model, events, now):
+    for item in _outbox_items(model, events, now):
         write.save(item)
 
 
-def outbox_items(model: type[M], events: Iterable[OutgoingEvent], now: datetime) -> list[M]:
+def _outbox_items(model: type[M], events: Iterable[OutgoingEvent], now: datetime) -> list[M]:
     return [
         model(
             OUTBOX_PREFIX + event.envelope.id,

@@ -16,7 +16,8 @@ from shared.events.catalogue import DepartmentMembersChanged, MessagePosted, Per
 from shared.events.envelope import OutgoingEvent
 from shared.events.publisher import bus_publisher
 from tests.conftest import Delivery, HttpClient
-from tests.service.test_sla_timers import T0, Desk, minutes
+from tests.service.test_sla_timers import EmulatedDesk
+from tests.sla_desk import T0, minutes
 
 pytestmark = pytest.mark.service
 
@@ -50,7 +51,7 @@ def _listed(http: HttpClient, sla: str) -> list[str]:
 
 
 def _sweep_at(moment: datetime, delivery: Delivery) -> None:
-    Desk(moment).sweep(moment)
+    EmulatedDesk(moment).sweep(moment)
     delivery.run()
 
 
@@ -98,7 +99,7 @@ def test_an_agent_reply_before_the_due_time_means_no_breach(
 def test_events_out_of_order_and_twice_on_the_bus_make_one_timer(
     http: HttpClient, delivery: Delivery, system: LocalSystem
 ) -> None:
-    desk = Desk()
+    desk = EmulatedDesk()
     opened = TicketCreated(
         ticket_id="t9",
         number="TKT-0009",
@@ -291,7 +292,7 @@ def _report(
 def test_the_report_counts_met_breached_and_open_tickets_with_medians(
     http: HttpClient, delivery: Delivery, teams: None
 ) -> None:
-    desk = Desk()
+    desk = EmulatedDesk()
     desk.apply(
         "met",
         desk.created("met"),

@@ -6,7 +6,7 @@ from pynamodb.exceptions import TransactWriteError
 
 from services.channels.data.tables import SERVICE, AddressItem, ChannelItem, ChannelsTable
 from services.channels.logic.channel import Channel
-from shared.storage import bind_table, condition_failed, transaction
+from shared.storage import bind_table, failed_conditions, transaction
 
 CHANNELS_PK = "CHANNELS"
 
@@ -38,7 +38,7 @@ class DynamoChannelRepository:
                         write.delete(AddressItem(_address_key(old.address), "ADDRESS"))
                 write.save(_item(new))
         except TransactWriteError as error:
-            if condition_failed(error):
+            if failed_conditions(write, error):
                 return False  # the address item exists: another channel has the address
             raise
         return True

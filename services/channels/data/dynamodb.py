@@ -29,9 +29,9 @@ from services.channels.logic.receive_mail import TooManyNewTickets
 from shared.clock import Clock
 from shared.events.catalogue import EmailReceived
 from shared.events.envelope import OutgoingEvent
-from shared.events.outbox import outbox_items
+from shared.events.outbox import add_to_outbox
 from shared.keys import NO_KEY
-from shared.storage import bind_table, condition_failed, transaction
+from shared.storage import ItemKey, bind_table, failed_conditions, transaction
 
 QUARANTINE_PK = "QUARANTINE"
 HELD_PK = "HELD"  # machine mail answering nothing: kept apart from the quarantine
@@ -51,20 +51,19 @@ class DynamoInboundRepository:
         new_tickets_per_hour: int | None = None,
     ) -> bool:
         now = self._clock.now()
+        counted: ItemKey | None = None
         try:
             with transaction(ChannelsTable) as write:
                 _save_received(write, received, acknowledge=acknowledge)
-                for outbox_item in outbox_items(ChannelsOutbox, events, now):
-                    write.save(outbox_item)
+                add_to_outbox(write, ChannelsOutbox, events, now)
                 if new_tickets_per_hour is not None:
                     opened = f"OPENED#{received.sender.email}"
-                    _count_this_hour(write, opened, new_tickets_per_hour, now)
+                    counted = _count_this_hour(write, opened, new_tickets_per_hour, now)
         except TransactWriteError as error:
-            # Puts come first in a transaction, updates (the count) after them.
-            reasons = error.cancellation_reasons or []
-            if any(r is not None and r.code == "ConditionalCheckFailed" for r in reasons[:2]):
+            failed = failed_conditions(write, error)
+            if failed - {counted}:
                 return False  # delivered before: by SES again, or as the same Message-ID
-            if new_tickets_per_hour is not None and condition_failed(error):
+            if failed:  # only the sender's count of new tickets
                 raise TooManyNewTickets() from error
             raise
         return True
@@ -83,7 +82,7 @@ class DynamoInboundRepository:
                 _count_this_hour(write, f"ACKS#{sender}", limits.per_sender, now)
                 _count_this_hour(write, f"CHANNEL_ACKS#{channel_id}", limits.per_channel, now)
         except TransactWriteError as error:
-            if condition_failed(error):
+            if failed_conditions(write, error):
                 return False
             raise
         return True
@@ -127,7 +126,7 @@ class DynamoInboundRepository:
                     )
                 )
         except TransactWriteError as error:
-            if condition_failed(error):
+            if failed_conditions(write, error):
                 return False  # delivered before: its only conditions are the received mail's
             raise
         return True
@@ -163,10 +162,9 @@ class DynamoInboundRepository:
                     ],
                     condition=QuarantineItem.released_at.does_not_exist(),
                 )
-                for item in outbox_items(ChannelsOutbox, [OutgoingEvent.of(received, now)], now):
-                    write.save(item)
+                add_to_outbox(write, ChannelsOutbox, [OutgoingEvent.of(received, now)], now)
         except TransactWriteError as error:
-            if condition_failed(error):
+            if failed_conditions(write, error):
                 return False  # released before
             raise
         return True
@@ -206,13 +204,16 @@ def _save_received(
     write.save(_by_sender(received))
 
 
-def _count_this_hour(write: TransactWrite, key: str, limit: int, now: datetime) -> None:
-    """Add one to `key`'s count of this hour, on the condition that it is below `limit`."""
+def _count_this_hour(write: TransactWrite, key: str, limit: int, now: datetime) -> ItemKey:
+    """Add one to `key`'s count of this hour, on the condition that it is below `limit`; the key
+    of the count."""
+    hour = now.strftime("%Y-%m-%dT%H")
     write.update(
-        HourlyCountItem(key, now.strftime("%Y-%m-%dT%H")),
+        HourlyCountItem(key, hour),
         actions=[HourlyCountItem.count.add(1), HourlyCountItem.expires_at.set(now + COUNT_WINDOW)],
         condition=HourlyCountItem.count.does_not_exist() | (HourlyCountItem.count < limit),
     )
+    return key, hour
 
 
 def _sender_key(address: str) -> str:

@@ -12,7 +12,7 @@ from services.channels.data.tables import (
 from services.channels.logic.delivery import Outbound
 from shared.clock import Clock
 from shared.events.envelope import OutgoingEvent
-from shared.events.outbox import outbox_items
+from shared.events.outbox import add_to_outbox
 from shared.storage import bind_table, transaction
 
 SK = "OUTBOUND"
@@ -57,8 +57,7 @@ class DynamoOutboundRepository:
                 actions.append(OutboundItem.ses_message_id.set(ses_message_id))
                 write.save(SesMessageItem(f"SES#{ses_message_id}", "REF", outbound=outbound.key))
             write.update(OutboundItem(_key(outbound.key), SK), actions=actions)
-            for item in outbox_items(ChannelsOutbox, events, now):
-                write.save(item)
+            add_to_outbox(write, ChannelsOutbox, events, now)
 
     def record_sent(self, outbound: Outbound, ses_message_id: str) -> None:
         with transaction(ChannelsTable) as write:
@@ -87,8 +86,7 @@ class DynamoOutboundRepository:
 
     def announce(self, events: list[OutgoingEvent]) -> None:
         with transaction(ChannelsTable) as write:
-            for item in outbox_items(ChannelsOutbox, events, self._clock.now()):
-                write.save(item)
+            add_to_outbox(write, ChannelsOutbox, events, self._clock.now())
 
 
 def _outbound(item: OutboundItem) -> Outbound:

@@ -14,7 +14,7 @@ from services.channels.data.tables import (
 from services.channels.logic.ticket_thread import Thread
 from shared.clock import Clock
 from shared.events.envelope import OutgoingEvent
-from shared.events.outbox import outbox_items
+from shared.events.outbox import add_to_outbox
 from shared.storage import bind_table, transaction
 
 MAX_REFERENCES = 20  # the References we send: the first id and the latest ones
@@ -56,8 +56,7 @@ class DynamoThreadRepository:
             write.save(TicketRefItem(f"NUMBER#{thread.number}", "REF", ticket_id=thread.ticket_id))
             for message_id in dict.fromkeys(new_message_ids):
                 write.save(TicketRefItem(_mid(message_id), "REF", ticket_id=thread.ticket_id))
-            for item in outbox_items(ChannelsOutbox, events, self._clock.now()):
-                write.save(item)
+            add_to_outbox(write, ChannelsOutbox, events, self._clock.now())
 
     def thread(self, ticket_id: str) -> Thread | None:
         try:

@@ -24,7 +24,6 @@ from services.contacts.logic.contact import (
 from services.contacts.logic.dependencies import Dependencies
 from services.contacts.logic.merge import merge_contacts
 from services.contacts.logic.recording import (
-    RETRIES,
     bump,
     change_contact,
     created,
@@ -34,6 +33,7 @@ from services.contacts.logic.recording import (
 from services.contacts.logic.repository import Commit, CrmTaken, EmailTaken, StaleContact, Write
 from shared.events.catalogue import CrmContactDeleted, CrmContactMerged, CrmContactUpserted
 from shared.events.envelope import EventData
+from shared.storage import retry_on_stale
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +77,8 @@ def upsert_from_crm(record: CrmContactUpserted, deps: Dependencies, correlation_
     # The CRM may hold more addresses than a contact here: the first ones are kept.
     wanted = list(dict.fromkeys(email_key(a) for a in record.emails))[:MAX_EMAILS]
     phone = _phone(record)
-    for _ in range(RETRIES):
+
+    def attempt() -> str:
         contact = _match(record, wanted, deps)
         if contact is not None and contact.erased_at is not None:
             return contact.id  # erased here: the CRM's copy does not bring the person back
@@ -108,12 +109,11 @@ def upsert_from_crm(record: CrmContactUpserted, deps: Dependencies, correlation_
         else:
             new = bump(contact.model_copy(update=fields), now)
             write, event = Write(new, contact), updated(new, _actor(record.provider))
-        try:
-            deps.repository.commit(Commit([write], outgoing([event], now, correlation_id)))
-        except (StaleContact, EmailTaken, CrmTaken):
-            continue  # someone wrote meanwhile: match again
+        deps.repository.commit(Commit([write], outgoing([event], now, correlation_id)))
         return new.id
-    raise CrmNotApplied(key)
+
+    # Someone wrote meanwhile: match again.
+    return retry_on_stale(attempt, (StaleContact, EmailTaken, CrmTaken), CrmNotApplied(key))
 
 
 def delete_from_crm(record: CrmContactDeleted, deps: Dependencies, correlation_id: str) -> None:

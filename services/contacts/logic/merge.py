@@ -17,11 +17,12 @@ from __future__ import annotations
 from services.contacts.logic.contact import MAX_EMAILS, Contact
 from services.contacts.logic.dependencies import Dependencies
 from services.contacts.logic.manage_contacts import admin_only, find_contact
-from services.contacts.logic.recording import RETRIES, bump, outgoing, updated
+from services.contacts.logic.recording import bump, outgoing, updated
 from services.contacts.logic.repository import Commit, StaleContact, Write
 from shared.errors import Conflict, FieldError, Invalid
 from shared.events.catalogue import ContactMerged
 from shared.identity import Caller
+from shared.storage import retry_on_stale
 
 
 def merged_fields(survivor: Contact, merged: Contact) -> Contact:
@@ -69,7 +70,8 @@ def merge_contacts(
     if merged_id == survivor_id:
         message = "a contact cannot be merged into itself"
         raise Invalid(f"into: {message}", [FieldError("into", message)])
-    for _ in range(RETRIES):
+
+    def attempt() -> Contact:
         merged = find_contact(merged_id, deps)
         survivor = find_contact(survivor_id, deps)
         now = deps.clock.now()
@@ -77,18 +79,20 @@ def merge_contacts(
         new_survivor = bump(merged_fields(survivor, giving), now)
         tombstone = bump(merged.emptied(merged_into=survivor.id), now)
         event = ContactMerged(merged_contact_id=merged.id, surviving_contact_id=survivor.id)
-        try:
-            deps.repository.commit(
-                Commit(
-                    # The merged contact first: its addresses are given up before they are taken.
-                    [Write(tombstone, merged), Write(new_survivor, survivor)],
-                    outgoing([event, updated(new_survivor, actor)], now, correlation_id),
-                )
+        deps.repository.commit(
+            Commit(
+                # The merged contact first: its addresses are given up before they are taken.
+                [Write(tombstone, merged), Write(new_survivor, survivor)],
+                outgoing([event, updated(new_survivor, actor)], now, correlation_id),
             )
-        except StaleContact:
-            continue
+        )
         return new_survivor
-    raise Conflict(f"Contacts {merged_id} and {survivor_id} are being changed; try again.")
+
+    return retry_on_stale(
+        attempt,
+        StaleContact,
+        Conflict(f"Contacts {merged_id} and {survivor_id} are being changed; try again."),
+    )
 
 
 def merge_by_hand(

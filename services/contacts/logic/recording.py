@@ -1,4 +1,4 @@
-"""The events a change of contacts announces, and the retry every read-change-write shares."""
+"""The events a change of contacts announces, and the read-change-write of one contact."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from shared.clock import isoformat
 from shared.errors import Conflict, not_found
 from shared.events.catalogue import ContactCreated, ContactSnapshot, ContactUpdated, CrmLink
 from shared.events.envelope import EventData, OutgoingEvent
+from shared.storage import retry_on_stale
 
-RETRIES = 5
 S = TypeVar("S", bound=ContactSnapshot)
 
 
@@ -65,7 +65,8 @@ def change_contact(
 
     `change` returns the changed contact (not yet bumped), or None when there is nothing to do.
     """
-    for _ in range(RETRIES):
+
+    def attempt() -> Contact:
         current = deps.repository.get(contact_id)
         if current is None:
             raise not_found("contact", contact_id)
@@ -74,14 +75,13 @@ def change_contact(
             return current
         now = deps.clock.now()
         new = bump(changed, now)
-        try:
-            deps.repository.commit(
-                Commit(
-                    [Write(new, current)],
-                    outgoing([updated(new, actor)], now, correlation_id),
-                )
-            )
-        except StaleContact:
-            continue
+        deps.repository.commit(
+            Commit([Write(new, current)], outgoing([updated(new, actor)], now, correlation_id))
+        )
         return new
-    raise Conflict(f"Contact {contact_id} is being changed by others; try again.")
+
+    return retry_on_stale(
+        attempt,
+        StaleContact,
+        Conflict(f"Contact {contact_id} is being changed by others; try again."),
+    )

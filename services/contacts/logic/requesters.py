@@ -8,7 +8,7 @@ from datetime import datetime
 
 from services.contacts.logic.contact import Contact, TicketSummary, email_key
 from services.contacts.logic.dependencies import Dependencies
-from services.contacts.logic.recording import RETRIES, created, outgoing
+from services.contacts.logic.recording import created, outgoing
 from services.contacts.logic.repository import (
     Commit,
     EmailTaken,
@@ -22,6 +22,7 @@ from shared.events.catalogue import (
     TicketUpdated,
 )
 from shared.events.envelope import EventData
+from shared.storage import retry_on_stale
 
 SYSTEM = "system"
 PROJECTED_FIELDS = ("subject", "status")
@@ -40,7 +41,8 @@ def link_requester(ticket: TicketCreated, deps: Dependencies, correlation_id: st
     """
     address = email_key(ticket.requester.email)
     created_at = datetime.fromisoformat(ticket.created_at)
-    for _ in range(RETRIES):
+
+    def attempt() -> str | None:
         owner = deps.repository.by_email(address)
         now = deps.clock.now()
         writes: list[Write] = []
@@ -72,10 +74,10 @@ def link_requester(ticket: TicketCreated, deps: Dependencies, correlation_id: st
             )
         except TicketAlreadyLinked:
             return None
-        except EmailTaken:
-            continue  # created a moment ago by a concurrent event: link to that contact
         return owner.id
-    raise RequesterNotLinked(ticket.ticket_id)
+
+    # EmailTaken: created a moment ago by a concurrent event; the next attempt links to it.
+    return retry_on_stale(attempt, EmailTaken, RequesterNotLinked(ticket.ticket_id))
 
 
 def ticket_updated(event: TicketUpdated, deps: Dependencies) -> None:

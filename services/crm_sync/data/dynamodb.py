@@ -24,7 +24,6 @@ from services.crm_sync.data.tables import (
     StateItem,
     TicketItem,
 )
-from services.crm_sync.logic.push_back import TicketOfRecord
 from services.crm_sync.logic.repository import (
     Ambiguity,
     Checkpoint,
@@ -34,6 +33,7 @@ from services.crm_sync.logic.repository import (
     LinkWrite,
     Run,
     StaleLink,
+    TicketOfRecord,
     Window,
 )
 from shared.clock import Clock

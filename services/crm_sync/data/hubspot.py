@@ -28,13 +28,13 @@ from services.crm_sync.logic.connector import (
     Change,
     ChangeKind,
     CrmError,
+    CrmPage,
     CrmRecord,
     CrmUnavailable,
     InvalidSignature,
     MalformedWebhook,
     NewContact,
     Note,
-    Page,
     RateLimited,
     SignedRequest,
 )
@@ -111,7 +111,7 @@ class HubSpotConnector:
 
     # --- reading ------------------------------------------------------------------------------
 
-    def list_contacts(self, cursor: str | None, archived: bool = False) -> Page:
+    def list_contacts(self, cursor: str | None, archived: bool = False) -> CrmPage:
         fields: dict[str, str] = {
             "limit": str(PAGE_SIZE),
             "properties": ",".join(PROPERTIES),
@@ -120,9 +120,9 @@ class HubSpotConnector:
         if cursor:
             fields["after"] = cursor
         answer = self._request("GET", CONTACTS, fields=fields)
-        return Page([self._record(r) for r in answer.get("results", [])], _after(answer))
+        return CrmPage([self._record(r) for r in answer.get("results", [])], _after(answer))
 
-    def changes(self, start: datetime, end: datetime, cursor: str | None) -> Page:
+    def changes(self, start: datetime, end: datetime, cursor: str | None) -> CrmPage:
         answer = self._search(
             [
                 {"propertyName": "lastmodifieddate", "operator": "GTE", "value": _ms(start)},
@@ -134,7 +134,7 @@ class HubSpotConnector:
         if after is not None and int(after) >= self.window_limit:
             after = None  # HubSpot refuses to page further; the engine splits such windows
         records = [self._record(r) for r in answer.get("results", [])]
-        return Page(records, after, total=int(answer.get("total", len(records))))
+        return CrmPage(records, after, total=int(answer.get("total", len(records))))
 
     def get_contacts(self, crm_ids: Sequence[str]) -> dict[str, CrmRecord]:
         found: dict[str, CrmRecord] = {}

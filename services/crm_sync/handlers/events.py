@@ -3,7 +3,7 @@ records by address), and the optional push back of contacts and tickets to the C
 
 from __future__ import annotations
 
-from services.crm_sync.handlers import wiring
+from services.crm_sync.handlers.wiring import dependencies
 from services.crm_sync.logic.push_back import (
     note_ticket_created,
     note_ticket_resolved,
@@ -28,7 +28,7 @@ ERASED_VERSION = 2**53  # later than any version: an erased contact's addresses 
 
 
 def _remember(contact: ContactSnapshot) -> None:
-    wiring.repository().remember_contact(
+    dependencies().repository.remember_contact(
         KnownContact(
             contact.contact_id,
             tuple(contact.emails),
@@ -43,9 +43,9 @@ def _remember(contact: ContactSnapshot) -> None:
 @consumer.on(ContactCreated)
 def on_contact_created(data: ContactCreated, envelope: Envelope) -> None:
     _remember(data)
-    crm = wiring.connector()
-    if crm is not None and get_settings().crm_push_back:
-        push_contact(data, crm, wiring.engine(crm))
+    deps = dependencies()
+    if deps.connector is not None and deps.engine is not None and deps.push_back:
+        push_contact(data, deps.connector, deps.engine)
 
 
 @consumer.on(ContactUpdated)
@@ -55,24 +55,24 @@ def on_contact_updated(data: ContactUpdated, envelope: Envelope) -> None:
 
 @consumer.on(ContactErased)
 def on_contact_erased(data: ContactErased, envelope: Envelope) -> None:
-    wiring.repository().forget_contact(data.contact_id, ERASED_VERSION)
+    dependencies().repository.forget_contact(data.contact_id, ERASED_VERSION)
 
 
 @consumer.on(ContactMerged)
 def on_contact_merged(data: ContactMerged, envelope: Envelope) -> None:
     # The merged-away contact's addresses now belong to the survivor (its update says so).
-    wiring.repository().forget_contact(data.merged_contact_id, ERASED_VERSION)
+    dependencies().repository.forget_contact(data.merged_contact_id, ERASED_VERSION)
 
 
 @consumer.on(TicketCreated)
 def on_ticket_created(data: TicketCreated, envelope: Envelope) -> None:
-    crm = wiring.connector()
-    if crm is not None and get_settings().crm_push_back:
-        note_ticket_created(data, crm, wiring.repository())
+    deps = dependencies()
+    if deps.connector is not None and deps.push_back:
+        note_ticket_created(data, deps.connector, deps.repository)
 
 
 @consumer.on(TicketStatusChanged)
 def on_ticket_status_changed(data: TicketStatusChanged, envelope: Envelope) -> None:
-    crm = wiring.connector()
-    if crm is not None and get_settings().crm_push_back:
-        note_ticket_resolved(data, crm, wiring.repository())
+    deps = dependencies()
+    if deps.connector is not None and deps.push_back:
+        note_ticket_resolved(data, deps.connector, deps.repository)

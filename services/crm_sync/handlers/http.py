@@ -5,16 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.crm_sync.data.work_queue import SqsWorkQueue
-from services.crm_sync.handlers import wiring
+from services.crm_sync.handlers.wiring import dependencies
 from services.crm_sync.logic.connector import InvalidSignature, MalformedWebhook, SignedRequest
 from services.crm_sync.logic.crm_status import request_sync, sync_status
 from services.crm_sync.logic.webhooks import receive_webhook
 from services.crm_sync.models import StatusOut, SyncIn, SyncOut, WebhookOut
 from shared.api import Api, ApiRequest
-from shared.clock import get_clock
 from shared.errors import BadRequest, NotFound, Unauthorized
-from shared.settings import get_settings
 
 api = Api(__name__, tag="crm", service="crm_sync")
 
@@ -27,7 +24,8 @@ api = Api(__name__, tag="crm", service="crm_sync")
     errors=(403,),
 )
 def get_crm_status(request: ApiRequest[Any, Any]) -> StatusOut:
-    status = sync_status(request.caller, get_settings().crm_provider, wiring.repository())
+    deps = dependencies()
+    status = sync_status(request.caller, deps.provider, deps.repository)
     return StatusOut.of(status)
 
 
@@ -41,9 +39,8 @@ def get_crm_status(request: ApiRequest[Any, Any]) -> StatusOut:
     errors=(403, 409),
 )
 def post_crm_sync(request: ApiRequest[SyncIn, Any]) -> SyncOut:
-    sync = request_sync(
-        request.caller, get_settings().crm_provider, request.body.full, SqsWorkQueue()
-    )
+    deps = dependencies()
+    sync = request_sync(request.caller, deps.provider, request.body.full, deps.queue)
     return SyncOut(queued=True, full=sync.full)
 
 
@@ -56,12 +53,13 @@ def post_crm_sync(request: ApiRequest[SyncIn, Any]) -> SyncOut:
     errors=(400, 401, 404),
 )
 def post_hubspot_webhook(request: ApiRequest[Any, Any]) -> WebhookOut:
-    crm = wiring.connector()
+    deps = dependencies()
+    crm = deps.connector
     if crm is None or crm.provider != "hubspot":
         raise NotFound("HubSpot is not the connected CRM.")
     signed = SignedRequest(request.method, request.url, request.headers, request.raw_body)
     try:
-        receipt = receive_webhook(signed, crm, wiring.repository(), SqsWorkQueue(), get_clock())
+        receipt = receive_webhook(signed, crm, deps.repository, deps.queue, deps.clock)
     except InvalidSignature as refused:
         raise Unauthorized(f"The webhook signature is not valid: {refused}") from refused
     except MalformedWebhook as malformed:

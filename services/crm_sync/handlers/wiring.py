@@ -1,5 +1,5 @@
-"""The service's parts, built from settings: the connector of the configured CRM (its secrets
-resolved by reference in AWS), the repository, the engine."""
+"""The crm_sync service's use cases wired to the configured CRM (its secrets resolved by reference
+in AWS), DynamoDB, the work queue, the one clock and the deployment's settings."""
 
 from __future__ import annotations
 
@@ -8,14 +8,42 @@ from datetime import timedelta
 
 from services.crm_sync.data.dynamodb import DynamoSyncRepository
 from services.crm_sync.data.hubspot import HubSpotConnector
-from services.crm_sync.logic import sync
-from services.crm_sync.logic.connector import Connector
+from services.crm_sync.data.work_queue import SqsWorkQueue
+from services.crm_sync.logic.dependencies import Connector, Dependencies
+from services.crm_sync.logic.sync import SyncEngine, SyncSettings
 from shared.clock import get_clock
 from shared.secrets import resolve_secret
 from shared.settings import get_settings
 
 
-def connector() -> Connector | None:
+def dependencies() -> Dependencies:
+    settings = get_settings()
+    clock = get_clock()
+    repository = DynamoSyncRepository(clock)
+    connector = _connector()
+    engine = (
+        None
+        if connector is None
+        else SyncEngine(
+            connector,
+            repository,
+            clock,
+            sleep=time.sleep,
+            settings=SyncSettings(overlap=timedelta(seconds=settings.crm_poll_overlap_seconds)),
+        )
+    )
+    return Dependencies(
+        connector,
+        repository,
+        engine,
+        SqsWorkQueue(),
+        clock,
+        settings.crm_provider,
+        settings.crm_push_back,
+    )
+
+
+def _connector() -> Connector | None:
     """The configured CRM's connector; None when no CRM is connected."""
     settings = get_settings()
     if settings.crm_provider != "hubspot":
@@ -27,19 +55,4 @@ def connector() -> Connector | None:
             settings.crm_hubspot_client_secret, settings.crm_hubspot_client_secret_ref
         ),
         portal_id=settings.crm_hubspot_portal_id,
-    )
-
-
-def repository() -> DynamoSyncRepository:
-    return DynamoSyncRepository(get_clock())
-
-
-def engine(crm: Connector) -> sync.SyncEngine:
-    overlap = get_settings().crm_poll_overlap_seconds
-    return sync.SyncEngine(
-        crm,
-        repository(),
-        get_clock(),
-        sleep=time.sleep,
-        settings=sync.SyncSettings(overlap=timedelta(seconds=overlap)),
     )

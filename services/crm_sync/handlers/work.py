@@ -19,8 +19,7 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from chalice import Blueprint, Chalice, Rate
 
-from services.crm_sync.data.work_queue import SqsWorkQueue
-from services.crm_sync.handlers import wiring
+from services.crm_sync.handlers.wiring import dependencies
 from services.crm_sync.logic.repository import Run
 from services.crm_sync.logic.work import SyncRequest, parse_message, sync_message
 
@@ -32,16 +31,16 @@ logger = logging.getLogger(__name__)
 
 
 def run_sync(request: SyncRequest) -> Run | None:
-    crm = wiring.connector()
-    if crm is None:
+    deps = dependencies()
+    if deps.engine is None:
         return None
-    run = wiring.engine(crm).run(full=request.full)
+    run = deps.engine.run(full=request.full)
     if run.outcome == "more":  # the rest in a fresh invocation, from the saved checkpoint
-        SqsWorkQueue().send([sync_message(SyncRequest(requested_by="continuation"))])
+        deps.queue.send([sync_message(SyncRequest(requested_by="continuation"))])
     elif run.outcome == "busy" and request.full:
         # The run under way does the incremental work a plain request asks for, not a full
         # pass: ask again once it is over (runs are short).
-        SqsWorkQueue().send([sync_message(request)], delay_seconds=BUSY_RETRY_SECONDS)
+        deps.queue.send([sync_message(request)], delay_seconds=BUSY_RETRY_SECONDS)
     return run
 
 
@@ -50,12 +49,12 @@ def _apply(record: SQSRecord) -> None:
     if isinstance(message, SyncRequest):
         run_sync(message)
         return
-    crm = wiring.connector()
-    if crm is None:
+    engine = dependencies().engine
+    if engine is None:
         logger.warning("webhook changes queued while no CRM is connected; dropped")
         return
     # A CRM outage or a long rate limit raises: the message is retried, then dead-lettered.
-    wiring.engine(crm).apply_changes(message)
+    engine.apply_changes(message)
 
 
 def apply_crm_work(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -2,15 +2,16 @@
 
 A connector only translates: it never decides what to apply, never stores anything and never
 retries. Matching, checkpoints, retries and idempotency belong to the engine (`logic.sync`), so a
-second CRM is one new module in `data/` that implements `Connector`, and nothing else changes.
+second CRM is one new module in `data/` that implements `logic.dependencies.Connector`, and
+nothing else changes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,9 @@ class CrmRecord:
 
 
 @dataclass(frozen=True)
-class Page:
+class CrmPage:
+    """One page of a CRM's answer, with the CRM's own cursor of the rest."""
+
     records: list[CrmRecord]
     next_cursor: str | None
     total: int | None = None  # how many records the whole query holds, where the CRM says
@@ -101,36 +104,3 @@ class InvalidSignature(Exception):
 
 class MalformedWebhook(Exception):
     """A signed webhook request whose body is not what the CRM documents."""
-
-
-class Connector(Protocol):
-    provider: str  # "hubspot": the `provider` of every event about its records
-    window_limit: int  # most records one `changes` query can page through
-
-    def list_contacts(self, cursor: str | None, archived: bool = False) -> Page:
-        """One page of every record (or every archived one), in a stable order."""
-        ...
-
-    def changes(self, start: datetime, end: datetime, cursor: str | None) -> Page:
-        """One page of the records changed in [start, end] (both inclusive), oldest first, with
-        `total` set: the engine splits a window that holds more than `window_limit`."""
-        ...
-
-    def get_contacts(self, crm_ids: Sequence[str]) -> dict[str, CrmRecord]:
-        """The current records of these ids, by requested id; a merged-away id answers with the
-        surviving record; an id that is gone (or archived) is left out."""
-        ...
-
-    def find_by_email(self, email: str) -> CrmRecord | None: ...
-
-    def parse_webhook(self, request: SignedRequest, now: datetime) -> list[Change]:
-        """The changes a webhook request announces; raises InvalidSignature, changing nothing."""
-        ...
-
-    def create_contact(self, contact: NewContact) -> CrmRecord: ...
-
-    def add_note(self, crm_id: str, note: Note) -> str:
-        """Attach a note to the record; returns the note's id."""
-        ...
-
-    def record_url(self, crm_id: str) -> str | None: ...

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services.crm_sync.logic.repository import Ambiguity, Checkpoint, Run, SyncRepository
-from services.crm_sync.logic.work import SyncRequest, WorkQueue, sync_message
+from services.crm_sync.logic.dependencies import SyncRepository, WorkQueue
+from services.crm_sync.logic.repository import Ambiguity, Checkpoint, Run
+from services.crm_sync.logic.work import SyncRequest, sync_message
 from shared.errors import Conflict, Forbidden
 from shared.identity import Caller
 

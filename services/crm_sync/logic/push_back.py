@@ -4,36 +4,15 @@ first delivery made (the record by its address, the note by its marker) and does
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
 
-from services.crm_sync.logic.connector import Connector, NewContact, Note
-from services.crm_sync.logic.repository import Counts, KnownContact
+from services.crm_sync.logic.connector import NewContact, Note
+from services.crm_sync.logic.dependencies import Connector, PushBackRepository
+from services.crm_sync.logic.repository import Counts, TicketOfRecord
 from services.crm_sync.logic.sync import SyncEngine
 from shared.events.catalogue import ContactCreated, TicketCreated, TicketStatusChanged
 
 RESOLVED = "resolved"
-
-
-@dataclass(frozen=True)
-class TicketOfRecord:
-    ticket_id: str
-    crm_id: str
-    number: str
-    subject: str
-
-
-class PushBackRepository(Protocol):
-    def contact_by_email(self, email: str) -> KnownContact | None: ...
-
-    def remember_ticket(self, ticket: TicketOfRecord) -> None: ...
-
-    def ticket(self, ticket_id: str) -> TicketOfRecord | None: ...
-
-    def note_added(self, ticket_id: str, what: str) -> bool: ...
-
-    def record_note(self, ticket_id: str, what: str, note_id: str) -> None: ...
 
 
 def made_by_hand(contact: ContactCreated) -> bool:

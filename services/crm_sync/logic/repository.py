@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Literal
 
 from shared.events.envelope import OutgoingEvent
 
@@ -102,39 +102,15 @@ class LinkWrite:
     events: Sequence[OutgoingEvent] = ()
 
 
+@dataclass(frozen=True)
+class TicketOfRecord:
+    """A ticket whose requester is a CRM record: its notes go there."""
+
+    ticket_id: str
+    crm_id: str
+    number: str
+    subject: str
+
+
 class StaleLink(Exception):
     """The link changed since it was read."""
-
-
-class SyncRepository(Protocol):
-    def links(self, provider: str, crm_ids: Sequence[str]) -> dict[str, Link]: ...
-
-    def save_links(self, provider: str, writes: Sequence[LinkWrite]) -> None:
-        """Store the links with their events, all or nothing, then clear the ambiguity reports of
-        records linked for the first time; raises StaleLink when a `previous` is no longer what
-        is stored."""
-        ...
-
-    def checkpoint(self, provider: str) -> Checkpoint: ...
-
-    def save_checkpoint(self, provider: str, checkpoint: Checkpoint) -> None: ...
-
-    def save_run(self, provider: str, run: Run) -> None: ...
-
-    def take_lease(self, provider: str, holder: str, until: datetime) -> bool:
-        """Become the one run under way, unless another holds a lease that has not run out."""
-        ...
-
-    def release_lease(self, provider: str, holder: str) -> None:
-        """Give the lease up, if `holder` still holds it."""
-        ...
-
-    def last_run(self, provider: str) -> Run | None: ...
-
-    def report_ambiguity(self, provider: str, ambiguity: Ambiguity) -> None: ...
-
-    def ambiguities(self, provider: str, limit: int) -> list[Ambiguity]: ...
-
-    def email_owners(self, emails: Sequence[str]) -> dict[str, set[str]]:
-        """The contacts that hold each address (normally one; more while events are in flight)."""
-        ...

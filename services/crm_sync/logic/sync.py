@@ -20,12 +20,12 @@ from typing import TypeVar
 
 from services.crm_sync.logic.connector import (
     Change,
-    Connector,
     CrmError,
     CrmRecord,
     CrmUnavailable,
     RateLimited,
 )
+from services.crm_sync.logic.dependencies import Connector, SyncRepository
 from services.crm_sync.logic.repository import (
     Ambiguity,
     Checkpoint,
@@ -34,12 +34,12 @@ from services.crm_sync.logic.repository import (
     LinkWrite,
     Run,
     StaleLink,
-    SyncRepository,
     Window,
 )
 from shared.clock import Clock, isoformat
 from shared.events.catalogue import CrmContactDeleted, CrmContactMerged, CrmContactUpserted
 from shared.events.envelope import EventData, OutgoingEvent
+from shared.storage import retry_on_stale
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -279,7 +279,7 @@ class SyncEngine:
                 counts.upserted += len(chunk)
             except StaleLink:
                 for record, _ in chunk:
-                    self._upsert(record, None, counts, reread=True)
+                    self._upsert(record, counts)
 
     def _upserted(self, record: CrmRecord) -> CrmContactUpserted:
         return CrmContactUpserted(
@@ -293,12 +293,11 @@ class SyncEngine:
             updated_at=isoformat(record.updated_at),
         )
 
-    def _upsert(
-        self, record: CrmRecord, link: Link | None, counts: Counts, reread: bool = False
-    ) -> None:
-        for attempt in range(WRITE_RETRIES):
-            if attempt or reread:  # someone else wrote it meanwhile
-                link = self._link(record.crm_id)
+    def _upsert(self, record: CrmRecord, counts: Counts) -> None:
+        """Apply one record on its link as stored now (someone else wrote it meanwhile)."""
+
+        def attempt() -> None:
+            link = self._link(record.crm_id)
             if link is not None and record.updated_at <= link.updated_at:
                 counts.unchanged += 1
                 return
@@ -306,16 +305,15 @@ class SyncEngine:
                 counts.ambiguous += 1
                 return
             new = Link(record.crm_id, record.updated_at, _next_version(link))
-            if self._save(new, link, self._upserted(record)):
-                counts.upserted += 1
-                return
-        logger.warning(
-            "CRM record kept changing; the next run applies it", extra={"crm_id": record.crm_id}
-        )
+            self._save(new, link, self._upserted(record))
+            counts.upserted += 1
+
+        self._retry_on_stale(attempt, record.crm_id)
 
     def delete(self, crm_id: str, at: datetime, counts: Counts) -> None:
         """The record was deleted in the CRM at `at`: the link is archived (the contact stays)."""
-        for _ in range(WRITE_RETRIES):
+
+        def attempt() -> None:
             link = self._link(crm_id)
             if link is not None and (link.archived or at < link.updated_at):
                 counts.unchanged += 1  # deleted already, or restored and changed since
@@ -328,14 +326,15 @@ class SyncEngine:
                     provider=self._provider, crm_id=crm_id, deleted_at=isoformat(at)
                 )
             )
-            new = Link(crm_id, at, _next_version(link), archived=True)
-            if self._save(new, link, event):
-                counts.deleted += event is not None
-                return
+            self._save(Link(crm_id, at, _next_version(link), archived=True), link, event)
+            counts.deleted += event is not None
+
+        self._retry_on_stale(attempt, crm_id)
 
     def _merge(self, merged_id: str, survivor_id: str, at: datetime, counts: Counts) -> None:
         """`merged_id` became part of `survivor_id`: its link is re-pointed."""
-        for _ in range(WRITE_RETRIES):
+
+        def attempt() -> None:
             link = self._link(merged_id)
             if link is not None and link.merged_into == survivor_id:
                 return
@@ -356,9 +355,20 @@ class SyncEngine:
                 archived=True,
                 merged_into=survivor_id,
             )
-            if self._save(new, link, event):
-                counts.merged += event is not None
-                return
+            self._save(new, link, event)
+            counts.merged += event is not None
+
+        self._retry_on_stale(attempt, merged_id)
+
+    def _retry_on_stale(self, attempt: Callable[[], None], crm_id: str) -> None:
+        """Run `attempt` again on the link as stored while other writes of it come between; a
+        record that keeps changing is left to the next run (or the next delivery of its change)."""
+        try:
+            retry_on_stale(attempt, StaleLink, StaleLink(crm_id), WRITE_RETRIES)
+        except StaleLink:
+            logger.warning(
+                "CRM record kept changing; the next run applies it", extra={"crm_id": crm_id}
+            )
 
     def _ambiguous(self, record: CrmRecord) -> bool:
         """On first sight a record is matched by address: several contacts holding its
@@ -376,14 +386,11 @@ class SyncEngine:
     def _link(self, crm_id: str) -> Link | None:
         return self._repository.links(self._provider, [crm_id]).get(crm_id)
 
-    def _save(self, link: Link, previous: Link | None, event: EventData | None) -> bool:
+    def _save(self, link: Link, previous: Link | None, event: EventData | None) -> None:
+        """Raises StaleLink when `previous` is no longer what is stored."""
         now = self._clock.now()
         events = [] if event is None else [OutgoingEvent.of(event, now)]
-        try:
-            self._repository.save_links(self._provider, [LinkWrite(link, previous, events)])
-        except StaleLink:
-            return False
-        return True
+        self._repository.save_links(self._provider, [LinkWrite(link, previous, events)])
 
 
 def _next_version(link: Link | None) -> int:

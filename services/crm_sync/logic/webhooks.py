@@ -3,23 +3,16 @@ its answer quickly and a slow or failing apply is retried from the queue."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Protocol
+from datetime import timedelta
 
-from services.crm_sync.logic.connector import Connector, SignedRequest
-from services.crm_sync.logic.work import WorkQueue, change_messages
+from services.crm_sync.logic.connector import SignedRequest
+from services.crm_sync.logic.dependencies import Connector, DeliveriesSeen, WorkQueue
+from services.crm_sync.logic.work import change_messages
 from shared.clock import Clock
 
 # HubSpot retries a failed delivery for up to about a day; an id is remembered longer than that.
 SEEN_RETENTION = timedelta(days=3)
-
-
-class DeliveriesSeen(Protocol):
-    def unseen(self, provider: str, event_ids: Sequence[str]) -> list[str]: ...
-
-    def mark_seen(self, provider: str, event_ids: Sequence[str], until: datetime) -> None: ...
 
 
 @dataclass(frozen=True)

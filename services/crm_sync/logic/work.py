@@ -11,7 +11,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from services.crm_sync.logic.connector import Change
 
@@ -22,10 +22,6 @@ CHANGES_PER_MESSAGE = 100  # HubSpot sends at most 100 events per request
 class SyncRequest:
     full: bool = False
     requested_by: str = "schedule"
-
-
-class WorkQueue(Protocol):
-    def send(self, bodies: Sequence[str], delay_seconds: int = 0) -> None: ...
 
 
 def change_messages(provider: str, changes: Sequence[Change]) -> list[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -19,13 +18,13 @@ from services.sla.data.tables import (
     SlaTable,
     TimerItem,
 )
-from services.sla.logic.policy import PolicyVersion
-from services.sla.logic.repository import (
-    ALARM_BUCKETS,
+from services.sla.logic.dependencies import (
     Retargeting,
     StalePolicy,
     StaleTimer,
+    alarm_bucket,
 )
+from services.sla.logic.policy import PolicyVersion
 from services.sla.logic.timer import Timer
 from shared.clock import Clock, isoformat
 from shared.department_store import DynamoDepartmentStore
@@ -48,11 +47,6 @@ CONDITION_FAILED_EXCEPTION = "ConditionalCheckFailedException"  # as a single wr
 
 def timer_key(ticket_id: str) -> str:
     return f"TIMER#{ticket_id}"
-
-
-def alarm_bucket(ticket_id: str) -> int:
-    """A stable bucket per ticket (crc32, not `hash`, which changes from process to process)."""
-    return zlib.crc32(ticket_id.encode()) % ALARM_BUCKETS
 
 
 def _version_key(version: int) -> str:

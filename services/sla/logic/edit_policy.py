@@ -4,9 +4,8 @@ saved: open timers keep the time they have run and count under the new targets f
 
 from __future__ import annotations
 
-from services.sla.logic.dependencies import Dependencies
+from services.sla.logic.dependencies import Dependencies, StalePolicy
 from services.sla.logic.policy import PolicyHistory, PolicyRules, PolicyVersion
-from services.sla.logic.repository import StalePolicy
 from shared.errors import Conflict, Forbidden
 from shared.identity import Caller
 

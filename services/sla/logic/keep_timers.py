@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from services.sla.logic.dependencies import Dependencies
+from services.sla.logic.dependencies import Dependencies, StaleTimer
 from services.sla.logic.policy import PolicyHistory
-from services.sla.logic.repository import StaleTimer
 from services.sla.logic.timer import TARGETS, Fact, Timer
 from shared.clock import isoformat
 from shared.events.catalogue import (

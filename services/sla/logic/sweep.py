@@ -13,10 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from services.sla.logic.dependencies import Dependencies
+from services.sla.logic.dependencies import ALARM_BUCKETS, Dependencies, Retargeting, StaleTimer
 from services.sla.logic.keep_timers import announce
 from services.sla.logic.policy import PolicyHistory
-from services.sla.logic.repository import ALARM_BUCKETS, Retargeting, StaleTimer
 from services.sla.logic.timer import Timer
 from shared.clock import isoformat
 from shared.events.catalogue import SlaBreached, SlaWarning

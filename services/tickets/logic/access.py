@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services.tickets.logic.repository import Guard, MemberGuard, TicketRepository
+from services.tickets.logic.dependencies import TicketRepository
+from services.tickets.logic.repository import Guard, MemberGuard
 from services.tickets.logic.ticket import Ticket
 from shared.departments import may_see, responsible_department
 from shared.errors import not_found

@@ -1,13 +1,120 @@
-"""What every tickets use case is given: storage, the clock, the deployment's choices and the
-directory agents sign in with."""
+"""What every tickets use case is given: storage (`data.dynamodb` implements it), the clock, the
+deployment's choices and the directory agents sign in with (`data.cognito` implements it on the
+user pool)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
 
-from services.tickets.logic.agent_directory import AgentDirectory
-from services.tickets.logic.repository import TicketRepository
+from services.tickets.logic.agent_directory import Agent
+from services.tickets.logic.repository import Commit, ListPlan
+from services.tickets.logic.ticket import (
+    Delivery,
+    Department,
+    HistoryEntry,
+    Message,
+    Status,
+    Ticket,
+)
 from shared.clock import Clock
+from shared.events.envelope import OutgoingEvent
+from shared.storage import Page
+
+
+class TicketRepository(Protocol):
+    def next_number(self) -> int:
+        """The next ticket number, from an atomic counter."""
+        ...
+
+    def commit(self, *commits: Commit) -> None:
+        """Store the changes (of different tickets) in one transaction; raises StaleVersion or
+        GuardFailed and then stores nothing."""
+        ...
+
+    def get(self, ticket_id: str) -> Ticket | None: ...
+
+    def get_by_number(self, number: str) -> Ticket | None: ...
+
+    def get_with_messages(
+        self, ticket_id: str, limit: int, cursor: str | None
+    ) -> tuple[Ticket | None, Page[Message]]:
+        """The ticket and a page of its conversation, oldest first, in one read."""
+        ...
+
+    def history(self, ticket_id: str, limit: int, cursor: str | None) -> Page[HistoryEntry]: ...
+
+    def list_page(self, plan: ListPlan, limit: int, cursor: str | None) -> Page[Ticket]: ...
+
+    def tickets_of_contact(self, contact_id: str) -> list[Ticket]: ...
+
+    def departments_of(self, email: str) -> frozenset[str]: ...
+
+    def is_member(self, email: str, department_id: str) -> bool: ...
+
+    def department(self, department_id: str) -> Department | None: ...
+
+    def department_and_membership(
+        self, department_id: str, email: str | None
+    ) -> tuple[Department | None, bool]:
+        """The department, and whether `email` belongs to it, in one read."""
+        ...
+
+    def departments(self) -> list[Department]: ...
+
+    def save_department(
+        self,
+        department: Department,
+        events: list[OutgoingEvent],
+        *,
+        new: bool = False,
+        added: str | None = None,
+        removed: str | None = None,
+    ) -> None:
+        """Create or update a department (and one membership), with its events."""
+        ...
+
+    def counts(self, department_id: str | None) -> dict[Status, int]: ...
+
+    def record_delivery(
+        self, ticket_id: str, message_id: str, posted_at: datetime, outcomes: dict[str, Delivery]
+    ) -> list[str]:
+        """Note what became of a reply's mail, per recipient, never over a worse outcome."""
+        ...
+
+    def copy_messages(self, messages: list[Message]) -> None:
+        """Store copies of messages (in batches; used by merges)."""
+        ...
+
+    def replace_address(self, ticket_id: str, address: str, replacement: str) -> int:
+        """Put `replacement` where the ticket's messages name `address` (as their author, without
+        a name, or as a recipient of their mail); returns how many messages changed."""
+        ...
+
+
+class AgentDirectory(Protocol):
+    def page(self, limit: int, cursor: str | None) -> Page[Agent]:
+        """Agents in the directory's order, `limit` at most, from where `cursor` left off."""
+        ...
+
+    def agent(self, email: str) -> Agent | None: ...
+
+    def admins(self) -> list[Agent]:
+        """Every agent in the admin group, whatever their status."""
+        ...
+
+    def invite(self, email: str, name: str | None) -> Agent:
+        """Create the agent and send them the invitation; `AgentExists` if they are there."""
+        ...
+
+    def set_enabled(self, email: str, enabled: bool) -> None:
+        """`UnknownAgent` if no agent has this email."""
+        ...
+
+    def set_admin(self, email: str, admin: bool) -> None:
+        """`UnknownAgent` if no agent has this email."""
+        ...
 
 
 @dataclass(frozen=True)

@@ -1,22 +1,18 @@
-"""What the tickets logic needs from storage (`data.dynamodb` implements it), and the unit of
-work a use case hands over: new state, messages, history and events, written all or nothing."""
+"""The unit of work a tickets use case hands to storage: new state, messages, history and events,
+written all or nothing, with the guards it is written under; and the plans lists are read by."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Literal, Protocol
+from typing import Literal
 
 from services.tickets.logic.ticket import (
-    Delivery,
-    Department,
     HistoryEntry,
     Message,
     Status,
     Ticket,
 )
 from shared.events.envelope import OutgoingEvent
-from shared.storage import Page
 
 
 @dataclass(frozen=True)
@@ -88,73 +84,3 @@ class ListPlan:
     partitions: tuple[Partition, ...]
     filter: TicketFilter
     newest_first: bool  # false for SLA due: soonest first
-
-
-class TicketRepository(Protocol):
-    def next_number(self) -> int:
-        """The next ticket number, from an atomic counter."""
-        ...
-
-    def commit(self, *commits: Commit) -> None:
-        """Store the changes (of different tickets) in one transaction; raises StaleVersion or
-        GuardFailed and then stores nothing."""
-        ...
-
-    def get(self, ticket_id: str) -> Ticket | None: ...
-
-    def get_by_number(self, number: str) -> Ticket | None: ...
-
-    def get_with_messages(
-        self, ticket_id: str, limit: int, cursor: str | None
-    ) -> tuple[Ticket | None, Page[Message]]:
-        """The ticket and a page of its conversation, oldest first, in one read."""
-        ...
-
-    def history(self, ticket_id: str, limit: int, cursor: str | None) -> Page[HistoryEntry]: ...
-
-    def list_page(self, plan: ListPlan, limit: int, cursor: str | None) -> Page[Ticket]: ...
-
-    def tickets_of_contact(self, contact_id: str) -> list[Ticket]: ...
-
-    def departments_of(self, email: str) -> frozenset[str]: ...
-
-    def is_member(self, email: str, department_id: str) -> bool: ...
-
-    def department(self, department_id: str) -> Department | None: ...
-
-    def department_and_membership(
-        self, department_id: str, email: str | None
-    ) -> tuple[Department | None, bool]:
-        """The department, and whether `email` belongs to it, in one read."""
-        ...
-
-    def departments(self) -> list[Department]: ...
-
-    def save_department(
-        self,
-        department: Department,
-        events: list[OutgoingEvent],
-        *,
-        new: bool = False,
-        added: str | None = None,
-        removed: str | None = None,
-    ) -> None:
-        """Create or update a department (and one membership), with its events."""
-        ...
-
-    def counts(self, department_id: str | None) -> dict[Status, int]: ...
-
-    def record_delivery(
-        self, ticket_id: str, message_id: str, posted_at: datetime, outcomes: dict[str, Delivery]
-    ) -> list[str]:
-        """Note what became of a reply's mail, per recipient, never over a worse outcome."""
-        ...
-
-    def copy_messages(self, messages: list[Message]) -> None:
-        """Store copies of messages (in batches; used by merges)."""
-        ...
-
-    def replace_address(self, ticket_id: str, address: str, replacement: str) -> int:
-        """Put `replacement` where the ticket's messages name `address` (as their author, without
-        a name, or as a recipient of their mail); returns how many messages changed."""
-        ...
