@@ -8,17 +8,25 @@ from __future__ import annotations
 import statistics
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bench.harness import Row
 from infra.console_build import build, first_load_scripts, gzipped_bytes
-from local_stack.browser import chromium_path, launch, sign_in_with_dev_token
+from local_stack.browser import (
+    chromium_path,
+    launch,
+    queue_interactive_ms,
+    sign_in_with_dev_token,
+)
 from local_stack.running import RunningStack, start_stack
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 TICKETS = 100
 LOADS = 5
 BUDGET_KB = 200
 BUDGET_MS = 1000
-QUEUE_MARK = "queue-interactive"
 
 
 def run() -> list[Row]:
@@ -58,8 +66,8 @@ def run() -> list[Row]:
     ]
 
 
-def _load_times(browser: object, stack: RunningStack) -> tuple[float, float]:
-    page = browser.new_page()  # type: ignore[attr-defined]
+def _load_times(browser: Browser, stack: RunningStack) -> tuple[float, float]:
+    page = browser.new_page()
     page.goto(stack.base + "/")
     page.get_by_role("button", name="Sign in", exact=True).wait_for()
     bare = []
@@ -74,8 +82,6 @@ def _load_times(browser: object, stack: RunningStack) -> tuple[float, float]:
     for _ in range(LOADS):
         page.goto(stack.base + f"/#/?limit={TICKETS}")
         page.reload()
-        while not page.evaluate(f"performance.getEntriesByName('{QUEUE_MARK}').length"):
-            page.wait_for_timeout(10)  # the console's CSP refuses Playwright's function waits
-        queue.append(page.evaluate(f"performance.getEntriesByName('{QUEUE_MARK}')[0].startTime"))
+        queue.append(queue_interactive_ms(page))
     page.close()
     return statistics.median(queue), statistics.median(bare)

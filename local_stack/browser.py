@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -40,3 +41,20 @@ def sign_in_with_dev_token(page: Page, base: str, email: str, role: str) -> None
     page.get_by_label("Role").select_option(role)
     page.get_by_role("button", name="Sign in with a dev token").click()
     page.get_by_text("Signed in as").wait_for()
+
+
+QUEUE_MARK = "queue-interactive"  # set by the queue once its first rows are usable
+MARK_WAIT_SECONDS = 15
+
+
+def queue_interactive_ms(page: Page) -> float:
+    """Milliseconds from the navigation's start to the queue's rows being usable, from the
+    browser's own timeline. Polled: the console's CSP forbids the string functions Playwright's
+    waits would evaluate."""
+    found = f"performance.getEntriesByName('{QUEUE_MARK}')"
+    deadline = time.monotonic() + MARK_WAIT_SECONDS
+    while not page.evaluate(f"{found}.length"):
+        if time.monotonic() > deadline:
+            raise AssertionError("the queue never became interactive")
+        page.wait_for_timeout(10)
+    return float(page.evaluate(f"{found}[0].startTime"))

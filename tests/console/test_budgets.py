@@ -10,8 +10,9 @@ import pytest
 from playwright.sync_api import Page
 
 from infra.console_build import DIST, first_load_scripts, gzipped_bytes
+from local_stack.browser import queue_interactive_ms
 from tests.console.conftest import sign_in_with_dev_token
-from tests.flow.conftest import RunningStack, eventually
+from tests.flow.conftest import RunningStack
 
 FIRST_LOAD_BUDGET_BYTES = 200 * 1024
 QUEUE_TICKETS = 100
@@ -31,17 +32,6 @@ def test_the_sign_in_library_is_not_part_of_the_first_load():
     if not (DIST / "index.html").exists():
         pytest.skip("the console is not built (make console)")
     assert not any("cognito" in script.name for script in first_load_scripts())
-
-
-def queue_interactive_ms(page: Page) -> float:
-    """Milliseconds from the navigation's start to the queue's rows being usable. Read by polling
-    the timeline: the console's CSP forbids the string functions Playwright's waits would use."""
-    marks = eventually(
-        lambda: page.evaluate("performance.getEntriesByName('queue-interactive').length"),
-        seconds=15,
-    )
-    assert marks, "the queue never became interactive"
-    return float(page.evaluate("performance.getEntriesByName('queue-interactive')[0].startTime"))
 
 
 def test_a_queue_of_100_tickets_is_interactive_within_a_second(page: Page, stack: RunningStack):
