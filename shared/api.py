@@ -29,6 +29,7 @@ from shared.errors import (
 )
 from shared.http_idempotency import Answer, IdempotentAnswers, idempotency_key
 from shared.identity import Caller, caller_from_claims
+from shared.model import Model
 from shared.settings import get_settings
 from shared.storage import writes_for
 from shared.text import load_json
@@ -49,15 +50,14 @@ B = TypeVar("B", bound=BaseModel)
 Q = TypeVar("Q", bound=BaseModel)
 
 
-class RequestModel(BaseModel):
+class RequestModel(Model):
     """Base of request bodies: unknown fields are refused, so a typo is an error, not a no-op."""
 
-    # Built on first use, like every model here: a cold start builds only its route's models.
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-class ResponseModel(BaseModel):
-    model_config = ConfigDict(from_attributes=True, defer_build=True)
+class ResponseModel(Model):
+    model_config = ConfigDict(from_attributes=True)
 
 
 @dataclass

@@ -16,10 +16,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from pydantic import BaseModel
-
 from shared.events.catalogue import DepartmentMembersChanged
 from shared.identity import Caller
+from shared.model import Model
 
 
 def responsible_department(department_id: str | None, triage: str | None) -> str | None:
@@ -40,7 +39,7 @@ def may_see(
     return responsible is not None and responsible in caller_departments
 
 
-class Department(BaseModel):
+class Department(Model):
     id: str
     members: list[str]  # lower-cased addresses
     archived: bool = False

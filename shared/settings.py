@@ -10,8 +10,10 @@ import os
 from functools import lru_cache
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 from pydantic.config import JsonDict
+
+from shared.model import Model
 
 # How a setting reaches a deployment (`json_schema_extra["deploy"]` of each field):
 # - "parameter": an operator sets it as a stack parameter; every function gets it;
@@ -25,7 +27,7 @@ LOCAL: JsonDict = {"deploy": "local"}
 ENV_PREFIX = "HELPDESK_"
 
 
-class Settings(BaseModel):
+class Settings(Model):
     """Each field comes from the argument of that name (or alias), else from the environment:
     `HELPDESK_<FIELD>`, or the alias itself where there is one, in any case, else its default.
 

@@ -11,15 +11,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from shared.events.envelope import EventData
+from shared.model import Model
 
 Priority = str  # "low" | "medium" | "high" | "urgent"; validated by the owning service
 
 
-class Person(BaseModel):
-    model_config = ConfigDict(frozen=True, defer_build=True)
+class Person(Model):
+    model_config = ConfigDict(frozen=True)
 
     email: str
     name: str | None = None
@@ -45,8 +46,8 @@ class TicketCreated(EventData):
     created_at: str
 
 
-class FieldChange(BaseModel):
-    model_config = ConfigDict(frozen=True, defer_build=True)
+class FieldChange(Model):
+    model_config = ConfigDict(frozen=True)
 
     field: str
     old: Any = None
@@ -97,8 +98,8 @@ class TicketAssigned(EventData):
     department_id: str | None
 
 
-class Attachment(BaseModel):
-    model_config = ConfigDict(frozen=True, defer_build=True)
+class Attachment(Model):
+    model_config = ConfigDict(frozen=True)
 
     name: str
     content_type: str
@@ -169,8 +170,8 @@ class EmailSent(EventData):
     sent_at: str
 
 
-class RecipientOutcome(BaseModel):
-    model_config = ConfigDict(frozen=True, defer_build=True)
+class RecipientOutcome(Model):
+    model_config = ConfigDict(frozen=True)
 
     email: str
     detail: str | None = Field(None, description="the receiving server's answer, if any")
@@ -234,8 +235,8 @@ class DepartmentMembersChanged(EventData):
     archived: bool
 
 
-class MailVerdicts(BaseModel):
-    model_config = ConfigDict(frozen=True, defer_build=True)
+class MailVerdicts(Model):
+    model_config = ConfigDict(frozen=True)
 
     spam: str | None = None
     virus: str | None = None
@@ -347,10 +348,10 @@ class ContactMerged(EventData):
     surviving_contact_id: str
 
 
-class CrmLink(BaseModel):
+class CrmLink(Model):
     """Where a contact lives in a CRM."""
 
-    model_config = ConfigDict(frozen=True, defer_build=True)
+    model_config = ConfigDict(frozen=True)
 
     provider: str = Field(description="the CRM, such as `hubspot` or `salesforce`")
     id: str = Field(description="the record's id in that CRM")

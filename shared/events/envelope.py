@@ -10,16 +10,17 @@ import uuid
 from datetime import datetime
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from shared.clock import isoformat
+from shared.model import Model
 
 
-class EventData(BaseModel):
+class EventData(Model):
     """The `data` of one kind of event. Subclasses name their source service and event name."""
 
     # Built on first use, so a function builds only the events it sends or handles.
-    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
     source_service: ClassVar[str]
     event_name: ClassVar[str]
@@ -30,7 +31,7 @@ class EventData(BaseModel):
         return f"helpdesk.{cls.source_service}"
 
 
-class Envelope(BaseModel):
+class Envelope(Model):
     model_config = ConfigDict(frozen=True)
 
     id: str = Field(description="unique per event; consumers apply each id once")
@@ -40,7 +41,7 @@ class Envelope(BaseModel):
     data: dict[str, Any]
 
 
-class OutgoingEvent(BaseModel):
+class OutgoingEvent(Model):
     """An event ready for the bus: where it goes and what it carries."""
 
     model_config = ConfigDict(frozen=True)

@@ -18,45 +18,46 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.parser.models import SnsNotificationModel
 from chalice import Blueprint, Chalice
-from pydantic import BaseModel, Json, TypeAdapter, model_validator
+from pydantic import Json, TypeAdapter, model_validator
 
 from services.channels.handlers.wiring import dependencies
 from services.channels.logic.delivery_reports import DeliveryReport, record_report
 from shared.events.catalogue import RecipientOutcome
+from shared.model import Model
 
 REPORTS_FUNCTION = "receive_delivery_reports"
 
 
-class SesRecipient(BaseModel):
+class SesRecipient(Model):
     emailAddress: str
     diagnosticCode: str | None = None
 
 
-class SesDelivery(BaseModel):
+class SesDelivery(Model):
     timestamp: datetime | None = None
     recipients: list[str] = []
     smtpResponse: str | None = None
 
 
-class SesBounce(BaseModel):
+class SesBounce(Model):
     timestamp: datetime | None = None
     bounceType: str | None = None
     bounceSubType: str | None = None
     bouncedRecipients: list[SesRecipient] = []
 
 
-class SesComplaint(BaseModel):
+class SesComplaint(Model):
     timestamp: datetime | None = None
     complaintFeedbackType: str | None = None
     complainedRecipients: list[SesRecipient] = []
 
 
-class SesSentMail(BaseModel):
+class SesSentMail(Model):
     messageId: str
     timestamp: datetime
 
 
-class SesReport(BaseModel):
+class SesReport(Model):
     """SES's report about a mail it sent: from a configuration set (`eventType`) or an identity's
     topic (`notificationType`). Powertools has no model of it."""
 

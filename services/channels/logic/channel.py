@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from shared.model import Model
 
 
-class Channel(BaseModel):
+class Channel(Model):
     id: str
     address: str
     department_id: str

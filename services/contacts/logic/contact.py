@@ -8,9 +8,10 @@ import unicodedata
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from shared.errors import DomainError, FieldError, Invalid
+from shared.model import Model
 
 MAX_EMAILS = 10
 # The fields a CRM-linked contact takes from its CRM record; they are read-only here.
@@ -21,7 +22,7 @@ MAX_NAME_WORDS = 4  # each word of a name is searchable; the rest of a long name
 Origin = Literal["agent", "ticket", "crm"]
 
 
-class Crm(BaseModel):
+class Crm(Model):
     """The link of a contact to its CRM record. `updated_at` is the CRM's time of the record as
     last applied: older CRM events are ignored."""
 
@@ -35,7 +36,7 @@ class Crm(BaseModel):
         return crm_key(self.provider, self.id)
 
 
-class CrmUnlinked(BaseModel):
+class CrmUnlinked(Model):
     """The CRM record a contact was linked to was deleted there, at `at`."""
 
     provider: str
@@ -43,14 +44,14 @@ class CrmUnlinked(BaseModel):
     at: datetime
 
 
-class Bounce(BaseModel):
+class Bounce(Model):
     """Mail to an address came back for good (a hard bounce): do not write to it until fixed."""
 
     at: datetime
     detail: str | None = None
 
 
-class Contact(BaseModel):
+class Contact(Model):
     id: str
     name: str | None = None
     emails: list[str] = Field(default_factory=list)  # lower-cased; the first is the primary
@@ -101,7 +102,7 @@ class Contact(BaseModel):
         return {term for term in terms if len(term) >= SEARCH_PREFIX_LENGTH}
 
 
-class TicketSummary(BaseModel):
+class TicketSummary(Model):
     """What the contacts service keeps of a ticket its contact raised, from ticket events."""
 
     ticket_id: str

@@ -10,13 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from pydantic import BaseModel
-
 from services.sla.logic.policy import PolicyVersion
 from services.sla.logic.timer import Timer
 from shared.clock import Clock
 from shared.departments import DepartmentStore
 from shared.events.envelope import OutgoingEvent
+from shared.model import Model
 
 # The sweep's index is partitioned into this many buckets, so due timers are found by a few
 # Queries (one per bucket) while writes spread over several index partitions.
@@ -67,7 +66,7 @@ class TimerRepository(Protocol):
         ...
 
 
-class Retargeting(BaseModel):
+class Retargeting(Model):
     """How far the sweeps got in carrying policy `version` to the open timers."""
 
     version: int

@@ -12,7 +12,9 @@ from itertools import pairwise
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
+
+from shared.model import Model
 
 Priority = Literal["low", "medium", "high", "urgent"]
 PRIORITIES: tuple[Priority, ...] = ("urgent", "high", "medium", "low")
@@ -22,7 +24,7 @@ MAX_TARGET_MINUTES = 366 * 24 * 60
 END_OF_DAY = "24:00"
 
 
-class Rules(BaseModel):
+class Rules(Model):
     """Base of the policy's parts: strict, so a misspelt field is an error and not a default."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -121,7 +123,7 @@ class PolicyRules(Rules):
         return self
 
 
-class PolicyVersion(BaseModel):
+class PolicyVersion(Model):
     model_config = ConfigDict(frozen=True)
 
     version: int

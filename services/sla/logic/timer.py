@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from services.sla.logic.policy import PolicyHistory, PolicyVersion
 from services.sla.logic.working_time import WorkingTime, working_time
+from shared.model import Model
 
 Target = Literal["first_response", "resolution"]
 TARGETS: tuple[Target, ...] = ("first_response", "resolution")
@@ -52,7 +53,7 @@ DONE = ("resolved", "closed")
 WAITING = "waiting_on_client"
 
 
-class Fact(BaseModel):
+class Fact(Model):
     """Something that happened to the ticket, from one event."""
 
     model_config = ConfigDict(frozen=True)
@@ -66,7 +67,7 @@ class Fact(BaseModel):
         return self.at, KIND_ORDER[self.kind], self.id
 
 
-class Alarms(BaseModel):
+class Alarms(Model):
     """What was announced about one target. Set once; never derived again."""
 
     warned_at: datetime | None = None
@@ -74,7 +75,7 @@ class Alarms(BaseModel):
     met_announced_at: datetime | None = None  # the met_at the last SlaMet announced
 
 
-class Entry(BaseModel):
+class Entry(Model):
     """One line of a target's timeline."""
 
     model_config = ConfigDict(frozen=True)
@@ -85,7 +86,7 @@ class Entry(BaseModel):
     due_at: datetime | None = None
 
 
-class TargetClock(BaseModel):
+class TargetClock(Model):
     """One target's clock as the facts leave it."""
 
     status: ClockStatus
@@ -99,7 +100,7 @@ class TargetClock(BaseModel):
     timeline: list[Entry] = Field(default_factory=list)
 
 
-class Timer(BaseModel):
+class Timer(Model):
     ticket_id: str
     facts: list[Fact] = Field(default_factory=list)
     alarms: dict[Target, Alarms] = Field(

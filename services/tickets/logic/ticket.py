@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from shared.errors import Conflict
 from shared.events.catalogue import Attachment, Person
+from shared.model import Model
 
 Status = Literal["open", "in_progress", "waiting_on_client", "resolved", "closed"]
 Priority = Literal["low", "medium", "high", "urgent"]
@@ -20,7 +21,7 @@ STATUSES: tuple[Status, ...] = ("open", "in_progress", "waiting_on_client", "res
 SYSTEM = "system"  # the actor of automatic changes in history and events
 
 
-class Author(BaseModel):
+class Author(Model):
     model_config = ConfigDict(frozen=True)
 
     type: AuthorType
@@ -39,7 +40,7 @@ DELIVERY_RANK: dict[str, int] = {
 }
 
 
-class Delivery(BaseModel):
+class Delivery(Model):
     """What became of the mail of a public reply, for one recipient."""
 
     model_config = ConfigDict(frozen=True)
@@ -49,7 +50,7 @@ class Delivery(BaseModel):
     at: datetime
 
 
-class Message(BaseModel):
+class Message(Model):
     id: str
     ticket_id: str
     visibility: Visibility
@@ -63,7 +64,7 @@ class Message(BaseModel):
     created_at: datetime
 
 
-class Sla(BaseModel):
+class Sla(Model):
     state: SlaState | None = None
     first_response_due_at: datetime | None = None
     resolution_due_at: datetime | None = None
@@ -77,7 +78,7 @@ class Sla(BaseModel):
         return self.resolution_due_at
 
 
-class Ticket(BaseModel):
+class Ticket(Model):
     id: str
     number: str
     subject: str
@@ -108,7 +109,7 @@ class Ticket(BaseModel):
     revision: int = 1
 
 
-class Change(BaseModel):
+class Change(Model):
     model_config = ConfigDict(frozen=True)
 
     field: str
@@ -116,7 +117,7 @@ class Change(BaseModel):
     new: Any = None
 
 
-class HistoryEntry(BaseModel):
+class HistoryEntry(Model):
     ticket_id: str
     field: str
     old: Any = None
@@ -125,7 +126,7 @@ class HistoryEntry(BaseModel):
     at: datetime
 
 
-class Department(BaseModel):
+class Department(Model):
     id: str
     name: str
     members: list[str] = Field(default_factory=list)
