@@ -1,20 +1,36 @@
 """Merging a ticket into another: the conversation moves, the source closes with a pointer, both
 histories say so, mail to the source lands on the target, and the merges that make no sense are
-refused."""
+refused. The conversation is copied after the merge's commit, as a recorded job that a crash
+cannot leave half done: the merge's event finishes it."""
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
 import uuid
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+from moto.server import ThreadedMotoServer
 
 from services.tickets.data.dynamodb import DynamoTicketRepository
-from services.tickets.data.tables import TicketItem
-from shared.events.catalogue import EmailReceived, MailVerdicts, Person
-from shared.events.envelope import OutgoingEvent
+from services.tickets.data.tables import MergeCopyItem, TicketItem, TicketsOutbox
+from services.tickets.handlers.events import on_ticket_merged
+from services.tickets.handlers.wiring import dependencies
+from services.tickets.logic import merge_tickets
+from services.tickets.logic.merge_copy import COPY_STEP, MergeCopy, run_merge_copy
+from services.tickets.logic.ticket import Author, Message
+from shared.clock import get_clock
+from shared.events.catalogue import EmailReceived, MailVerdicts, Person, TicketMerged
+from shared.events.envelope import Envelope, OutgoingEvent
 from shared.events.publisher import bus_publisher
 from shared.settings import get_settings
 from tests.conftest import Delivery, HttpClient
@@ -110,6 +126,69 @@ def _mail(delivery: Delivery, ticket_id: str, text: str, sender: dict[str, str] 
 
 def _times(messages: list[dict[str, Any]]) -> list[datetime]:
     return [datetime.fromisoformat(m["created_at"]) for m in messages]
+
+
+def _job(source_id: str) -> MergeCopy | None:
+    return DynamoTicketRepository(get_clock()).merge_copy(source_id)
+
+
+def _job_item(source_id: str) -> dict[str, Any] | None:
+    """The copy job as stored, every attribute."""
+    try:
+        return MergeCopyItem.get(f"MERGE#{source_id}", "MERGE").attribute_values
+    except MergeCopyItem.DoesNotExist:
+        return None
+
+
+def _outbox() -> list[tuple[str, str]]:
+    """Every event in the tickets outbox: its key and kind."""
+    table = boto3.resource("dynamodb").Table(get_settings().table_name("tickets"))
+    items = table.scan()["Items"]
+    return sorted((str(i["pk"]), str(i["detail_type"])) for i in items if "detail_type" in i)
+
+
+def _recorded_merge(source_id: str) -> tuple[TicketMerged, Envelope]:
+    """The TicketMerged the merge's transaction put in the outbox."""
+    for item in TicketsOutbox.scan(TicketsOutbox.detail_type == "TicketMerged"):
+        envelope = Envelope.model_validate_json(item.detail)
+        merged = TicketMerged.model_validate(envelope.data)
+        if merged.source_ticket_id == source_id:
+            return merged, envelope
+    raise AssertionError(f"no TicketMerged of {source_id} in the outbox")
+
+
+def _long_conversation(http: HttpClient, ticket_id: str, count: int) -> list[dict[str, Any]]:
+    """`count` more messages on the ticket, so a copy takes several steps; returns them all.
+    Stored as they are (posting each one would cost the test seconds), each a millisecond apart,
+    all before the merge."""
+    now = get_clock().now()
+    DynamoTicketRepository(get_clock()).copy_messages(
+        [
+            Message(
+                id=str(uuid.uuid4()),
+                ticket_id=ticket_id,
+                visibility="public" if number % 3 else "internal",
+                author=Author(type="agent", email=AGENT[0]),
+                body=f"Message {number}",
+                created_at=now - timedelta(milliseconds=count - number),
+            )
+            for number in range(count)
+        ]
+    )
+    return _messages(http, ticket_id)
+
+
+def _copies(conversation: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
+    """What a copy keeps of each message, in the conversation's order."""
+    return [(m["body"], m["visibility"], m["created_at"]) for m in conversation]
+
+
+def _merged_conversation(
+    source_messages: list[dict[str, Any]], target_messages: list[dict[str, Any]]
+) -> list[tuple[str, str, str]]:
+    """The target's conversation once the merge copied everything, before its system note."""
+    both = sorted(source_messages + target_messages, key=lambda m: m["created_at"])
+    return _copies(both)
 
 
 # --- merging --------------------------------------------------------------------------------------
@@ -277,32 +356,215 @@ def test_an_agent_who_cannot_see_the_target_gets_404(http: HttpClient) -> None:
 # --- one transaction ------------------------------------------------------------------------------
 
 
-def test_a_merge_whose_source_changed_meanwhile_writes_neither_ticket(
+def test_a_merge_whose_source_changed_meanwhile_writes_neither_ticket_and_copies_nothing(
     http: HttpClient, delivery: Delivery, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given two tickets, and a change to the source that lands between the merge's read and write
     _departments(http)
     source = _open(http, "Printer jams", "billing", BOB)
     target = _open(http, "Printer broken", "billing", BOB)
+    _post(http, source["id"], "Which model is it?")
     delivery.run()
-    target_before = (_get(http, target["id"]), _history(http, target["id"]))
+    target_before = _state(http, target["id"])
     source_before = _state(http, source["id"])
-    commit = DynamoTicketRepository.commit
+    outbox_before = _outbox()
+    commit_merge = DynamoTicketRepository.commit_merge
 
-    def source_changed_first(self: DynamoTicketRepository, *commits: Any) -> None:
+    def source_changed_first(self: DynamoTicketRepository, job: MergeCopy, *commits: Any) -> None:
         TicketItem(f"TICKET#{source['id']}", "#TICKET").update(actions=[TicketItem.revision.add(1)])
-        commit(self, *commits)
+        commit_merge(self, job, *commits)
 
-    monkeypatch.setattr(DynamoTicketRepository, "commit", source_changed_first)
+    monkeypatch.setattr(DynamoTicketRepository, "commit_merge", source_changed_first)
     # When the source's condition fails in the merge's write
     answer = _merge(http, source["id"], target["id"])
     monkeypatch.undo()
-    # Then the merge is refused, and the target is as it was: no new version, history or note
+    # Then the merge is refused, and the target is as it was: no new version, history, note, and
+    # not one message of the source copied
     assert answer.status == 409, answer.body
-    assert (_get(http, target["id"]), _history(http, target["id"])) == target_before
-    assert not [m for m in _messages(http, target["id"]) if m["author"]["type"] == "system"]
+    assert _state(http, target["id"]) == target_before
     assert _state(http, source["id"]) == source_before
-    # And nothing was announced: no outbox item of the merge was written
-    outbox = boto3.resource("dynamodb").Table(get_settings().table_name("tickets"))
-    detail_types = {item.get("detail_type") for item in outbox.scan()["Items"]}
-    assert not detail_types & {"TicketMerged", "TicketStatusChanged", "TicketUpdated"}
+    # And no copy job was recorded, nothing was announced: no outbox item was written
+    assert _job_item(source["id"]) is None
+    assert _outbox() == outbox_before
+
+
+# --- the copy, step by step -----------------------------------------------------------------------
+
+
+def test_the_merge_request_copies_a_long_conversation_at_once_and_its_event_finds_it_done(
+    http: HttpClient, delivery: Delivery, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a source whose conversation takes three steps to copy
+    _departments(http)
+    source = _open(http, "Printer jams", "billing", BOB)
+    target = _open(http, "Printer broken", "billing", BOB)
+    source_messages = _long_conversation(http, source["id"], 2 * COPY_STEP + 4)
+    target_messages = _messages(http, target["id"])
+    # When it is merged
+    assert _merge(http, source["id"], target["id"]).status == 200
+    # Then the answer came once every message was copied, and the job says so
+    *copied, note = _messages(http, target["id"])
+    assert _copies(copied) == _merged_conversation(source_messages, target_messages)
+    assert note["author"]["type"] == "system"
+    job = _job(source["id"])
+    assert job is not None
+    assert (job.target_id, job.copied, job.done) == (target["id"], len(source_messages), True)
+    # And when its TicketMerged reaches the tickets service, nothing is copied again
+    settled = (_messages(http, target["id"]), _job_item(source["id"]))
+    copy_messages = DynamoTicketRepository.copy_messages
+    batches: list[int] = []
+
+    def counted(self: DynamoTicketRepository, messages: list[Any]) -> None:
+        batches.append(len(messages))
+        copy_messages(self, messages)
+
+    monkeypatch.setattr(DynamoTicketRepository, "copy_messages", counted)
+    assert delivery.run() > 0
+    assert batches == []
+    assert (_messages(http, target["id"]), _job_item(source["id"])) == settled
+
+
+def test_a_slower_run_of_the_same_copy_never_takes_its_progress_back(http: HttpClient) -> None:
+    # Given a merge whose copy finished
+    _departments(http)
+    source = _open(http, "Printer jams", "billing", BOB)
+    target = _open(http, "Printer broken", "billing", BOB)
+    _long_conversation(http, source["id"], COPY_STEP)
+    assert _merge(http, source["id"], target["id"]).status == 200
+    settled = (_messages(http, target["id"]), _job_item(source["id"]))
+    # When a run that still holds the job as the merge recorded it goes to work
+    late = MergeCopy(source_id=source["id"], target_id=target["id"])
+    finished = run_merge_copy(late, dependencies())
+    # Then its first step is not recorded: it learns the job is done and stops there, and the
+    # target is as it was (the step rewrote copies that were there)
+    assert (finished.copied, finished.done) == (COPY_STEP + 1, True)
+    assert (_messages(http, target["id"]), _job_item(source["id"])) == settled
+
+
+# --- a crash in the middle ------------------------------------------------------------------------
+
+# The copy as a merge request runs it, in a process of its own against the emulator's endpoint.
+# It prints how many messages were copied where it stops, then waits to be killed: after a step
+# was recorded, or after a batch was written but before its step was recorded.
+COPY_UNTIL_KILLED = """
+import sys
+
+from services.tickets.data.dynamodb import DynamoTicketRepository
+from services.tickets.handlers.wiring import dependencies
+from services.tickets.logic.merge_copy import resume_merge_copy
+
+source_id, crash, step = sys.argv[1], sys.argv[2], int(sys.argv[3])
+record = DynamoTicketRepository.record_merge_copy
+
+
+def wait_for_the_kill(job):
+    print(job.copied, flush=True)
+    sys.stdin.readline()
+
+
+def record_but_the_second_step(self, job):
+    if crash == "before-recording" and job.copied > step:
+        wait_for_the_kill(job)
+    return record(self, job)
+
+
+DynamoTicketRepository.record_merge_copy = record_but_the_second_step
+on_step = wait_for_the_kill if crash == "after-recording" else None
+resume_merge_copy(source_id, dependencies(), on_step)
+sys.exit("the copy finished without stopping")
+"""
+
+
+@pytest.fixture
+def endpoint(system: Any) -> Iterator[str]:
+    """This test's emulator behind an HTTP endpoint, for another process: moto keeps its state
+    per process, so the server answers from what the test's own calls see."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+def _copy_killed(endpoint: str, source_id: str, crash: str, log: Path) -> int:
+    """Run the copy in a child process and SIGKILL it where `crash` says; returns how many
+    messages it had copied by then."""
+    with log.open("w") as errors:
+        child = subprocess.Popen(
+            [sys.executable, "-c", COPY_UNTIL_KILLED, source_id, crash, str(COPY_STEP)],
+            cwd=Path(__file__).resolve().parents[2],
+            env={**os.environ, "AWS_ENDPOINT_URL": endpoint},
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            text=True,
+        )
+        watchdog = threading.Timer(30, child.kill)  # a child that never reports fails the test
+        watchdog.start()
+        try:
+            assert child.stdout is not None
+            reported = child.stdout.readline()
+        finally:
+            child.send_signal(signal.SIGKILL)  # no cleanup of any kind: a crash
+            child.wait()
+            watchdog.cancel()
+    assert reported, log.read_text()[-3000:]
+    assert child.returncode == -signal.SIGKILL
+    return int(reported)
+
+
+@pytest.mark.parametrize(
+    ("crash", "copied_when_killed", "recorded_when_killed"),
+    [
+        ("after-recording", COPY_STEP, COPY_STEP),
+        ("before-recording", 2 * COPY_STEP, COPY_STEP),
+    ],
+    ids=["killed-after-a-step-was-recorded", "killed-after-a-batch-before-its-step-was-recorded"],
+)
+def test_a_copy_killed_between_steps_is_finished_once_by_the_merge_event(
+    http: HttpClient,
+    delivery: Delivery,
+    endpoint: str,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    crash: str,
+    copied_when_killed: int,
+    recorded_when_killed: int,
+) -> None:
+    # Given a merge whose request died right after its commit, before copying anything
+    _departments(http)
+    source = _open(http, "Printer jams", "billing", BOB)
+    target = _open(http, "Printer broken", "billing", BOB)
+    _post(http, target["id"], "Probably the same printer.", visibility="internal")
+    source_messages = _long_conversation(http, source["id"], 2 * COPY_STEP + 4)
+    target_messages = _messages(http, target["id"])
+    with monkeypatch.context() as died:
+        died.setattr(merge_tickets, "run_merge_copy", lambda job, deps: job)
+        assert _merge(http, source["id"], target["id"]).status == 200
+    # When the copy runs in a process that is killed in its second step
+    assert _copy_killed(endpoint, source["id"], crash, tmp_path / "copy.log") == copied_when_killed
+    # Then the job is pending where the last recorded step left it
+    job = _job(source["id"])
+    assert job is not None
+    assert (job.copied, job.done) == (recorded_when_killed, False)
+    assert len(_messages(http, target["id"])) == len(target_messages) + 1 + copied_when_killed
+    # When the merge's recorded TicketMerged reaches the tickets service's consumer
+    assert delivery.run() > 0
+    # Then the target holds exactly one copy of every source message, in order, then the note
+    *copied, note = _messages(http, target["id"])
+    assert _copies(copied) == _merged_conversation(source_messages, target_messages)
+    assert len({m["id"] for m in copied}) == len(copied)
+    assert note["author"]["type"] == "system"
+    # And the job is done
+    job = _job(source["id"])
+    assert job is not None
+    assert (job.copied, job.done) == (len(source_messages), True)
+    # And a second delivery of the event (its handler again, as if the consumer had forgotten
+    # the first) changes nothing
+    settled = (_messages(http, target["id"]), _job_item(source["id"]))
+    on_ticket_merged(*_recorded_merge(source["id"]))
+    assert (_messages(http, target["id"]), _job_item(source["id"])) == settled

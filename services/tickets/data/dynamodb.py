@@ -21,12 +21,14 @@ from services.tickets.data.tables import (
     DepartmentItem,
     HistoryItem,
     MemberItem,
+    MergeCopyItem,
     MessageItem,
     TicketItem,
     TicketsOutbox,
     TicketsTable,
 )
 from services.tickets.logic.list_tickets import assignee_key, queue_key
+from services.tickets.logic.merge_copy import MergeCopy
 from services.tickets.logic.repository import (
     Commit,
     Guard,
@@ -69,6 +71,7 @@ from shared.storage import (
 TICKET_NUMBER_COUNTER = "COUNTER#ticket-number"
 TICKET_SK = "#TICKET"
 DEPARTMENTS_PK = "DEPTS"
+MERGE_SK = "MERGE"
 
 
 def ticket_key(ticket_id: str) -> str:
@@ -87,6 +90,10 @@ def counts_key(department_id: str | None) -> str:
     return f"COUNTS#{department_id or NO_KEY}"
 
 
+def merge_key(source_id: str) -> str:
+    return f"MERGE#{source_id}"
+
+
 class DynamoTicketRepository:
     def __init__(self, clock: Clock) -> None:
         bind_table(TicketsTable, SERVICE)
@@ -100,6 +107,12 @@ class DynamoTicketRepository:
         return int(counter.value)
 
     def commit(self, *commits: Commit) -> None:
+        self._commit(commits, None)
+
+    def commit_merge(self, job: MergeCopy, *commits: Commit) -> None:
+        self._commit(commits, job)
+
+    def _commit(self, commits: tuple[Commit, ...], job: MergeCopy | None) -> None:
         now = self._clock.now()
         guards = _distinct([guard for commit in commits for guard in commit.guards])
         write = transaction(TicketsTable)
@@ -125,6 +138,8 @@ class DynamoTicketRepository:
                     for number, entry in enumerate(commit.history):
                         write.save(_history_item(entry, number))
                     add_to_outbox(write, TicketsOutbox, commit.events, now)
+                if job is not None:
+                    write.save(_merge_copy_item(job, now))
                 self._count(write, commits)
         except TransactWriteError as error:
             failed = failed_conditions(write, error)
@@ -238,6 +253,33 @@ class DynamoTicketRepository:
         with BatchWrite(MessageItem) as batch:
             for message in messages:
                 batch.save(_message_item(message))
+
+    def merge_copy(self, source_id: str) -> MergeCopy | None:
+        try:
+            return _merge_copy(MergeCopyItem.get(merge_key(source_id), MERGE_SK))
+        except MergeCopyItem.DoesNotExist:
+            return None
+
+    def record_merge_copy(self, job: MergeCopy) -> bool:
+        actions: list[Any] = [
+            MergeCopyItem.copied.set(job.copied),
+            MergeCopyItem.status.set("done" if job.done else "pending"),
+            MergeCopyItem.updated_at.set(self._clock.now()),
+        ]
+        if job.cursor is not None:
+            actions.append(MergeCopyItem.last_copied.set(decode_cursor(job.cursor, str)))
+        try:
+            MergeCopyItem(merge_key(job.source_id), MERGE_SK).update(
+                actions=actions,
+                # Progress only moves on: a slower run that shares the job never takes it back.
+                condition=(MergeCopyItem.status == "pending")
+                & (MergeCopyItem.copied <= job.copied),
+            )
+        except UpdateError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
 
     def replace_address(self, ticket_id: str, address: str, replacement: str) -> int:
         address = address.lower()
@@ -508,6 +550,31 @@ def _ticket(item: TicketItem) -> Ticket:
         updated_at=item.updated_at,
         version=int(item.version),
         revision=int(item.revision if item.revision is not None else item.version),
+    )
+
+
+def _merge_copy_item(job: MergeCopy, now: datetime) -> MergeCopyItem:
+    return MergeCopyItem(
+        merge_key(job.source_id),
+        MERGE_SK,
+        source_id=job.source_id,
+        target_id=job.target_id,
+        last_copied=decode_cursor(job.cursor, str) if job.cursor else None,
+        copied=job.copied,
+        status="done" if job.done else "pending",
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def _merge_copy(item: MergeCopyItem) -> MergeCopy:
+    return MergeCopy(
+        source_id=item.source_id,
+        target_id=item.target_id,
+        # The job's position reads like a page's: the key the next read starts after.
+        cursor=encode_cursor(item.last_copied) if item.last_copied else None,
+        copied=int(item.copied or 0),
+        done=item.status == "done",
     )
 
 

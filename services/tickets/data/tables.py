@@ -9,6 +9,7 @@
 | membership | `MEMBER#<agent email>` | `DEPT#<department id>` |
 | counts per status | `COUNTS#<department id or -none->` | `COUNTS` |
 | number counter | `COUNTER#ticket-number` | `COUNTER` |
+| merge's copy job | `MERGE#<source ticket id>` | `MERGE` |
 | outbox event | `OUTBOX#<event id>` | `OUTBOX` |
 
 `#TICKET` sorts before `MSG#`, so a ticket and the first page of its conversation are one Query.
@@ -180,6 +181,18 @@ class CountsItem(TicketsTable, discriminator="counts"):
 
 class CounterItem(TicketsTable, discriminator="counter"):
     value = NumberAttribute(default=0)
+
+
+class MergeCopyItem(TicketsTable, discriminator="merge_copy"):
+    """The copy of a merged ticket's conversation into its target, and how far it got."""
+
+    source_id = UnicodeAttribute()
+    target_id = UnicodeAttribute()
+    last_copied = UnicodeAttribute(null=True)  # sort key of the last source message copied
+    copied = NumberAttribute(default=0)
+    status = UnicodeAttribute()  # pending, then done
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
 
 
 TicketsOutbox = outbox_model(TicketsTable)

@@ -1,4 +1,5 @@
-"""The tickets service's event consumers: mail in, SLA state, contact links."""
+"""The tickets service's event consumers: mail in, SLA state, contact links, and its own merges
+(whose copy of the conversation a crash may have cut short)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from datetime import datetime
 
 from services.tickets.handlers.wiring import dependencies
 from services.tickets.logic.erase_requester import anonymise_requester
+from services.tickets.logic.merge_copy import resume_merge_copy
 from services.tickets.logic.system_updates import (
     link_contact,
     move_contact,
@@ -29,6 +31,7 @@ from shared.events.catalogue import (
     SlaMet,
     SlaTargetEvent,
     SlaWarning,
+    TicketMerged,
 )
 from shared.events.consumer import EventConsumer
 from shared.events.envelope import Envelope
@@ -86,3 +89,8 @@ def on_contact_merged(data: ContactMerged, envelope: Envelope) -> None:
 @consumer.on(ContactErased)
 def on_contact_erased(data: ContactErased, envelope: Envelope) -> None:
     anonymise_requester(data.contact_id, dependencies())
+
+
+@consumer.on(TicketMerged)
+def on_ticket_merged(data: TicketMerged, envelope: Envelope) -> None:
+    resume_merge_copy(data.source_ticket_id, dependencies())

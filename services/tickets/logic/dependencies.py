@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Protocol
 
 from services.tickets.logic.agent_directory import Agent
+from services.tickets.logic.merge_copy import MergeCopy
 from services.tickets.logic.repository import Commit, ListPlan
 from services.tickets.logic.ticket import (
     Delivery,
@@ -90,6 +91,20 @@ class TicketRepository(Protocol):
     def replace_address(self, ticket_id: str, address: str, replacement: str) -> int:
         """Put `replacement` where the ticket's messages name `address` (as their author, without
         a name, or as a recipient of their mail); returns how many messages changed."""
+        ...
+
+    def commit_merge(self, job: MergeCopy, *commits: Commit) -> None:
+        """As `commit`, recording in the same transaction the job that copies the merged
+        ticket's conversation (keyed by `job.source_id`)."""
+        ...
+
+    def merge_copy(self, source_id: str) -> MergeCopy | None:
+        """The recorded copy job of the merge of `source_id`, if there is one."""
+        ...
+
+    def record_merge_copy(self, job: MergeCopy) -> bool:
+        """Store the job's progress, unless the stored job is done or has copied more (another
+        run got further); False then, and nothing is stored."""
         ...
 
 

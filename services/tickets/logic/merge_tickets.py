@@ -1,14 +1,19 @@
 """Merging a ticket into another: the conversation is copied into the target, the source is
 closed with a pointer to it, both histories record it, and mail to the source now threads into
-the target (the tickets service follows `merged_into`)."""
+the target (the tickets service follows `merged_into`).
+
+The copy comes after the commit, as the job the commit records (`merge_copy`): a refused merge
+copies nothing, and a copy cut short is finished by the consumer of `TicketMerged`."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 
 from services.tickets.logic.access import viewer_of, write_guards
 from services.tickets.logic.dependencies import Dependencies
 from services.tickets.logic.find_ticket import load_ticket
+from services.tickets.logic.merge_copy import REQUEST_COPY_STEPS, MergeCopy, run_merge_copy
 from services.tickets.logic.recording import change_events, history_of, outgoing
 from services.tickets.logic.repository import Commit, GuardFailed, StaleVersion
 from services.tickets.logic.ticket import (
@@ -24,7 +29,7 @@ from shared.errors import Conflict, not_found
 from shared.events.catalogue import TicketMerged
 from shared.identity import Caller
 
-COPY_NAMESPACE = uuid.UUID("5f0c7c56-2f57-4c2e-9a55-5d0b6f1f2a10")
+logger = logging.getLogger(__name__)
 
 
 def merge_tickets(
@@ -43,20 +48,6 @@ def merge_tickets(
     if target.status == "closed":
         raise Conflict(f"{target.number} is closed, and a closed ticket is final.")
     now = deps.clock.now()
-    # Copies keep their time, so the target's conversation reads in order. Their ids derive from
-    # the original and the target, so a merge retried after a failure rewrites the same copies.
-    _, page = deps.repository.get_with_messages(source.id, 10_000, None)
-    deps.repository.copy_messages(
-        [
-            m.model_copy(
-                update={
-                    "id": str(uuid.uuid5(COPY_NAMESPACE, f"{target.id}/{m.id}")),
-                    "ticket_id": target.id,
-                }
-            )
-            for m in page.items
-        ]
-    )
     note = Message(
         id=str(uuid.uuid4()),
         ticket_id=target.id,
@@ -80,9 +71,11 @@ def merge_tickets(
     changes += [c for c in [apply_status(new_source, "closed", now)] if c]
     new_source.version, new_source.updated_at = source.version + 1, now
     triage = deps.config.triage_department
+    job = MergeCopy(source_id=source.id, target_id=target.id)
     try:
-        # Both tickets in one transaction: a merge is either whole or not at all.
-        deps.repository.commit(
+        # Both tickets and the copy job in one transaction: a merge is either whole or not at all.
+        deps.repository.commit_merge(
+            job,
             Commit(
                 ticket=new_target,
                 previous=target,
@@ -114,4 +107,10 @@ def merge_tickets(
         raise not_found("ticket", source_key) from None
     except StaleVersion:
         raise Conflict("One of the tickets changed during the merge; try again.") from None
+    try:
+        # At once, so the agent finds the whole conversation on the target.
+        run_merge_copy(job, deps, max_steps=REQUEST_COPY_STEPS)
+    except Exception:
+        # The merge stands; the consumer of its TicketMerged finishes the copy.
+        logger.warning("merge copy left unfinished", exc_info=True, extra={"source": source.id})
     return new_source, new_target
