@@ -69,12 +69,9 @@ def dynamodb_storage() -> Storage:
     )
 
 
-@pytest.fixture(params=["fake", pytest.param("dynamodb", marks=pytest.mark.service)])
-def storage(request: pytest.FixtureRequest) -> Storage:
-    if request.param == "fake":
-        return fake_storage()
-    request.getfixturevalue("system")
-    return dynamodb_storage()
+@pytest.fixture
+def storage(implementation: str) -> Storage:
+    return fake_storage() if implementation == "fake" else dynamodb_storage()
 
 
 def opened(ticket_id: str, at: datetime = T0, department: str | None = "support") -> Timer:

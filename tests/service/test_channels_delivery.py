@@ -12,15 +12,9 @@ import pytest
 from local_stack.mail import SIMULATED_BOUNCE, SIMULATED_COMPLAINT
 from local_stack.system import LocalSystem
 from services.channels.handlers.reports import REPORTS_FUNCTION, delivery_report
-from services.channels.logic.channel import Channel
-from services.channels.logic.delivery import MAX_SEND_ATTEMPTS, SendFailed
-from services.channels.logic.follow_tickets import follow_message
 from shared.aws import client
-from shared.clock import FixedClock
-from shared.events.catalogue import MessagePosted, Person
 from shared.settings import get_settings
 from tests.conftest import Delivery, HttpClient, sent_mail
-from tests.service.test_failed_sends import dependencies_at
 
 pytestmark = pytest.mark.service
 
@@ -121,32 +115,6 @@ def test_a_reply_ses_refuses_is_marked_failed_and_not_sent_again(
     assert _outbound_attempts() == [1]
 
 
-def test_sending_is_retried_while_ses_throttles_then_recorded_as_failed(
-    system: LocalSystem,
-) -> None:
-    # Given a reply, and SES that answers "throttled" every time
-    clock = FixedClock(datetime(2026, 11, 2, 9, 0, tzinfo=UTC))
-    posted = _posted()
-    sender = _ThrottledSender()
-    channel = Channel(
-        id="c1", address="billing@example.com", department_id="billing", created_at=clock.now()
-    )
-    deps = dependencies_at(clock, channels=_OneChannel(channel), sender=sender)
-    # When the event is delivered again and again (the queue hands it back after each failure)
-    for _ in range(MAX_SEND_ATTEMPTS - 1):
-        with pytest.raises(SendFailed):
-            follow_message(posted, deps)
-    follow_message(posted, deps)
-    # Then the last attempt gave up without raising, and once more changes nothing
-    follow_message(posted, deps)
-    assert sender.calls == MAX_SEND_ATTEMPTS
-    assert _outbound_attempts() == [MAX_SEND_ATTEMPTS + 1]
-    (failed,) = _outbox_events("EmailBounced")
-    assert failed["data"]["kind"] == "failed"
-    assert failed["data"]["permanent"] is False
-    assert "Throttling" in failed["data"]["reason"]
-
-
 def test_a_report_that_cannot_be_read_is_retried_not_lost(system: LocalSystem) -> None:
     event = {
         "Records": [
@@ -202,23 +170,6 @@ def test_a_reply_carries_the_files_the_agent_attached(http: HttpClient, delivery
     assert "Refunded." in mail.get_body(preferencelist=("plain",)).get_content()
 
 
-@pytest.mark.usefixtures("billing")
-def test_a_reply_whose_file_never_arrived_fails_visibly(
-    http: HttpClient, delivery: Delivery
-) -> None:
-    form = http.call(
-        "POST", "/channels/uploads", {"name": "a.pdf", "content_type": "application/pdf", "size": 9}
-    ).body
-    missing = {"name": "a.pdf", "content_type": "application/pdf", "size": 9, "key": form["key"]}
-    reply = _answered(http, delivery, "carol@client.example.org", [missing])
-    failed = reply["delivery"]["carol@client.example.org"]
-    assert (failed["state"], failed["detail"]) == (
-        "failed",
-        "the attachment a.pdf was never uploaded",
-    )
-    assert sent_mail() == []
-
-
 @pytest.mark.parametrize(
     "key",
     [
@@ -259,41 +210,6 @@ def test_uploads_are_for_signed_in_agents_and_sized(http: HttpClient) -> None:
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-
-class _ThrottledSender:
-    def __init__(self) -> None:
-        self.calls = 0
-
-    def send(self, sender: str, recipients: list[str], raw: bytes) -> str:
-        self.calls += 1
-        raise SendFailed("Throttling: Maximum sending rate exceeded.", permanent=False)
-
-
-class _OneChannel:
-    def __init__(self, channel: Channel) -> None:
-        self._channel = channel
-
-    def get(self, channel_id: str) -> Channel | None:
-        return self._channel
-
-    def of_department(self, department_id: str) -> Channel | None:
-        return self._channel
-
-
-def _posted() -> MessagePosted:
-    return MessagePosted(
-        ticket_id="t1",
-        number="TKT-0001",
-        subject="Invoice twice",
-        message_id="m1",
-        visibility="public",
-        author={"type": "agent", "email": "alice@example.com", "name": "Alice"},
-        department_id="billing",
-        requester=Person(email="carol@client.example.org"),
-        body="Refunded.",
-        created_at="2026-11-02T09:00:00.000Z",
-    )
 
 
 # What SNS puts around a message it delivers to a queue.
@@ -358,11 +274,3 @@ def _ses_message_id() -> str:
 
 def _outbound_attempts() -> list[int]:
     return [int(item["attempts"]["N"]) for item in _channels_items("OUTBOUND#")]
-
-
-def _outbox_events(name: str) -> list[dict[str, Any]]:
-    return [
-        json.loads(item["detail"]["S"])
-        for item in _channels_items("OUTBOX#")
-        if item["detail_type"]["S"] == name
-    ]

@@ -51,29 +51,6 @@ def ticket(http: HttpClient, system: LocalSystem, delivery: Delivery) -> dict[st
     return opened
 
 
-def test_an_agents_reply_leaves_as_threaded_mail(
-    http: HttpClient, delivery: Delivery, ticket: dict[str, Any]
-) -> None:
-    # When an agent replies publicly
-    posted = http.call("POST", f"/tickets/{ticket['id']}/messages", {"body": "Refund sent."})
-    assert posted.status == 201
-    delivery.run()
-    # Then one mail leaves from Billing's address to the client and the CC, in the thread
-    (mail,) = sent_mail()
-    assert mail["Subject"] == f"[{ticket['number']}] Invoice twice"
-    assert mail["From"].addresses[0].addr_spec == "billing@example.com"
-    assert mail["To"] == CLIENT
-    assert mail["Cc"] == "dave@client.example.org"
-    assert mail["In-Reply-To"] == "<first@client.example.org>"
-    assert "<first@client.example.org>" in mail["References"]
-    assert mail["Reply-To"].startswith("billing+")
-    assert mail["Message-ID"].endswith("@example.com>")
-    text = mail.get_body(preferencelist=("plain",)).get_content()
-    assert "Refund sent." in text
-    assert "Billing" in text  # the channel's signature
-    assert mail.get_body(preferencelist=("html",)) is not None
-
-
 def test_internal_notes_are_never_mailed(
     http: HttpClient, delivery: Delivery, ticket: dict[str, Any]
 ) -> None:
@@ -87,7 +64,7 @@ def test_internal_notes_are_never_mailed(
     assert all(marker not in m.as_string() for m in sent)
 
 
-def _reply_to_last_mail(system: LocalSystem, **changes: str) -> Any:
+def _reply_to_last_mail(system: LocalSystem) -> Any:
     last = sent_mail()[-1]
     headers = {
         "From": f"Carol <{CLIENT}>",
@@ -97,34 +74,19 @@ def _reply_to_last_mail(system: LocalSystem, **changes: str) -> Any:
         "In-Reply-To": last["Message-ID"],
         "References": f"{last['References']} {last['Message-ID']}",
     }
-    headers.update(changes)
-    return _receive(system, {k: v for k, v in headers.items() if v})
+    return _receive(system, headers)
 
 
-@pytest.mark.parametrize(
-    "how",
-    ["in-reply-to", "references only", "reply-to address only", "subject tag only"],
-)
 def test_a_client_reply_returns_to_its_ticket(
-    http: HttpClient, system: LocalSystem, delivery: Delivery, ticket: dict[str, Any], how: str
+    http: HttpClient, system: LocalSystem, delivery: Delivery, ticket: dict[str, Any]
 ) -> None:
     # Given the agent answered and the ticket waits on the client
     http.call("POST", f"/tickets/{ticket['id']}/messages", {"body": "Which card?"})
     delivery.run()
-    last = sent_mail()[-1]
-    # When the client answers, with their mail client keeping only some of the threading
-    changes = {
-        "in-reply-to": {},
-        "references only": {"In-Reply-To": ""},
-        "reply-to address only": {
-            "In-Reply-To": "",
-            "References": "",
-            "To": str(last["Reply-To"]),
-            "Subject": "no tag here",
-        },
-        "subject tag only": {"In-Reply-To": "", "References": ""},
-    }[how]
-    _reply_to_last_mail(system, **changes)
+    (mail,) = sent_mail()
+    assert mail["In-Reply-To"] == "<first@client.example.org>"
+    # When the client answers it
+    _reply_to_last_mail(system)
     delivery.run()
     # Then the answer is on the same ticket, which is open again, and no new ticket exists
     tickets = http.call("GET", "/tickets").body["items"]

@@ -1,5 +1,7 @@
-"""Erasing a contact (admins): their personal data goes, the record of their tickets stays, and
-the tickets service anonymises the requester of those tickets."""
+"""Erasing a contact (admins), across the services: their personal data goes, the record of their
+tickets stays, and the tickets and channels services anonymise the requester of those tickets.
+What erasure does within the contacts service is held on the in-memory fakes
+(tests/unit/test_contacts_logic.py)."""
 
 from __future__ import annotations
 
@@ -15,12 +17,9 @@ from tests.service.test_contacts_support import (
     ADMIN,
     AGENT,
     T0,
-    create,
-    crm_record,
     find,
     iso,
     publish,
-    ticket_created,
 )
 
 pytestmark = pytest.mark.service
@@ -134,17 +133,6 @@ def test_erasure_takes_her_address_and_name_off_the_messages_of_her_tickets(
     assert (answer["To"], answer["Cc"]) == (None, "kim@client.example.org")
 
 
-def test_a_new_mail_from_the_erased_address_starts_a_new_contact(
-    http: HttpClient, delivery: Delivery
-) -> None:
-    gina, _ = _gina_with_a_ticket(http, delivery)
-    http.expect(204, "DELETE", f"/contacts/{gina['id']}")
-    delivery.run()
-    publish(delivery, ticket_created("gina@client.example.org", "Gina", number=2))
-    [again] = find(http, "email=gina@client.example.org")
-    assert again["id"] != gina["id"]
-
-
 def test_an_agent_may_not_erase_and_nothing_changes(http: HttpClient, delivery: Delivery) -> None:
     gina, ticket_id = _gina_with_a_ticket(http, delivery)
     before = http.expect(200, "GET", f"/contacts/{gina['id']}")
@@ -166,29 +154,6 @@ def test_erasing_twice_is_410_and_the_event_applies_once(
     delivery.run()
     history = http.expect(200, "GET", f"/tickets/{ticket_id}/history")["items"]
     assert len([e for e in history if e["field"] == "requester"]) == 1
-
-
-def test_a_contact_made_by_hand_without_tickets_is_erased_too(http: HttpClient) -> None:
-    dana = create(http, name="Dana Scully", emails=["dana@client.example.org"])
-    http.expect(204, "DELETE", f"/contacts/{dana['id']}")
-    assert http.call("GET", f"/contacts/{dana['id']}/tickets", as_=AGENT).status == 410
-    # The address is free again
-    assert create(http, name="Someone else", emails=["dana@client.example.org"])["id"]
-
-
-def test_the_crm_does_not_bring_an_erased_contact_back(
-    http: HttpClient, delivery: Delivery
-) -> None:
-    # Given a contact from the CRM, erased here
-    publish(delivery, crm_record("501"))
-    [dana] = find(http, "email=dana@client.example.org")
-    http.expect(204, "DELETE", f"/contacts/{dana['id']}")
-    # When the CRM announces a newer state of the same record
-    publish(delivery, crm_record("501", minutes=30))
-    # Then nobody is created or filled in again
-    assert find(http, "") == []
-    assert find(http, "email=dana@client.example.org") == []
-    assert http.call("GET", f"/contacts/{dana['id']}", as_=AGENT).status == 410
 
 
 def test_an_answer_to_an_erased_requester_alone_is_mailed_to_nobody(

@@ -1,5 +1,6 @@
-"""Merging two contacts: the rules that combine them, their tickets moving to the survivor here
-and in the tickets service, the pointer the merged-away id answers with, and the refusals."""
+"""Merging two contacts at the API: their tickets moving to the survivor here and in the tickets
+service, the pointer (308) the merged-away id answers with, and the refusals. The rules that
+combine them run on the in-memory fakes (tests/unit/test_contacts_logic.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from tests.service.test_contacts_support import (
     ADMIN,
     AGENT,
     create,
-    crm_record,
     find,
     get,
     publish,
@@ -25,48 +25,6 @@ pytestmark = pytest.mark.service
 
 def _merge(http: HttpClient, merged: str, into: str) -> dict[str, Any]:
     return http.expect(200, "POST", f"/contacts/{merged}/merge", {"into": into}, as_=ADMIN)  # type: ignore[no-any-return]
-
-
-def test_a_merge_combines_the_two_by_its_rules(http: HttpClient, delivery: Delivery) -> None:
-    # Given two records of one person, each knowing different things
-    survivor = create(
-        http,
-        name="Dana Scully",
-        emails=["dana@client.example.org"],
-        notes="Prefers mail.",
-        tags=["vip"],
-    )
-    merged = create(
-        http,
-        name="D. Scully",
-        emails=["dscully@fbi.example.gov", "DANA@client.example.org.uk"],
-        phone="+1 202 555 0143",
-        organisation="FBI",
-        notes="Met at the conference.",
-        tags=["gov"],
-    )
-    # When an admin merges the second into the first
-    result = _merge(http, merged["id"], survivor["id"])
-    # Then the survivor keeps its id, name and primary address, and gains what it lacked
-    assert result["id"] == survivor["id"]
-    assert result["name"] == "Dana Scully"
-    assert result["emails"] == [
-        "dana@client.example.org",
-        "dscully@fbi.example.gov",
-        "dana@client.example.org.uk",
-    ]
-    assert (result["phone"], result["organisation"]) == ("+12025550143", "FBI")
-    assert result["tags"] == ["gov", "vip"]
-    assert result["notes"].startswith("Prefers mail.\n\n--- merged from contact ")
-    assert result["notes"].endswith("Met at the conference.")
-    assert result["version"] == survivor["version"] + 1
-    assert get(http, survivor["id"]) == result
-    # And every address, and the name of either, finds the survivor only
-    for address in result["emails"]:
-        assert [c["id"] for c in find(http, f"email={address}")] == [survivor["id"]]
-    assert [c["id"] for c in find(http, "q=scully")] == [survivor["id"]]
-    assert [c["id"] for c in find(http, "phone=%2B12025550143")] == [survivor["id"]]
-    assert [c["id"] for c in find(http, "")] == [survivor["id"]]
 
 
 def test_the_merged_away_id_points_at_the_survivor(http: HttpClient) -> None:
@@ -116,47 +74,6 @@ def test_tickets_move_to_the_survivor_here_and_in_the_tickets_service(
     assert len(tickets(http, eve["id"])["items"]) == 3
 
 
-@pytest.mark.parametrize("who", ["merged", "survivor"])
-def test_a_crm_link_goes_to_the_survivor_with_the_fields_the_crm_owns(
-    http: HttpClient, delivery: Delivery, who: str
-) -> None:
-    # Given a contact from the CRM and one made by hand
-    publish(delivery, crm_record("501"))
-    [linked] = find(http, "email=dana@client.example.org")
-    by_hand = create(http, name="Dana (desk)", emails=["dana@desk.example.org"], notes="Desk notes")
-    merged, survivor = (linked, by_hand) if who == "merged" else (by_hand, linked)
-    # When they are merged, either way round
-    result = _merge(http, merged["id"], survivor["id"])
-    # Then the survivor is linked to the CRM record and has the CRM's name, phone, organisation
-    assert result["crm"]["id"] == "501"
-    assert (result["name"], result["phone"], result["organisation"]) == (
-        "Dana Scully",
-        "+12025550143",
-        "FBI",
-    )
-    assert set(result["emails"]) == {"dana@client.example.org", "dana@desk.example.org"}
-    assert result["notes"] == "Desk notes"
-    # And the next CRM update finds the survivor by the CRM id
-    publish(delivery, crm_record("501", minutes=5, name="Dana K. Scully"))
-    assert get(http, survivor["id"])["name"] == "Dana K. Scully"
-
-
-def test_two_contacts_of_different_crm_records_are_not_merged_here(
-    http: HttpClient, delivery: Delivery
-) -> None:
-    publish(
-        delivery,
-        crm_record("501"),
-        crm_record("502", emails=["fox@fbi.example.gov"], name="Fox Mulder"),
-    )
-    [dana], [fox] = find(http, "q=dana"), find(http, "q=fox")
-    answer = http.call("POST", f"/contacts/{fox['id']}/merge", {"into": dana["id"]})
-    assert answer.status == 409, answer.body
-    assert "merge them there" in answer.body["detail"]
-    assert get(http, fox["id"]) == fox
-    assert get(http, dana["id"]) == dana
-
-
 @pytest.mark.parametrize(
     ("into", "status", "field"), [("self", 422, "into"), ("missing", 404, None)]
 )
@@ -169,12 +86,3 @@ def test_a_merge_into_itself_or_nowhere_is_refused(
     assert answer.status == status, answer.body
     assert [e["field"] for e in answer.body.get("errors", [])] == ([field] if field else [])
     assert get(http, dana["id"]) == dana
-
-
-def test_a_merge_that_would_hold_too_many_addresses_is_refused(http: HttpClient) -> None:
-    first = create(http, name="A", emails=[f"a{n}@example.org" for n in range(6)])
-    second = create(http, name="B", emails=[f"b{n}@example.org" for n in range(6)])
-    answer = http.call("POST", f"/contacts/{second['id']}/merge", {"into": first["id"]})
-    assert answer.status == 422, answer.body
-    assert get(http, first["id"]) == first
-    assert get(http, second["id"]) == second

@@ -1,24 +1,18 @@
 """Who sees which tickets of a contact: the tickets service's rule, applied by the contacts
-service from the departments it announces. Any agent may read a contact; only the tickets they
-may open are listed with it."""
+service from the departments it announces, end to end. Any agent may read a contact; only the
+tickets they may open are listed with it. Triage and late moves are held on the in-memory fakes
+(tests/unit/test_contacts_logic.py)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from shared.aws import reset_process_state
-from shared.events.catalogue import FieldChange, TicketStatusChanged, TicketUpdated
 from tests.conftest import Delivery, HttpClient
 from tests.service.test_contacts_support import (
     ADMIN,
-    T0,
     find,
-    iso,
-    publish,
-    ticket_created,
     tickets,
 )
 
@@ -77,52 +71,3 @@ def test_agents_see_only_the_tickets_of_their_departments(
     http.expect(200, "DELETE", f"/departments/billing/members/{ALICE[0]}")
     delivery.run()
     assert _listed(http, carol["id"], ALICE) == []
-
-
-def test_the_triage_department_sees_tickets_without_one(
-    http: HttpClient, delivery: Delivery, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("HELPDESK_TRIAGE_DEPARTMENT", "triage")
-    reset_process_state()
-    http.expect(201, "POST", "/departments", {"name": "Triage"})
-    http.expect(200, "POST", "/departments/triage/members", {"email": BOB[0]})
-    _open(http, "Hello?", None)
-    delivery.run()
-    [carol] = find(http, "email=carol@client.example.org")
-    assert _listed(http, carol["id"], BOB) == ["Hello?"]
-    assert _listed(http, carol["id"], ALICE) == []
-
-
-@pytest.mark.usefixtures("teams")
-def test_a_move_is_kept_whatever_other_change_arrives_before_it(
-    http: HttpClient, delivery: Delivery
-) -> None:
-    # Given a Sales ticket moved to Billing at 09:30 and resolved at 10:00
-    created = ticket_created("jon@client.example.org").model_copy(update={"department_id": "sales"})
-    moved = TicketUpdated(
-        ticket_id=created.ticket_id,
-        number=created.number,
-        changes=[FieldChange(field="department_id", old="sales", new="billing")],
-        actor="admin@example.com",
-        version=2,
-        updated_at=iso(T0 + timedelta(minutes=30)),
-    )
-    resolved = TicketStatusChanged(
-        ticket_id=created.ticket_id,
-        number=created.number,
-        old="open",
-        new="resolved",
-        priority="medium",
-        department_id="billing",
-        reason="agent",
-        changed_at=iso(T0 + timedelta(hours=1)),
-    )
-    # When the resolution arrives first, and the move after it
-    publish(delivery, created, resolved)
-    publish(delivery, moved)
-    # Then the ticket is Billing's: Alice sees it, Bob does not
-    [jon] = find(http, "email=jon@client.example.org")
-    assert len(_listed(http, jon["id"], ALICE)) == 1
-    assert _listed(http, jon["id"], BOB) == []
-    [summary] = tickets(http, jon["id"])["items"]
-    assert (summary["department_id"], summary["status"]) == ("billing", "resolved")

@@ -53,13 +53,6 @@ def test_a_contact_made_by_hand_is_created_in_the_crm_once_and_linked(
     assert [c.email for c in pushing.contacts.values()] == ["nora@client.example.org"]
 
 
-def test_a_requester_s_contact_is_not_pushed(
-    pushing: FakeHubSpot, http: HttpClient, delivery: Delivery
-) -> None:
-    publish(delivery, ticket_created("walk-in@client.example.org", "Walk In"))
-    assert pushing.contacts == {}
-
-
 def test_tickets_opened_and_resolved_are_noted_once_on_the_crm_record(
     pushing: FakeHubSpot, delivery: Delivery
 ) -> None:

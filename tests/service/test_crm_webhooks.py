@@ -1,6 +1,7 @@
 """HubSpot's webhooks through the function API Gateway invokes: verified (signature v3, five
-minutes), de-duplicated and queued; applied behind the queue whatever their order. And the
-admins' routes: status and manual runs."""
+minutes), queued and applied behind the queue. And the admins' routes: status and manual runs.
+De-duplication and applying in any order are held on the in-memory fakes
+(tests/unit/test_crm_sync_logic.py)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,6 @@ from tests.service.test_crm_support import (
     PUBLIC_HOST,
     WEBHOOK_PATH,
     call_webhook,
-    emitted,
     queued,
     upserted_ids,
 )
@@ -54,66 +54,6 @@ def test_a_signed_webhook_is_queued_and_applied_behind_the_queue(
     assert upserted_ids() == []  # nothing applied by the webhook function itself
     delivery.run()
     assert upserted_ids() == [contact.id]
-
-
-def test_a_duplicate_delivery_is_not_queued_again(
-    hubspot: FakeHubSpot, system: LocalSystem
-) -> None:
-    contact = hubspot.add("dana@client.example.org", datetime.now(UTC))
-    event = webhook_event("contact.propertyChange", contact.id, datetime.now(UTC))
-    assert _deliver(system, [event])[1] == {"queued": 1, "duplicates": 0}
-    assert _deliver(system, [event, event])[1] == {"queued": 0, "duplicates": 2}
-    assert len(queued()) == 1
-
-
-def test_out_of_order_webhooks_never_roll_back(
-    hubspot: FakeHubSpot, system: LocalSystem, delivery: Delivery
-) -> None:
-    # Given a record deleted after it was created and changed
-    now = datetime.now(UTC)
-    contact = hubspot.add("dana@client.example.org", now - timedelta(minutes=3))
-    _deliver(system, [webhook_event("contact.creation", contact.id, now - timedelta(minutes=3))])
-    delivery.run()
-    contact.archived_at = now - timedelta(minutes=1)
-    # When the deletion arrives before the (older) property change
-    _deliver(system, [webhook_event("contact.deletion", contact.id, now - timedelta(minutes=1))])
-    _deliver(
-        system,
-        [webhook_event("contact.propertyChange", contact.id, now - timedelta(minutes=2))],
-    )
-    delivery.run()
-    # Then the record stays deleted: announced once created, once deleted, never again
-    assert upserted_ids() == [contact.id]
-    assert [e["crm_id"] for e in emitted("CrmContactDeleted")] == [contact.id]
-
-
-def test_a_merge_webhook_re_points_the_link(
-    hubspot: FakeHubSpot, system: LocalSystem, delivery: Delivery
-) -> None:
-    now = datetime.now(UTC)
-    merged = hubspot.add("dana@client.example.org", now - timedelta(minutes=5))
-    survivor = hubspot.add("scully@client.example.org", now - timedelta(minutes=5))
-    _deliver(
-        system,
-        [
-            webhook_event("contact.creation", c.id, now - timedelta(minutes=5))
-            for c in (merged, survivor)
-        ],
-    )
-    delivery.run()
-    hubspot.merge(merged.id, into=survivor.id, at=now)
-    merge = webhook_event(
-        "contact.merge",
-        survivor.id,
-        now,
-        primaryObjectId=int(survivor.id),
-        mergedObjectIds=[int(merged.id), int(survivor.id)],
-        newObjectId=int(survivor.id),
-    )
-    _deliver(system, [merge])
-    delivery.run()
-    [event] = emitted("CrmContactMerged")
-    assert (event["crm_id"], event["surviving_crm_id"]) == (merged.id, survivor.id)
 
 
 def test_a_bad_signature_is_refused_and_changes_nothing(

@@ -4,39 +4,19 @@ with the reason, and announced."""
 
 from __future__ import annotations
 
-import json
 import uuid
-from dataclasses import replace
-from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 
 from local_stack.mail import MailReceiver
 from local_stack.system import LocalSystem
-from services.channels.data.outbound import DynamoOutboundRepository
-from services.channels.data.threads import DynamoThreadRepository
-from services.channels.handlers.wiring import dependencies
-from services.channels.logic.channel import Channel
-from services.channels.logic.dependencies import Dependencies, HourlyLimits, ReplyTokens
-from services.channels.logic.follow_tickets import follow_message, remember_ticket
-from shared.aws import client
-from shared.clock import Clock, FixedClock
-from shared.events.catalogue import (
-    Attachment,
-    EmailReceived,
-    MailVerdicts,
-    MessagePosted,
-    Person,
-    TicketCreated,
-)
+from shared.events.catalogue import EmailReceived, MailVerdicts, Person
 from shared.settings import get_settings
 from tests.conftest import Delivery, HttpClient, sent_mail
 from tests.service.test_contacts_support import publish
 
 pytestmark = pytest.mark.service
 
-CLOCK = FixedClock(datetime(2026, 11, 2, 9, 0, tzinfo=UTC))
 BROKEN_SUBJECTS = {
     "line separator": "Invoice\u2028Bcc: eve@evil.example",
     "CR LF": "Invoice\r\nBcc: eve@evil.example",
@@ -113,49 +93,6 @@ def test_an_acknowledgement_of_mail_whose_subject_encodes_a_line_break_goes_out_
     assert _delivery_of(http, ticket["id"], posted["message"]["id"]) == "delivered"
 
 
-def test_an_attachment_name_with_a_line_break_is_sent_with_a_clean_name(
-    system: LocalSystem,
-) -> None:
-    # Given a reply naming an uploaded file whose name holds CR LF
-    key = f"uploads/{uuid.uuid4()}/receipt.pdf"
-    client("s3").put_object(Bucket=get_settings().mail_bucket, Key=key, Body=b"%PDF-1.4")
-    name = "receipt\r\nBcc: eve@evil.example.pdf"
-    posted = _posted(
-        attachments=[Attachment(name=name, content_type="application/pdf", size=8, key=key)]
-    )
-    # When it is mailed (nothing raised to the queue)
-    _follow(posted)
-    # Then the file went out under its name on one line
-    (mail,) = sent_mail()
-    (attached,) = list(mail.iter_attachments())
-    assert attached.get_filename() == "receipt Bcc: eve@evil.example.pdf"
-    assert attached.get_content() == b"%PDF-1.4"
-    assert mail["Bcc"] is None
-    assert [e["data"]["message_id"] for e in _outbox("EmailSent")] == [_outbound()["message_id"]]
-
-
-def test_a_reply_that_cannot_be_written_is_failed_for_good_and_announced(
-    system: LocalSystem,
-) -> None:
-    # Given a reply copied to an address no mail header can carry
-    posted = _posted(cc=["kim\u2028@client.example.org"])
-    # When it is handled, and handled again (the event delivered twice)
-    _follow(posted)
-    _follow(posted)
-    # Then nothing went out (it was tried once), and the failure is announced with its reason
-    assert sent_mail() == []
-    outbound = _outbound()
-    assert (outbound["state"], outbound["attempts"]) == ("failed", 2)
-    (failed,) = _outbox("EmailBounced")
-    assert (failed["data"]["kind"], failed["data"]["permanent"]) == ("failed", True)
-    assert failed["data"]["reason"].startswith("the mail could not be written")
-    assert failed["data"]["ticket_message_id"] == posted.message_id
-    assert {r["email"] for r in failed["data"]["recipients"]} == {
-        "carol@client.example.org",
-        "kim\u2028@client.example.org",
-    }
-
-
 @pytest.mark.usefixtures("billing")
 def test_a_failed_mail_shows_on_the_message_with_its_reason(
     http: HttpClient, delivery: Delivery
@@ -177,88 +114,7 @@ def test_a_failed_mail_shows_on_the_message_with_its_reason(
     assert sent_mail() == []
 
 
-def test_an_acknowledgement_that_cannot_be_written_is_kept_as_failed(system: LocalSystem) -> None:
-    # Given a new ticket to acknowledge, for a requester no mail header can carry
-    created = TicketCreated(
-        ticket_id="t2",
-        number="TKT-0002",
-        subject="Invoice",
-        status="open",
-        priority="medium",
-        department_id="billing",
-        requester=Person(email="carol\u2028@client.example.org"),
-        mail_message_id="m2@client.example.org",
-        created_at="2026-11-02T09:00:00.000Z",
-    )
-    # When it is remembered (nothing raised to the queue)
-    deps = dependencies_at(CLOCK, channels=_OneChannel(), acknowledgements=_AlwaysAcknowledge())
-    remember_ticket(created, deps)
-    # Then nothing went out, and the failure is kept and announced
-    assert sent_mail() == []
-    assert _outbound()["state"] == "failed"
-    (failed,) = _outbox("EmailBounced")
-    assert failed["data"]["ticket_message_id"] is None
-    assert failed["data"]["kind"] == "failed"
-
-
 # --- helpers ----------------------------------------------------------------------------------
-
-
-def dependencies_at(clock: Clock, **ports: Any) -> Dependencies:
-    """The service's dependencies on `clock`, with these `ports` instead, signing no reply-to
-    addresses."""
-    wired = dependencies()
-    return replace(
-        wired,
-        threads=DynamoThreadRepository(clock),
-        outbound_mail=DynamoOutboundRepository(clock),
-        clock=clock,
-        policy=replace(wired.policy, reply_tokens=ReplyTokens(None, 1)),
-        **ports,
-    )
-
-
-CHANNEL = Channel(
-    id="c1", address="billing@example.com", department_id="billing", created_at=CLOCK.now()
-)
-
-
-class _OneChannel:
-    def get(self, channel_id: str) -> Channel | None:
-        return CHANNEL
-
-    def of_department(self, department_id: str) -> Channel | None:
-        return CHANNEL
-
-
-class _AlwaysAcknowledge:
-    def claim_acknowledgement(self, message_id: str, department_id: str | None) -> str | None:
-        return CHANNEL.id
-
-    def take_acknowledgement(self, sender: str, channel_id: str, limits: HourlyLimits) -> bool:
-        return True
-
-
-def _posted(**fields: Any) -> MessagePosted:
-    return MessagePosted(
-        **{
-            "ticket_id": "t1",
-            "number": "TKT-0001",
-            "subject": "Invoice",
-            "message_id": "m1",
-            "visibility": "public",
-            "author": {"type": "agent", "email": "alice@example.com", "name": "Alice"},
-            "department_id": "billing",
-            "requester": Person(email="carol@client.example.org"),
-            "body": "Refunded.",
-            "created_at": "2026-11-02T09:00:00.000Z",
-            **fields,
-        }
-    )
-
-
-def _follow(posted: MessagePosted) -> None:
-    follow_message(posted, dependencies_at(CLOCK, channels=_OneChannel()))
 
 
 def _delivery_of(http: HttpClient, ticket_id: str, message_id: str) -> str:
@@ -266,26 +122,3 @@ def _delivery_of(http: HttpClient, ticket_id: str, message_id: str) -> str:
     (message,) = [m for m in messages if m["id"] == message_id]
     (state,) = {d["state"] for d in message["delivery"].values()}
     return str(state)
-
-
-def _channels_items(prefix: str) -> list[dict[str, Any]]:
-    table = get_settings().table_name("channels")
-    pages = client("dynamodb").get_paginator("scan").paginate(TableName=table)
-    return [i for page in pages for i in page["Items"] if i["pk"]["S"].startswith(prefix)]
-
-
-def _outbound() -> dict[str, Any]:
-    (item,) = _channels_items("OUTBOUND#")
-    return {
-        "state": item["state"]["S"],
-        "attempts": int(item["attempts"]["N"]),
-        "message_id": item["message_id"]["S"],
-    }
-
-
-def _outbox(name: str) -> list[dict[str, Any]]:
-    return [
-        json.loads(item["detail"]["S"])
-        for item in _channels_items("OUTBOX#")
-        if item["detail_type"]["S"] == name
-    ]

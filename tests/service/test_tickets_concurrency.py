@@ -4,13 +4,11 @@ no update, and a stale version (If-Match or body) changes nothing."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 
-from local_stack import emulator_patches
 from services.tickets.handlers.wiring import dependencies
 from services.tickets.logic.change_ticket import ExpectedVersion, TicketPatch, change_ticket
 from services.tickets.logic.find_ticket import find_ticket
@@ -59,17 +57,6 @@ def _all_pages(http: HttpClient, query: str) -> list[dict[str, Any]]:
     raise AssertionError("next_cursor never ran out")
 
 
-@pytest.fixture
-def no_transaction_backups() -> Iterator[None]:
-    """Spare moto its backup of each table a transaction touches: 500 tickets would cost minutes
-    of copying. The copy is only read to roll back a cancelled transaction, and in the test using
-    this no transaction may be cancelled: one that is makes `open_ticket` raise, failing the test.
-    """
-    with emulator_patches.no_transaction_backups():
-        yield
-
-
-@pytest.mark.usefixtures("no_transaction_backups")
 def test_500_tickets_opened_by_20_threads_at_once_are_numbered_1_to_500(
     http: HttpClient,
 ) -> None:

@@ -1,5 +1,6 @@
-"""What the tickets service announces on the bus, what it never lets out (internal notes), and
-what it does with the events of other services: SLA state, contact links, duplicates."""
+"""The tickets service's events on the real bus: merges announced, internal notes never let out,
+the SLA and contacts services' events taking effect, and events delivered twice. Which events each
+change announces is held in `tests/unit/test_tickets_logic.py`."""
 
 from __future__ import annotations
 
@@ -20,8 +21,6 @@ from shared.events.catalogue import (
     MailVerdicts,
     Person,
     SlaBreached,
-    SlaDueTimesChanged,
-    SlaMet,
     SlaWarning,
 )
 from shared.events.envelope import EventData, OutgoingEvent
@@ -125,10 +124,6 @@ def _get(http: HttpClient, key: str) -> dict[str, Any]:
     return http.expect(200, "GET", f"/tickets/{key}", as_=AGENT)  # type: ignore[no-any-return]
 
 
-def _patch(http: HttpClient, ticket_id: str, body: dict[str, Any]) -> dict[str, Any]:
-    return http.expect(200, "PATCH", f"/tickets/{ticket_id}", body, as_=AGENT)  # type: ignore[no-any-return]
-
-
 def _post(http: HttpClient, ticket_id: str, body: str, visibility: str = "public") -> Any:
     message = {"body": body, "visibility": visibility}
     return http.expect(201, "POST", f"/tickets/{ticket_id}/messages", message, as_=AGENT)
@@ -183,167 +178,6 @@ def _ids(tickets: Sequence[dict[str, Any]]) -> list[str]:
 
 
 # --- events out -----------------------------------------------------------------------------------
-
-
-def test_opening_a_ticket_announces_it_once(
-    http: HttpClient, delivery: Delivery, tap: BusTap
-) -> None:
-    # Given an agent of Support
-    _support_with_agents(http)
-    # When they open a ticket and its events are delivered
-    ticket = _open(http)
-    delivery.run()
-    # Then TicketCreated went out once, with the number, department and requester
-    created = tap.one("TicketCreated", ticket["id"])
-    assert created["number"] == ticket["number"] == "TKT-0001"
-    assert created["department_id"] == "support"
-    assert created["requester"] == CLIENT
-    assert (created["subject"], created["status"], created["priority"]) == (
-        "Cannot log in",
-        "open",
-        "high",
-    )
-    # And opening is not a change, an assignment or a status change
-    for kind in ("TicketUpdated", "TicketStatusChanged", "TicketAssigned", "TicketMerged"):
-        assert tap.of(kind, ticket["id"]) == [], kind
-
-
-def test_a_change_by_hand_is_announced_once_with_its_narrower_events(
-    http: HttpClient, delivery: Delivery, tap: BusTap
-) -> None:
-    # Given an open ticket whose creation was already announced
-    _support_with_agents(http)
-    ticket = _open(http)
-    delivery.run()
-    tap.clear()
-    # When an agent assigns it to a colleague, starts it and raises its priority in one change
-    changed = _patch(
-        http, ticket["id"], {"assignee": COLLEAGUE, "status": "in_progress", "priority": "urgent"}
-    )
-    delivery.run()
-    # Then TicketUpdated lists every change, names the agent and the new version
-    updated = tap.one("TicketUpdated", ticket["id"])
-    assert sorted((c["field"], c["old"], c["new"]) for c in updated["changes"]) == [
-        ("assignee", None, COLLEAGUE),
-        ("priority", "high", "urgent"),
-        ("status", "open", "in_progress"),
-    ]
-    assert updated["actor"] == AGENT[0]
-    assert updated["version"] == changed["version"] == 2
-    assert updated["number"] == ticket["number"]
-    # And the status change and the assignment each have their own event, once
-    status = tap.one("TicketStatusChanged", ticket["id"])
-    assert (status["old"], status["new"], status["reason"]) == ("open", "in_progress", "agent")
-    assigned = tap.one("TicketAssigned", ticket["id"])
-    assert (assigned["old"], assigned["new"]) == (None, COLLEAGUE)
-    assert assigned["department_id"] == "support"
-    # And nothing else about the ticket went out
-    assert tap.of("TicketCreated", ticket["id"]) == []
-    assert tap.of("MessagePosted", ticket["id"]) == []
-
-
-def test_a_change_that_changes_nothing_announces_nothing(
-    http: HttpClient, delivery: Delivery, tap: BusTap
-) -> None:
-    # Given an open ticket of high priority
-    _support_with_agents(http)
-    ticket = _open(http)
-    delivery.run()
-    tap.clear()
-    # When an agent "changes" it to what it already is
-    same = _patch(http, ticket["id"], {"status": "open", "priority": "high"})
-    delivery.run()
-    # Then its version is the same and nothing was announced
-    assert same["version"] == 1
-    for kind in ("TicketUpdated", "TicketStatusChanged", "TicketAssigned"):
-        assert tap.of(kind, ticket["id"]) == [], kind
-
-
-def test_unassigning_is_announced(http: HttpClient, delivery: Delivery, tap: BusTap) -> None:
-    # Given a ticket assigned to a colleague
-    _support_with_agents(http)
-    ticket = _open(http)
-    _patch(http, ticket["id"], {"assignee": COLLEAGUE})
-    delivery.run()
-    tap.clear()
-    # When it is unassigned
-    _patch(http, ticket["id"], {"assignee": None})
-    delivery.run()
-    # Then the assignment event says so, once, and no status changed
-    assigned = tap.one("TicketAssigned", ticket["id"])
-    assert (assigned["old"], assigned["new"]) == (COLLEAGUE, None)
-    updated = tap.one("TicketUpdated", ticket["id"])
-    assert [(c["field"], c["old"], c["new"]) for c in updated["changes"]] == [
-        ("assignee", COLLEAGUE, None)
-    ]
-    assert tap.of("TicketStatusChanged", ticket["id"]) == []
-
-
-def test_a_public_reply_is_announced_with_its_content_and_the_status_it_caused(
-    http: HttpClient, delivery: Delivery, tap: BusTap
-) -> None:
-    # Given an open ticket
-    _support_with_agents(http)
-    ticket = _open(http)
-    delivery.run()
-    tap.clear()
-    # When the agent replies to the client
-    posted = _post(http, ticket["id"], "Your account is unlocked now.")
-    delivery.run()
-    # Then MessagePosted carries the public reply, once
-    message = tap.one("MessagePosted", ticket["id"])
-    assert message["message_id"] == posted["message"]["id"]
-    assert message["visibility"] == "public"
-    assert message["body"] == "Your account is unlocked now."
-    assert message["author"]["type"] == "agent"
-    assert message["author"]["email"] == AGENT[0]
-    assert message["requester"] == CLIENT
-    assert message["first_response"] is True
-    # And the ticket waiting on the client is announced as the system's change
-    status = tap.one("TicketStatusChanged", ticket["id"])
-    assert (status["old"], status["new"], status["reason"]) == (
-        "open",
-        "waiting_on_client",
-        "agent_reply",
-    )
-    updated = tap.one("TicketUpdated", ticket["id"])
-    assert updated["actor"] == "system"
-    assert updated["version"] == posted["ticket"]["version"]
-    assert [(c["field"], c["old"], c["new"]) for c in updated["changes"]] == [
-        ("status", "open", "waiting_on_client")
-    ]
-    # When they reply again
-    tap.clear()
-    _post(http, ticket["id"], "Anything else?")
-    delivery.run()
-    # Then it is not the first response any more, and no status changed
-    assert tap.one("MessagePosted", ticket["id"])["first_response"] is False
-    assert tap.of("TicketStatusChanged", ticket["id"]) == []
-
-
-def test_a_client_reply_is_announced_and_reopens_the_ticket(
-    http: HttpClient, delivery: Delivery, tap: BusTap
-) -> None:
-    # Given a ticket waiting on the client
-    _support_with_agents(http)
-    ticket = _open(http)
-    _post(http, ticket["id"], "Did you try resetting the password?")
-    delivery.run()
-    tap.clear()
-    # When the client answers by mail
-    _inject(delivery, _mail(ticket["id"], "Yes, no luck."))
-    # Then the client's message is announced, and the ticket re-opening
-    message = tap.one("MessagePosted", ticket["id"])
-    assert (message["visibility"], message["body"]) == ("public", "Yes, no luck.")
-    assert (message["author"]["type"], message["author"]["email"]) == ("client", CLIENT["email"])
-    assert message["first_response"] is False
-    status = tap.one("TicketStatusChanged", ticket["id"])
-    assert (status["old"], status["new"], status["reason"]) == (
-        "waiting_on_client",
-        "open",
-        "client_reply",
-    )
-    assert tap.one("TicketUpdated", ticket["id"])["actor"] == "system"
 
 
 def test_a_merge_is_announced_once(http: HttpClient, delivery: Delivery, tap: BusTap) -> None:
@@ -460,40 +294,6 @@ def test_sla_events_set_due_times_and_state_without_downgrading(
     assert changed.status == 200, changed.body
 
 
-def test_due_times_announced_late_never_replace_newer_ones(
-    http: HttpClient, delivery: Delivery
-) -> None:
-    _support_with_agents(http)
-    ticket = _open(http)
-    delivery.run()
-    newer, older = datetime(2031, 5, 4, 12, 0, tzinfo=UTC), datetime(2031, 5, 4, 9, 0, tzinfo=UTC)
-    for due, sequence in ((newer, 100), (older, 99)):
-        _inject(
-            delivery,
-            SlaDueTimesChanged(
-                ticket_id=ticket["id"],
-                first_response_due_at=_iso(due),
-                resolution_due_at=_iso(due + timedelta(days=1)),
-                sequence=sequence,
-            ),
-        )
-    assert _at(_get(http, ticket["id"])["sla"]["first_response_due_at"]) == newer
-
-
-def test_a_met_first_response_leaves_the_ticket_on_its_resolution_clock(
-    http: HttpClient, delivery: Delivery
-) -> None:
-    _support_with_agents(http)
-    ticket = _open(http, priority="urgent")
-    delivery.run()
-    now = _iso(datetime.now(UTC))
-    met = {"ticket_id": ticket["id"], "due_at": now, "at": now}
-    _inject(delivery, SlaMet(target="first_response", **met))
-    assert _get(http, ticket["id"])["sla"]["state"] == "ok"
-    _inject(delivery, SlaMet(target="resolution", **met))
-    assert _get(http, ticket["id"])["sla"]["state"] == "met"
-
-
 def test_lists_filter_by_sla_state_and_sort_by_the_soonest_due(
     http: HttpClient, delivery: Delivery
 ) -> None:
@@ -570,24 +370,6 @@ def test_a_mail_delivered_twice_opens_one_ticket(http: HttpClient, delivery: Del
     messages = http.call("GET", f"/tickets/{ticket['id']}/messages").body["items"]
     assert [m["body"] for m in messages] == ["Locked out."]
     assert http.call("GET", "/tickets/TKT-0002").status == 404
-
-
-def test_one_mail_announced_twice_under_two_event_ids_still_opens_one_ticket(
-    http: HttpClient, delivery: Delivery
-) -> None:
-    # Given the Support department
-    _support_with_agents(http)
-    # When the same mail reaches the tickets service in two different events (as a replayed
-    # outbox or a retried write would send it), one after the other and then together
-    mail = _mail(text="Locked out.")
-    _inject(delivery, mail)
-    _inject(delivery, mail, mail)
-    # Then there is one ticket with one message; the same mail to another department is another
-    [ticket] = _list(http, department_id="support")
-    messages = http.call("GET", f"/tickets/{ticket['id']}/messages").body["items"]
-    assert [m["body"] for m in messages] == ["Locked out."]
-    _inject(delivery, mail.model_copy(update={"department_id": None}))
-    assert len(_list(http)) == 2
 
 
 def test_a_reply_delivered_twice_is_added_once(http: HttpClient, delivery: Delivery) -> None:

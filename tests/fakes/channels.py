@@ -1,0 +1,400 @@
+"""The channels service's storage, mail bucket and mail sender in memory, keeping the promises of
+the DynamoDB, S3 and SES adapters (`tests/contracts/test_channels_repositories.py` holds both to
+them): an address belongs to one channel; a mail is recorded once per SES message and once per
+Message-ID and department, with its events or not at all; hourly counts refuse past their limit,
+counting nothing; the quarantine is listed newest first in bounded pages and released once; a
+mail's attempts are counted on one record. Events land in `outbox`, which the fakes of one desk
+may share as the service's one table does; the sender keeps what it sent in `sent`."""
+
+from __future__ import annotations
+
+import email
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from email import policy
+from email.message import EmailMessage
+
+from services.channels.data.mail_bucket import ATTACHMENTS_PREFIX, UNSAFE
+from services.channels.data.threads import MAX_REFERENCES
+from services.channels.logic.channel import Channel
+from services.channels.logic.delivery import Outbound, SendFailed
+from services.channels.logic.dependencies import HourlyLimits
+from services.channels.logic.mail_parser import ParsedAttachment
+from services.channels.logic.quarantine import QuarantinedMail, is_held, quarantine_id
+from services.channels.logic.receive_mail import INBOUND_PREFIX, TooManyNewTickets
+from services.channels.logic.ticket_thread import Thread
+from services.channels.logic.uploads import NAMED_UPLOAD_TAG, UNNAMED_UPLOAD_TAG, UPLOADS_PREFIX
+from shared.clock import Clock
+from shared.events.catalogue import Attachment, EmailReceived
+from shared.events.envelope import OutgoingEvent
+from shared.keys import NO_KEY
+
+Outbox = list[OutgoingEvent]
+
+
+class FakeChannelRepository:
+    def __init__(self) -> None:
+        self._channels: dict[str, Channel] = {}
+        self._owners: dict[str, str] = {}  # address -> channel id: the uniqueness guard
+
+    def add(self, channel: Channel) -> bool:
+        if channel.address in self._owners:
+            return False
+        self._owners[channel.address] = channel.id
+        self._channels[channel.id] = channel.model_copy()
+        return True
+
+    def replace(self, old: Channel, new: Channel) -> bool:
+        if old.address != new.address:
+            if new.address in self._owners:
+                return False
+            del self._owners[old.address]
+            self._owners[new.address] = new.id
+        self._channels[new.id] = new.model_copy()
+        return True
+
+    def remove(self, channel: Channel) -> None:
+        self._owners.pop(channel.address, None)
+        self._channels.pop(channel.id, None)
+
+    def get(self, channel_id: str) -> Channel | None:
+        channel = self._channels.get(channel_id)
+        return None if channel is None else channel.model_copy()
+
+    def all(self) -> list[Channel]:
+        # As the query over `CHANNEL#<id>` sort keys lists them.
+        return [self._channels[key].model_copy() for key in sorted(self._channels)]
+
+    def of_department(self, department_id: str) -> Channel | None:
+        theirs = [c for c in self.all() if c.department_id == department_id]
+        return min(theirs, key=lambda c: c.created_at) if theirs else None
+
+    def by_addresses(self, addresses: list[str]) -> list[Channel]:
+        ids = dict.fromkeys(self._owners[a] for a in addresses if a in self._owners)
+        return [self._channels[channel_id].model_copy() for channel_id in ids]
+
+
+class FakeThreadRepository:
+    def __init__(self, outbox: Outbox | None = None) -> None:
+        self._threads: dict[str, Thread] = {}
+        self._numbers: dict[str, str] = {}  # ticket number -> ticket id
+        self._message_ids: dict[str, str] = {}  # Message-ID -> ticket id
+        self.outbox: Outbox = [] if outbox is None else outbox
+
+    def save(
+        self, thread: Thread, new_message_ids: list[str], events: Sequence[OutgoingEvent] = ()
+    ) -> None:
+        ids = list(dict.fromkeys(thread.message_ids + new_message_ids))
+        if len(ids) > MAX_REFERENCES:
+            ids = ids[:1] + ids[-(MAX_REFERENCES - 1) :]
+        # As the adapter does, the caller's thread carries the ids kept from now on.
+        thread.message_ids = ids
+        self._threads[thread.ticket_id] = _copy(thread)
+        self._numbers[thread.number] = thread.ticket_id
+        for message_id in new_message_ids:
+            self._message_ids[message_id] = thread.ticket_id
+        self.outbox.extend(events)
+
+    def thread(self, ticket_id: str) -> Thread | None:
+        thread = self._threads.get(ticket_id)
+        return None if thread is None else _copy(thread)
+
+    def thread_by_number(self, number: str) -> Thread | None:
+        ticket_id = self._numbers.get(number)
+        return None if ticket_id is None else self.thread(ticket_id)
+
+    def ticket_of_message_ids(self, message_ids: list[str]) -> str | None:
+        # The adapter reads the first 100 in one batch.
+        known = (self._message_ids.get(m) for m in message_ids[:100])
+        return next((ticket for ticket in known if ticket is not None), None)
+
+
+def _copy(thread: Thread) -> Thread:
+    return replace(thread, cc=list(thread.cc), message_ids=list(thread.message_ids))
+
+
+@dataclass
+class _MessageIdSeen:
+    """A Message-ID recorded for a department, and the acknowledgement of the ticket it opens."""
+
+    acknowledge: bool
+    channel_id: str | None
+    acknowledged: bool = False
+
+
+class FakeMailRecords:
+    """The mail received: the one store behind the inbound, quarantine, acknowledgement and
+    received-mail ports, as `DynamoInboundRepository` is."""
+
+    def __init__(self, clock: Clock, outbox: Outbox | None = None) -> None:
+        self._clock = clock
+        self.outbox: Outbox = [] if outbox is None else outbox
+        self._received: dict[tuple[str, str], str | None] = {}  # (SES id, department) -> held
+        self._message_ids: dict[tuple[str, str], _MessageIdSeen] = {}
+        self._by_sender: dict[str, set[str]] = {}  # address -> SES ids
+        self._counts: dict[tuple[str, str], int] = {}  # (what, hour) -> count
+        self._quarantine: dict[str, QuarantinedMail] = {}
+
+    # --- inbound --------------------------------------------------------------------------------
+
+    def record(
+        self,
+        received: EmailReceived,
+        events: Sequence[OutgoingEvent],
+        acknowledge: bool = False,
+        new_tickets_per_hour: int | None = None,
+    ) -> bool:
+        if self._seen(received):
+            return False
+        opened = f"OPENED#{received.sender.email}"
+        if new_tickets_per_hour is not None and not self._below(opened, new_tickets_per_hour):
+            raise TooManyNewTickets()
+        self._save_received(received, None, acknowledge)
+        if new_tickets_per_hour is not None:
+            self._count(opened)
+        self.outbox.extend(events)
+        return True
+
+    def quarantine(self, received: EmailReceived, reason: str, held: bool = False) -> bool:
+        if self._seen(received):
+            return False
+        self._save_received(received, reason if held else f"quarantined: {reason}", False)
+        kept = QuarantinedMail(quarantine_id(received, held), reason, received.model_copy())
+        self._quarantine[kept.id] = kept
+        return True
+
+    def _seen(self, received: EmailReceived) -> bool:
+        """Recorded before: the same SES message, or the same Message-ID for the department."""
+        department = received.department_id or NO_KEY
+        return (received.ses_message_id, department) in self._received or (
+            received.message_id is not None
+            and (received.message_id, department) in self._message_ids
+        )
+
+    def _save_received(self, received: EmailReceived, held: str | None, acknowledge: bool) -> None:
+        department = received.department_id or NO_KEY
+        self._received[(received.ses_message_id, department)] = held
+        if received.message_id:
+            seen = _MessageIdSeen(acknowledge, received.channel_id)
+            self._message_ids[(received.message_id, department)] = seen
+        sender = received.sender.email.lower()
+        self._by_sender.setdefault(sender, set()).add(received.ses_message_id)
+
+    # --- hourly counts --------------------------------------------------------------------------
+
+    def _hour(self) -> str:
+        return self._clock.now().strftime("%Y-%m-%dT%H")
+
+    def _below(self, key: str, limit: int) -> bool:
+        return self._counts.get((key, self._hour()), 0) < limit
+
+    def _count(self, key: str) -> None:
+        counted = (key, self._hour())
+        self._counts[counted] = self._counts.get(counted, 0) + 1
+
+    # --- acknowledgements -----------------------------------------------------------------------
+
+    def claim_acknowledgement(self, message_id: str, department_id: str | None) -> str | None:
+        seen = self._message_ids.get((message_id, department_id or NO_KEY))
+        if seen is None or not seen.acknowledge or seen.acknowledged:
+            return None
+        seen.acknowledged = True
+        return seen.channel_id
+
+    def take_acknowledgement(self, sender: str, channel_id: str, limits: HourlyLimits) -> bool:
+        counts = [
+            (f"ACKS#{sender}", limits.per_sender),
+            (f"CHANNEL_ACKS#{channel_id}", limits.per_channel),
+        ]
+        if not all(self._below(key, limit) for key, limit in counts):
+            return False
+        for key, _ in counts:
+            self._count(key)
+        return True
+
+    # --- the quarantine -------------------------------------------------------------------------
+
+    def quarantined(
+        self, held: bool, limit: int, cursor: str | None
+    ) -> tuple[list[QuarantinedMail], str | None]:
+        # Newest first, from below the cursor, as the adapter's query reads its partition.
+        ids = sorted((i for i in self._quarantine if is_held(i) == held), reverse=True)
+        rest = [i for i in ids if cursor is None or i < cursor]
+        page = [self._quarantine[i] for i in rest[:limit]]
+        return page, (page[-1].id if len(rest) > limit else None)
+
+    def get_quarantined(self, quarantine_id_: str) -> QuarantinedMail | None:
+        return self._quarantine.get(quarantine_id_)
+
+    def release(self, mail: QuarantinedMail, received: EmailReceived, by: str) -> bool:
+        # The use cases release only what they read; the adapter's update would not check either.
+        stored = self._quarantine.get(mail.id, mail)
+        if stored.released_at is not None:
+            return False
+        now = self._clock.now()
+        self._quarantine[mail.id] = replace(stored, released_at=now, released_by=by)
+        self.outbox.append(OutgoingEvent.of(received, now))
+        return True
+
+    # --- mail by sender -------------------------------------------------------------------------
+
+    def mail_from(self, address: str) -> list[str]:
+        return sorted(self._by_sender.get(address.lower(), ()))
+
+    def forget_mail_from(self, address: str, ses_message_ids: list[str]) -> None:
+        self._by_sender.get(address.lower(), set()).difference_update(ses_message_ids)
+
+
+class FakeOutboundRepository:
+    def __init__(self, outbox: Outbox | None = None) -> None:
+        self._mail: dict[str, Outbound] = {}  # by the mail's key
+        self._ses: dict[str, str] = {}  # SES message id -> the mail's key
+        self.outbox: Outbox = [] if outbox is None else outbox
+
+    def begin_attempt(self, outbound: Outbound) -> Outbound:
+        # The first attempt's record stays; only the count grows.
+        stored = self._mail.get(outbound.key, replace(outbound, attempts=0))
+        counted = replace(stored, attempts=stored.attempts + 1)
+        self._mail[outbound.key] = counted
+        return counted
+
+    def finish(
+        self, outbound: Outbound, events: list[OutgoingEvent], ses_message_id: str | None = None
+    ) -> None:
+        stored = replace(self._mail.get(outbound.key, outbound), state=outbound.state)
+        if ses_message_id is not None:
+            stored = replace(stored, ses_message_id=ses_message_id)
+            self._ses[ses_message_id] = outbound.key
+        self._mail[outbound.key] = stored
+        self.outbox.extend(events)
+
+    def record_sent(self, outbound: Outbound, ses_message_id: str) -> None:
+        self._mail[outbound.key] = replace(
+            outbound, attempts=1, state="sent", ses_message_id=ses_message_id
+        )
+        self._ses[ses_message_id] = outbound.key
+
+    def of_ses_message(self, ses_message_id: str) -> Outbound | None:
+        key = self._ses.get(ses_message_id)
+        return None if key is None else self._mail.get(key)
+
+    def announce(self, events: list[OutgoingEvent]) -> None:
+        self.outbox.extend(events)
+
+    def of_message(self, key: str) -> Outbound | None:
+        """The record of a mail by its key: for tests to look at, as they would at the table."""
+        return self._mail.get(key)
+
+
+@dataclass(frozen=True)
+class SentMail:
+    sender: str
+    recipients: list[str]
+    raw: bytes
+    ses_message_id: str
+
+    @property
+    def message(self) -> EmailMessage:
+        parsed = email.message_from_bytes(self.raw, policy=policy.default)
+        assert isinstance(parsed, EmailMessage)
+        return parsed
+
+
+@dataclass
+class FakeMailSender:
+    """Sends nothing: keeps each mail in `sent` with the id it answers. Each error queued in
+    `failures` is raised by one send instead (SES throttling or refusing)."""
+
+    sent: list[SentMail] = field(default_factory=list)
+    failures: list[SendFailed] = field(default_factory=list)
+    attempts: int = 0
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def send(self, sender: str, recipients: list[str], raw: bytes) -> str:
+        self.attempts += 1
+        if self.failures:
+            raise self.failures.pop(0)
+        ses_message_id = f"ses-out-{next(self._ids):04d}"
+        self.sent.append(SentMail(sender, list(recipients), raw, ses_message_id))
+        return ses_message_id
+
+    def fail(self, error: SendFailed, times: int = 1) -> None:
+        self.failures.extend([error] * times)
+
+    @property
+    def messages(self) -> list[EmailMessage]:
+        return [mail.message for mail in self.sent]
+
+
+@dataclass(frozen=True)
+class UploadForm:
+    """What a presigned POST allows: this type and exactly this size."""
+
+    content_type: str
+    size: int
+
+
+class FakeMailBucket:
+    """The bucket's objects in `objects`, and the upload tag of each upload in `tags`."""
+
+    def __init__(self) -> None:
+        self.objects: dict[str, bytes] = {}
+        self.tags: dict[str, str] = {}
+        self.forms: dict[str, UploadForm] = {}
+
+    def raw(self, key: str) -> bytes | None:
+        return self.objects.get(key)
+
+    def keep_attachments(
+        self, ses_message_id: str, files: list[ParsedAttachment]
+    ) -> list[Attachment]:
+        kept = []
+        for number, file in enumerate(files, start=1):
+            # The same mail stores the same keys, beside its raw MIME.
+            key = (
+                f"{ATTACHMENTS_PREFIX}{ses_message_id}/{number}-{UNSAFE.sub('_', file.name)[:100]}"
+            )
+            self.objects[key] = file.data
+            kept.append(
+                Attachment(
+                    name=file.name,
+                    content_type=file.content_type,
+                    size=file.size,
+                    key=key,
+                    content_id=file.content_id,
+                )
+            )
+        return kept
+
+    def delete_mail(self, ses_message_ids: list[str]) -> None:
+        for ses_message_id in ses_message_ids:
+            attachments = f"{ATTACHMENTS_PREFIX}{ses_message_id}/"
+            gone = [k for k in self.objects if k.startswith(attachments)]
+            for key in [INBOUND_PREFIX + ses_message_id, *gone]:
+                self.objects.pop(key, None)
+
+    def presign_upload(
+        self, key: str, content_type: str, size: int, expires_in: timedelta
+    ) -> tuple[str, dict[str, str]]:
+        self.forms[key] = UploadForm(content_type, size)
+        return "https://mail-bucket.example", {"key": key, "Content-Type": content_type}
+
+    def post(self, key: str, data: bytes) -> bool:
+        """The browser's POST of a form: stored, tagged unnamed, if it is the file allowed."""
+        form = self.forms.get(key)
+        if form is None or form.size != len(data):
+            return False
+        self.objects[key] = data
+        self.tags[key] = UNNAMED_UPLOAD_TAG[1]
+        return True
+
+    def keep_uploads(self, keys: list[str]) -> None:
+        for key in keys:
+            if key.startswith(UPLOADS_PREFIX) and key in self.objects:
+                self.tags[key] = NAMED_UPLOAD_TAG[1]
+
+    def keep_upload_folders(self, folders: list[str]) -> None:
+        wanted = [f for f in folders if f.startswith(UPLOADS_PREFIX) and f != UPLOADS_PREFIX]
+        self.keep_uploads([k for k in self.objects if any(k.startswith(f) for f in wanted)])
