@@ -98,11 +98,18 @@ class QueueSource:
 
 
 class StreamSource:
+    # Shards are listed again this often; between listings each shard is read on from the
+    # iterator its last read returned, one call a poll instead of three.
+    SHARDS_EVERY_POLLS = 50
+
     def __init__(self, table_name: str, function: Function, function_name: str) -> None:
         self.table_name = table_name
         self._function = function
         self._function_name = function_name
         self._positions: dict[str, tuple[str, str | None]] = {}  # shard -> (type, sequence)
+        self._iterators: dict[str, str] = {}  # shard -> where the next read goes on
+        self._shards: list[str] = []
+        self._polls = 0
         self._stream_arn: str | None = None
 
     def _stream(self) -> str:
@@ -115,16 +122,18 @@ class StreamSource:
         """Deliver what each shard holds beyond the last delivered record; returns records."""
         streams = client("dynamodbstreams")
         arn = self._stream()
+        if self._polls % self.SHARDS_EVERY_POLLS == 0:
+            shards = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+            self._shards = [shard["ShardId"] for shard in shards]
+        self._polls += 1
         delivered = 0
-        for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
-            shard_id = shard["ShardId"]
-            kind, sequence = self._positions.get(shard_id, ("TRIM_HORIZON", None))
-            arguments = {"StreamArn": arn, "ShardId": shard_id, "ShardIteratorType": kind}
-            if sequence is not None:
-                arguments["SequenceNumber"] = sequence
-            iterator = streams.get_shard_iterator(**arguments)["ShardIterator"]
-            records = streams.get_records(ShardIterator=iterator, Limit=100)["Records"]
+        for shard_id in self._shards:
+            iterator = self._iterators.pop(shard_id, None) or self._iterator(arn, shard_id)
+            read = streams.get_records(ShardIterator=iterator, Limit=100)
+            records = read["Records"]
             if not records:
+                if read.get("NextShardIterator"):
+                    self._iterators[shard_id] = read["NextShardIterator"]
                 continue
             delivered += len(records)
             for record in records:
@@ -133,6 +142,10 @@ class StreamSource:
                 response = self._function({"Records": records}, LambdaContext(self._function_name))
             except Exception:
                 logger.exception("stream function failed; retrying from the same record")
+                self._positions[shard_id] = (
+                    "AT_SEQUENCE_NUMBER",
+                    records[0]["dynamodb"]["SequenceNumber"],
+                )
                 continue
             failures = (response or {}).get("batchItemFailures", [])
             if failures:
@@ -140,4 +153,16 @@ class StreamSource:
             else:
                 last = records[-1]["dynamodb"]["SequenceNumber"]
                 self._positions[shard_id] = ("AFTER_SEQUENCE_NUMBER", last)
+                if read.get("NextShardIterator"):
+                    self._iterators[shard_id] = read["NextShardIterator"]
         return delivered
+
+    def _iterator(self, arn: str, shard_id: str) -> str:
+        """An iterator at the shard's recorded position: after what was delivered, or at the
+        first record a function failed on."""
+        kind, sequence = self._positions.get(shard_id, ("TRIM_HORIZON", None))
+        arguments = {"StreamArn": arn, "ShardId": shard_id, "ShardIteratorType": kind}
+        if sequence is not None:
+            arguments["SequenceNumber"] = sequence
+        iterator: str = client("dynamodbstreams").get_shard_iterator(**arguments)["ShardIterator"]
+        return iterator

@@ -10,14 +10,11 @@ import copy
 import functools
 import threading
 import types
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from moto.core.responses import BaseResponse
     from moto.dynamodb.models import DynamoDBBackend
-    from moto.dynamodb.models.table import Table
 
 DYNAMODB_LOCK = threading.Lock()
 _applied: set[str] = set()
@@ -25,8 +22,9 @@ _applied: set[str] = set()
 
 def apply_all() -> None:
     atomic_dynamodb_requests()
-    one_table_backup_per_transaction()
+    item_backups_per_transaction()
     no_stream_records_of_cancelled_transactions()
+    event_paths_parsed_once()
 
 
 def _once(patch: str) -> bool:
@@ -61,59 +59,80 @@ def atomic_dynamodb_requests() -> None:
         handler.call_action = call_action  # type: ignore[method-assign]
 
 
-# The backups of the transaction being applied, by table; None outside a transaction.
-_backups: dict[int, Table] | None = None
-# While set, a transaction backs up nothing (see `no_transaction_backups`).
-_skip_backups = False
+# True while a transaction is applied: moto's backups of whole tables are then not taken.
+_in_transaction = False
 
 
-def one_table_backup_per_transaction() -> None:
-    """Before a TransactWriteItems, moto deep-copies the whole table once for every item of the
-    request (100 items: 100 copies), so a large transaction on a large table crawls, and tests and
-    benchmarks would measure moto.
+def item_backups_per_transaction() -> None:
+    """Before a TransactWriteItems, moto deep-copies each table it names once for every item of
+    the request, stream records and all, so a transaction costs more the longer the emulator runs:
+    tests, benchmarks and the local stack would measure moto.
 
-    The patch makes it copy each table once per transaction: all those copies are taken before
-    anything is written, so one is the same backup. Requests are applied one at a time (above), so
-    one transaction's backups are never shared with another."""
-    if not _once("one_table_backup_per_transaction"):
+    The patch backs up only the items the transaction names, and on cancellation puts them back
+    (or removes those that did not exist); moto's own rollback then puts the same, untouched, table
+    objects back in place. Requests are applied one at a time (above), so nothing else writes
+    meanwhile."""
+    if not _once("item_backups_per_transaction"):
         return
     from moto.dynamodb import models
     from moto.dynamodb.models.table import Table
 
     def deepcopy(value: object, memo: dict[int, object] | None = None) -> object:
-        if _backups is None or not isinstance(value, Table):
-            return copy.deepcopy(value, memo)
-        if _skip_backups:
+        if _in_transaction and isinstance(value, Table):
             return value
-        if id(value) not in _backups:
-            _backups[id(value)] = copy.deepcopy(value, memo)
-        return _backups[id(value)]
+        return copy.deepcopy(value, memo)
 
     models.copy = types.SimpleNamespace(deepcopy=deepcopy, copy=copy.copy)  # type: ignore[attr-defined,assignment]
     unpatched = models.DynamoDBBackend.transact_write_items
 
     @functools.wraps(unpatched)
     def transact_write_items(self: DynamoDBBackend, transact_items: list[Any]) -> None:
-        global _backups
-        _backups = {}
+        global _in_transaction
+        backups = [
+            (table, key, copy.deepcopy(_current(self, table, key)))
+            for table, key in _named_items(self, transact_items)
+        ]
+        _in_transaction = True
         try:
             unpatched(self, transact_items)
+        except Exception:
+            for table, key, item in backups:
+                if item is not None:
+                    self.put_item(table, item.to_json()["Attributes"])
+                elif _current(self, table, key) is not None:
+                    self.delete_item(table, key)
+            raise
         finally:
-            _backups = None
+            _in_transaction = False
 
     models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
 
 
-@contextmanager
-def no_transaction_backups() -> Iterator[None]:
-    """Meanwhile, transactions back up no table at all: for a test that writes thousands of items
-    and cancels no transaction (a cancelled one would not be rolled back)."""
-    global _skip_backups
-    _skip_backups = True
+def _current(backend: DynamoDBBackend, table: str, key: Any) -> Any:
+    """The item stored under `key`; None if there is none, or the key is one moto refuses (the
+    transaction then fails on it, writing nothing)."""
     try:
-        yield
-    finally:
-        _skip_backups = False
+        return backend.get_item(table, key)
+    except Exception:
+        return None
+
+
+def _named_items(backend: DynamoDBBackend, transact_items: list[Any]) -> list[tuple[str, Any]]:
+    """(table, key) of every item a transaction names, in tables that exist."""
+    named = []
+    for item in transact_items:
+        operation, request = next(iter(item.items()))
+        name = request.get("TableName")
+        if name not in backend.tables:
+            continue
+        if operation == "Put":
+            table = backend.tables[name]
+            attributes = [table.hash_key_attr, table.range_key_attr]
+            key = {a: request["Item"][a] for a in attributes if a and a in request["Item"]}
+        else:
+            key = request.get("Key", {})
+        named.append((name, key))
+    return named
 
 
 def no_stream_records_of_cancelled_transactions() -> None:
@@ -145,3 +164,16 @@ def no_stream_records_of_cancelled_transactions() -> None:
             raise
 
     models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+
+
+def event_paths_parsed_once() -> None:
+    """moto's EventBridge parses the JSONPaths of a target's input (eight by default) for every
+    event it delivers, and each parse builds a new parser, grammar tables and all: most of the
+    local stack's time under a burst of events.
+
+    The patch parses each path once: the parsed expressions hold no state of an event."""
+    if not _once("event_paths_parsed_once"):
+        return
+    import jsonpath_ng.ext
+
+    jsonpath_ng.ext.parse = functools.lru_cache(maxsize=256)(jsonpath_ng.ext.parse)

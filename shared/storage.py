@@ -40,6 +40,10 @@ def bind_table(table: type[Model], service: str) -> None:
     settings = get_settings()
     table.Meta.table_name = settings.table_name(service)
     table.Meta.region = settings.region
+    # Made on the table's base model, the connection is inherited by every entity of the table.
+    # Otherwise pynamodb gives each entity class its own, each with a botocore session and client
+    # of its own, made on first use: tens of milliseconds each, in the first invocation.
+    table._get_connection()
 
 
 @dataclass

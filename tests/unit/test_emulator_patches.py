@@ -16,6 +16,7 @@ from moto.dynamodb import models
 from moto.dynamodb.models.table import StreamShard, Table
 from moto.dynamodb.responses import DynamoHandler
 from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
+from moto.events.utils import EventTemplateParser
 
 from local_stack import emulator_patches
 from shared.aws import client
@@ -54,7 +55,8 @@ def test_canary_atomic_requests() -> None:
 
 def test_canary_transaction_backups_and_streams() -> None:
     # transact_write_items backs up tables with the module's `copy.deepcopy` before writing, and
-    # rolls back by putting the backups in place; stream records are appended to `items`
+    # rolls back by putting the backups in place (the patch makes both no-ops and backs up items);
+    # stream records are appended to `items`
     source = inspect.getsource(inspect.unwrap(models.DynamoDBBackend.transact_write_items))
     assert "copy.deepcopy(" in source
     _canary(
@@ -67,6 +69,23 @@ def test_canary_transaction_backups_and_streams() -> None:
         ["self", "old", "new"],
         "357dc6da267e5dd7d46e18ee25d14b232a98679677906a2f02e4d454d1f11e03",
     )
+
+
+def test_canary_event_paths() -> None:
+    # moto imports the parser where it parses, so it finds the patched one there
+    source = inspect.getsource(EventTemplateParser.parse)
+    assert "from jsonpath_ng.ext import parse" in source
+    _canary(
+        EventTemplateParser.parse,
+        ["input_template", "input_paths_map", "event"],
+        "40a5a46a321811bb2643aaabb7b45c37f75644fcce9cb95524e729a43f0d97d7",
+    )
+
+
+def test_an_event_path_is_parsed_once() -> None:
+    import jsonpath_ng.ext
+
+    assert jsonpath_ng.ext.parse("$.detail") is jsonpath_ng.ext.parse("$.detail")
 
 
 def _table(name: str = "patched") -> str:
@@ -126,10 +145,13 @@ def test_requests_wait_their_turn(service: str) -> None:
 
 
 @pytest.mark.usefixtures("aws")
-def test_a_transaction_backs_each_table_up_once_and_still_rolls_back(
+def test_a_transaction_copies_no_table_and_a_cancelled_one_still_writes_nothing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     table = _table()
+    dynamodb = client("dynamodb")
+    dynamodb.put_item(TableName=table, Item={"pk": {"S": "kept"}, "note": {"S": "before"}})
+    dynamodb.put_item(TableName=table, Item={"pk": {"S": "doomed"}})
     copied: list[object] = []
     deepcopy = copy.deepcopy
 
@@ -140,15 +162,34 @@ def test_a_transaction_backs_each_table_up_once_and_still_rolls_back(
 
     monkeypatch.setattr(copy, "deepcopy", counting)
     # When a transaction writes 25 items to one table
-    client("dynamodb").transact_write_items(
-        TransactItems=[_put(table, f"item-{n}") for n in range(25)]
-    )
-    # Then the table was copied once, not 25 times
-    assert len(copied) == 1
-    # And a cancelled transaction still writes nothing
-    _cancelled(table, ["never"])
-    found = client("dynamodb").get_item(TableName=table, Key={"pk": {"S": "never"}})
-    assert "Item" not in found
+    dynamodb.transact_write_items(TransactItems=[_put(table, f"item-{n}") for n in range(25)])
+    # Then the table was not copied (unpatched: 25 copies of it, stream records and all)
+    assert copied == []
+    # And a cancelled transaction that put, updated and deleted items leaves each as it was
+    with pytest.raises(dynamodb.exceptions.TransactionCanceledException):
+        dynamodb.transact_write_items(
+            TransactItems=[
+                _put(table, "never"),
+                {
+                    "Update": {
+                        "TableName": table,
+                        "Key": {"pk": {"S": "kept"}},
+                        "UpdateExpression": "SET note = :after",
+                        "ExpressionAttributeValues": {":after": {"S": "after"}},
+                    }
+                },
+                {"Delete": {"TableName": table, "Key": {"pk": {"S": "doomed"}}}},
+                _failing_check(table),
+            ]
+        )
+    assert copied == []
+
+    def stored(key: str) -> dict[str, Any] | None:
+        return dynamodb.get_item(TableName=table, Key={"pk": {"S": key}}).get("Item")
+
+    assert stored("never") is None
+    assert stored("kept") == {"pk": {"S": "kept"}, "note": {"S": "before"}}
+    assert stored("doomed") == {"pk": {"S": "doomed"}}
 
 
 @pytest.mark.usefixtures("aws")
