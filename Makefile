@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format typecheck bench package deploy destroy docs reset clean console
+.PHONY: run test lint format typecheck bench package deploy destroy docs reset clean console screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ typecheck: $(STAMP)
 ## bench: every benchmark in bench/, one table of figures
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+## screenshots: the browser tests again, saving the README's screenshots in docs/screenshots
+screenshots: $(STAMP) console
+	HELPDESK_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest -n 2 tests/console
 
 ## package: one deployable CloudFormation template + code bundle per service under build/
 package: $(STAMP)

@@ -3,10 +3,13 @@ local stack as `make run` starts it. Skipped, saying why, where the machine has 
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from infra.console_build import DIST
 from local_stack.browser import chromium_path, launch
@@ -21,7 +24,8 @@ from tests.flow.conftest import (  # noqa: F401 - fixtures shared with the flow 
 
 pytestmark = pytest.mark.console
 
-SCREENSHOTS = REPO / "docs" / "screenshots"
+# `make screenshots` sets it to docs/screenshots; a plain test run leaves the tree as it was.
+SCREENSHOTS = os.environ.get("HELPDESK_SCREENSHOTS")
 VIEWPORT = {"width": 1280, "height": 860}
 
 
@@ -56,9 +60,25 @@ def sign_in_with_dev_token(page: Page, running: RunningStack, email: str, role: 
     sign_in(page, running.base, email, role)
 
 
+def visible_after_reloads(page: Page, locator: Locator, seconds: float = 60) -> None:
+    """Reload until `locator` shows: for what another service follows by event, which a page
+    shows on its next load (generous: CI machines are shared)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            locator.wait_for(timeout=2000)
+            return
+        except PlaywrightTimeout:
+            if time.monotonic() > deadline:
+                raise
+            page.reload()
+
+
 def screenshot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=False)
+    if SCREENSHOTS:
+        folder = REPO / SCREENSHOTS
+        folder.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(folder / f"{name}.png"), full_page=False)
 
 
 AXE = REPO / "console" / "node_modules" / "axe-core" / "axe.min.js"
