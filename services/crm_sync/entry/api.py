@@ -2,5 +2,7 @@
 
 from services.crm_sync.entry import app
 from services.crm_sync.handlers.http import api
+from shared.cold_start import resume_collection
 
 app.register_blueprint(api.blueprint)
+resume_collection()  # the cold start's imports are done

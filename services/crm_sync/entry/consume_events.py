@@ -4,7 +4,9 @@ from chalice import Blueprint
 
 from services.crm_sync.entry import app
 from services.crm_sync.handlers.events import consumer
+from shared.cold_start import resume_collection
 
 blueprint = Blueprint(__name__)
 consume_events = consumer.register(blueprint)
 app.register_blueprint(blueprint)
+resume_collection()  # the cold start's imports are done

@@ -3,8 +3,10 @@
 from chalice import Blueprint
 
 from services.tickets.entry import app
+from shared.cold_start import resume_collection
 from shared.events.outbox import register_outbox_relay
 
 blueprint = Blueprint(__name__)
 relay_outbox = register_outbox_relay(blueprint)
 app.register_blueprint(blueprint)
+resume_collection()  # the cold start's imports are done
