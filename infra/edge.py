@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from chalice import Chalice
+from chalice.app import Chalice
 
 from infra.console_stack import edge_behaviour, edge_origin, edge_resources
 from infra.parameters import stage_parameter, substitute

@@ -270,7 +270,7 @@ def _runtime(template: Template) -> str:
     }
     if len(runtimes) != 1:
         raise PackagingError(f"expected one Lambda runtime in the template, found {runtimes}")
-    return runtimes.pop()
+    return str(runtimes.pop())
 
 
 def compile_archives(sam: Path, runtime: str) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from chalice import Chalice
+from chalice.app import Chalice
 from chalice.utils import to_cfn_resource_name
 
 from infra.api import finish_definition
@@ -52,8 +52,10 @@ def lambda_handlers(stack: ServiceStack) -> dict[str, str]:
     blueprint's functions are named in its module)."""
     app = app_of(stack)
     handlers = {API_FUNCTION: API_HANDLER.format(service=stack.service)} if app.routes else {}
-    for function in [*app.pure_lambda_functions, *app.event_sources]:
+    for function in app.pure_lambda_functions:
         handlers[function.name] = function.handler_string
+    for source in app.event_sources:
+        handlers[source.name] = source.handler_string
     return handlers
 
 
