@@ -27,7 +27,8 @@ def service_names() -> list[str]:
 
 
 def service_apis() -> list[Api]:
-    """The `api` of every service that has an HTTP API (`services.<svc>.handlers.http`)."""
+    """The `api` of every service that has an HTTP API (`services.<svc>.handlers.http`, and
+    `handlers.<name>_http` beside it)."""
     apis: list[Api] = []
     for name in service_names():
         # find_spec raises, rather than answers None, when the parent package is missing.
@@ -35,10 +36,15 @@ def service_apis() -> list[Api]:
             continue
         if importlib.util.find_spec(f"services.{name}.handlers.http") is None:
             continue
-        api = importlib.import_module(f"services.{name}.handlers.http").api
-        if not isinstance(api, Api):
-            raise TypeError(f"services.{name}.handlers.http.api is not a shared.api.Api")
-        apis.append(api)
+        handlers = importlib.import_module(f"services.{name}.handlers")
+        # Besides `http`, a service may keep routes in modules of their own (`search_http`).
+        extra = sorted(m.name for m in pkgutil.iter_modules(handlers.__path__))
+        modules = ["http", *(m for m in extra if m.endswith("_http"))]
+        for module in modules:
+            api = importlib.import_module(f"services.{name}.handlers.{module}").api
+            if not isinstance(api, Api):
+                raise TypeError(f"services.{name}.handlers.{module}.api is not a shared.api.Api")
+            apis.append(api)
     return apis
 
 

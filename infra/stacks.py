@@ -38,6 +38,9 @@ class ServiceStack:
     extra_table_actions: tuple[str, ...] = ()
     # Its functions manage the agents of the user pool (invite, disable, grant admin).
     manages_agents: bool = False
+    # Its API signs download links to the files of messages in the mail bucket (the links act
+    # with the function's rights, so it may read those files and nothing else there).
+    serves_files: bool = False
     # A scheduled function that must succeed regularly, and the metric it publishes when it did:
     # none for five minutes raises an alarm.
     heartbeat: str | None = None
@@ -68,6 +71,7 @@ SERVICES: tuple[ServiceStack, ...] = (
         consumer="services.tickets.handlers.events:consumer",
         extra_table_actions=("BatchWriteItem",),  # a merge copies the conversation in batches
         manages_agents=True,
+        serves_files=True,
     ),
     ServiceStack(
         "sla",

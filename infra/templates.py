@@ -912,11 +912,12 @@ def function_policy(stack: ServiceStack, settings: Settings) -> dict[str, Any]:
         mail_dead_letters = settings.queue_name(stack.service, MAIL_DEAD_LETTERS)
         statements += [
             {
+                # Received mail, and the files replies carry: uploads, or forwarded attachments.
                 "Effect": "Allow",
                 "Action": "s3:GetObject",
                 "Resource": [
                     f"arn:aws:s3:::{settings.mail_bucket}/{prefix}*"
-                    for prefix in (MAIL_PREFIX, UPLOADS_PREFIX)
+                    for prefix in (MAIL_PREFIX, ATTACHMENTS_PREFIX, UPLOADS_PREFIX)
                 ],
             },
             {
@@ -978,6 +979,19 @@ def function_policy(stack: ServiceStack, settings: Settings) -> dict[str, Any]:
                 "Resource": f"arn:aws:sqs:{region}:{account}:{mail_dead_letters}",
             },
         ]
+    if stack.serves_files:
+        statements.append(
+            {
+                # The files of messages (taken out of mail, or uploaded for them); never the
+                # raw mail under `inbound/`.
+                "Effect": "Allow",
+                "Action": "s3:GetObject",
+                "Resource": [
+                    f"arn:aws:s3:::{settings.mail_bucket}/{prefix}*"
+                    for prefix in (ATTACHMENTS_PREFIX, UPLOADS_PREFIX)
+                ],
+            }
+        )
     if stack.manages_agents:
         statements.append(
             {

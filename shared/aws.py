@@ -33,10 +33,20 @@ def client(service_name: str) -> Any:
     return factory(service_name, region_name=get_settings().region, config=_CONFIG)
 
 
+@cache
+def signing_client(service_name: str) -> Any:
+    """A client for presigned links: Signature Version 4, which bounds a link's life in what is
+    signed (`X-Amz-Expires`) and is what S3 still accepts in every region."""
+    factory = cast(Any, _session().client)
+    config = _CONFIG.merge(Config(signature_version="s3v4"))
+    return factory(service_name, region_name=get_settings().region, config=config)
+
+
 def reset_process_state() -> None:
     """Forget cached clients and settings (tests switch emulators and environments)."""
     from shared.secrets import forget_secrets  # it builds on this module's clients
 
     client.cache_clear()
+    signing_client.cache_clear()
     get_settings.cache_clear()
     forget_secrets()

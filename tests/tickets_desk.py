@@ -32,7 +32,7 @@ from shared.errors import DomainError, Invalid
 from shared.events.catalogue import EmailReceived, MailVerdicts, Person
 from shared.events.envelope import Envelope
 from shared.identity import Caller
-from tests.fakes.tickets import FakeAgentDirectory, FakeTicketRepository
+from tests.fakes.tickets import FakeAgentDirectory, FakeFileLinks, FakeTicketRepository
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 ADMIN = Caller("admin@example.com", "admin")
@@ -56,7 +56,7 @@ class Desk:
         self.repository = FakeTicketRepository()
         self.agents = FakeAgentDirectory(*agents)
         config = DeskConfig(prefix, width, triage)
-        self.deps = Dependencies(self.repository, self.clock, config, self.agents)
+        self.deps = Dependencies(self.repository, self.clock, config, self.agents, FakeFileLinks())
         self._seen = 0  # events before this one in the outbox are forgotten
         self.opened: list[str] = []  # the ids of the tickets opened, oldest first
 

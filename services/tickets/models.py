@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from pydantic import EmailStr, Field, StringConstraints, field_validator
 
 from services.tickets.logic.agent_directory import Agent, AgentStatus
+from services.tickets.logic.attachments import Download, attachment_id, download_path
 from services.tickets.logic.list_tickets import Sort
 from services.tickets.logic.ticket import (
     DeliveryState,
@@ -47,6 +48,11 @@ class OpenTicketIn(RequestModel):
     requester: PersonIn
     tags: list[SingleLine] = Field(default_factory=list, max_length=MAX_TAGS)
     cc: list[EmailStr] = Field(default_factory=list, max_length=50)
+    attachments: list[AttachmentIn] = Field(
+        default_factory=list,
+        max_length=10,
+        description="files for the first message, uploaded as for replies",
+    )
 
     @field_validator("tags")
     @classmethod
@@ -93,6 +99,11 @@ class MessageIn(RequestModel):
     visibility: Visibility = "public"
     status: Status | None = Field(None, description="status to set with the message")
     attachments: list[AttachmentIn] = Field(default_factory=list, max_length=10)
+    forward: list[Annotated[str, StringConstraints(max_length=100)]] = Field(
+        default_factory=list,
+        max_length=10,
+        description="ids of files already on this ticket to send again with the reply",
+    )
 
 
 class MergeIn(RequestModel):
@@ -169,11 +180,37 @@ class AuthorOut(ResponseModel):
 
 
 class AttachmentOut(ResponseModel):
+    id: str
     name: str
     content_type: str
     size: int
     key: str
-    content_id: str | None = None
+    content_id: str | None = Field(
+        None, description="for an inline image of the HTML: what its `cid:` reference names"
+    )
+    inline: bool = Field(description="an image the message's HTML shows (by `cid:`)")
+    download_path: str = Field(
+        description="`GET` it (with the token) for a short-lived link to the file"
+    )
+
+
+class AttachmentLinkOut(ResponseModel):
+    url: str = Field(description="fetches the file, as a download, until `expires_at`")
+    expires_at: datetime
+    name: str
+    content_type: str = Field(description="the type it is served as")
+    size: int
+
+    @classmethod
+    def of(cls, download: Download) -> AttachmentLinkOut:
+        file = download.attachment
+        return cls(
+            url=download.url,
+            expires_at=download.expires_at,
+            name=file.name,
+            content_type=download.served_type,
+            size=file.size,
+        )
 
 
 class DeliveryOut(ResponseModel):
@@ -204,8 +241,21 @@ class MessageOut(ResponseModel):
 
     @classmethod
     def of(cls, message: Message) -> MessageOut:
+        files = [
+            {
+                **file.model_dump(),
+                "id": attachment_id(message, position),
+                "inline": file.content_id is not None,
+                "download_path": download_path(message, position),
+            }
+            for position, file in enumerate(message.attachments, start=1)
+        ]
         return cls.model_validate(
-            {**message.model_dump(), "internal": message.visibility == "internal"}
+            {
+                **message.model_dump(),
+                "attachments": files,
+                "internal": message.visibility == "internal",
+            }
         )
 
 

@@ -43,6 +43,11 @@ class TicketCreated(EventData):
     cc: list[str] = Field(default_factory=list)
     follow_up_of: str | None = Field(None, description="the closed ticket this one continues")
     mail_message_id: str | None = Field(None, description="Message-ID of the mail that opened it")
+    uploads: list[str] = Field(
+        default_factory=list,
+        description="keys of the files an agent uploaded for the first message, which are then "
+        "kept (unnamed uploads expire)",
+    )
     created_at: str
 
 

@@ -1,5 +1,6 @@
 """The ticket view: a client's mail, the agent's reply and note, the controls, a stale write, an
-expired session and an attached file, in a real browser against the local stack."""
+expired session and an attached file that downloads again, in a real browser against the local
+stack."""
 
 from __future__ import annotations
 
@@ -220,6 +221,10 @@ def test_a_reply_carries_an_attached_file(
         for part in email.message_from_string(mail["raw"], policy=policy.default).iter_attachments()
     }
     assert files == {"manual.txt": "Turn it off and on again.\n"}
+    # And the file downloads from the conversation, through a fresh short-lived link
+    with page.expect_download() as downloading:
+        reply.get_by_role("button", name="Download manual.txt").click()
+    assert Path(downloading.value.path()).read_text() == "Turn it off and on again.\n"
 
 
 def test_a_ticket_that_does_not_exist_says_so(page: Page, stack: RunningStack):

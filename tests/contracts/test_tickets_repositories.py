@@ -44,7 +44,7 @@ from services.tickets.logic.ticket import (
 )
 from shared.clock import FixedClock
 from shared.errors import Invalid
-from shared.events.catalogue import Person, TicketAssigned
+from shared.events.catalogue import Attachment, Person, TicketAssigned
 from shared.events.envelope import OutgoingEvent
 from shared.keys import NO_KEY
 from shared.storage import Page, encode_cursor
@@ -411,6 +411,21 @@ def test_a_mail_outcome_never_replaces_a_worse_one(storage: Storage) -> None:
     _, page = repository.get_with_messages("t1", 10, None)
     assert page.items[-1].delivery == later
     assert repository.record_delivery("t1", "unknown", posted, sent) == []
+
+
+def test_a_message_is_found_by_its_id_in_the_second_it_was_posted(storage: Storage) -> None:
+    repository = storage.repository
+    first = opening(ticket(1))
+    file = Attachment(name="a.pdf", content_type="application/pdf", size=3, key="uploads/x/a.pdf")
+    reply = message("t1", 0.5, attachments=[file])
+    first.messages.append(reply)
+    repository.commit(first)
+    found = repository.find_message("t1", reply.id, reply.created_at.replace(microsecond=0))
+    assert found is not None
+    assert (found.id, found.attachments) == (reply.id, [file])
+    assert repository.find_message("t1", reply.id, reply.created_at + timedelta(seconds=1)) is None
+    assert repository.find_message("t1", "unknown", reply.created_at) is None
+    assert repository.find_message("t2", reply.id, reply.created_at) is None
 
 
 def test_an_address_is_replaced_in_authors_and_mail_outcomes(storage: Storage) -> None:

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from urllib.parse import quote, urlencode
 
 from services.tickets.logic.agent_directory import Agent, AgentExists, UnknownAgent
 from services.tickets.logic.list_tickets import assignee_key, queue_key
@@ -170,6 +171,13 @@ class FakeTicketRepository:
             ticket.model_copy(deep=True)
             for _, ticket in _in_index(self._tickets.values(), _INDEXES["by_contact"], contact_id)
         ]
+
+    def find_message(self, ticket_id: str, message_id: str, posted_at: datetime) -> Message | None:
+        second = _second(posted_at)
+        for message in self._messages.get(ticket_id, {}).values():
+            if message.id == message_id and _second(message.created_at) == second:
+                return message
+        return None
 
     def record_delivery(
         self, ticket_id: str, message_id: str, posted_at: datetime, outcomes: dict[str, Delivery]
@@ -414,6 +422,22 @@ def _matches(ticket: Ticket, conditions: TicketFilter) -> bool:
     if conditions.statuses and ticket.status not in conditions.statuses:
         return False
     return conditions.departments is None or (ticket.department_id or "") in conditions.departments
+
+
+class FakeFileLinks:
+    """Links that say what they were signed for, so a test can read it back."""
+
+    def download_url(
+        self, key: str, content_disposition: str, content_type: str, expires_in: timedelta
+    ) -> str:
+        query = urlencode(
+            {
+                "disposition": content_disposition,
+                "type": content_type,
+                "expires": int(expires_in.total_seconds()),
+            }
+        )
+        return f"https://files.example/{quote(key)}?{query}"
 
 
 class FakeAgentDirectory:

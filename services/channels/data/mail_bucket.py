@@ -87,8 +87,14 @@ class S3MailStore:
         for number, file in enumerate(files, start=1):
             # Keyed by position and a safe form of the name: the same mail stores the same keys.
             key = f"{_attachments_of(ses_message_id)}{number}-{UNSAFE.sub('_', file.name)[:100]}"
+            # Stored as a download: whatever reads it straight from the bucket saves it rather
+            # than showing it (the tickets API's links also say so, with the file's name).
             client("s3").put_object(
-                Bucket=self._bucket, Key=key, Body=file.data, ContentType=file.content_type
+                Bucket=self._bucket,
+                Key=key,
+                Body=file.data,
+                ContentType=file.content_type,
+                ContentDisposition="attachment",
             )
             kept.append(
                 Attachment(

@@ -42,6 +42,8 @@ def remember_ticket(created: TicketCreated, deps: Dependencies) -> None:
         channel_id=created.channel_id,
     )
     deps.threads.save(thread, [created.mail_message_id] if created.mail_message_id else [])
+    # An agent's files on the first message are named now: they must outlive unnamed uploads.
+    deps.mail_bucket.keep_uploads(created.uploads)
     if created.mail_message_id is None:
         return
     channel_id = deps.acknowledgements.claim_acknowledgement(

@@ -210,6 +210,14 @@ class DynamoTicketRepository:
         more = results.last_evaluated_key is not None and len(messages) >= limit
         return ticket, Page(messages, encode_cursor(last_sk) if more and last_sk else None)
 
+    def find_message(self, ticket_id: str, message_id: str, posted_at: datetime) -> Message | None:
+        for item in MessageItem.query(
+            ticket_key(ticket_id), MessageItem.sk.startswith(f"MSG#{_second(posted_at)}")
+        ):
+            if item.id == message_id:
+                return _message(item)
+        return None
+
     def record_delivery(
         self, ticket_id: str, message_id: str, posted_at: datetime, outcomes: dict[str, Delivery]
     ) -> list[str]:
@@ -217,13 +225,10 @@ class DynamoTicketRepository:
         the recipients whose state changed."""
         # Messages are keyed by their time; the event gives it to the millisecond, so look in
         # its second for the id (a handful of items at most).
-        second = posted_at.astimezone(UTC).isoformat(timespec="seconds")[
-            : len("YYYY-MM-DDTHH:MM:SS")
-        ]
         found = [
             item
             for item in MessageItem.query(
-                ticket_key(ticket_id), MessageItem.sk.startswith(f"MSG#{second}")
+                ticket_key(ticket_id), MessageItem.sk.startswith(f"MSG#{_second(posted_at)}")
             )
             if item.id == message_id
         ]
@@ -709,3 +714,8 @@ def _positions(cursor: str, plan: ListPlan) -> dict[str, Any]:
         if not is_key(position, wanted) or position[hash_attribute]["S"] != partition.key:
             raise bad_cursor()
     return positions
+
+
+def _second(moment: datetime) -> str:
+    """A moment as message keys begin with it, to the second."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds")[: len("YYYY-MM-DDTHH:MM:SS")]

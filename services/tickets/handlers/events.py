@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from services.tickets.handlers import search_events
 from services.tickets.handlers.wiring import dependencies
 from services.tickets.logic.erase_requester import anonymise_requester
 from services.tickets.logic.merge_copy import resume_merge_copy
@@ -26,12 +27,15 @@ from shared.events.catalogue import (
     EmailDeliveryEvent,
     EmailReceived,
     EmailSent,
+    MessagePosted,
     SlaBreached,
     SlaDueTimesChanged,
     SlaMet,
     SlaTargetEvent,
     SlaWarning,
+    TicketCreated,
     TicketMerged,
+    TicketUpdated,
 )
 from shared.events.consumer import EventConsumer
 from shared.events.envelope import Envelope
@@ -89,8 +93,16 @@ def on_contact_merged(data: ContactMerged, envelope: Envelope) -> None:
 @consumer.on(ContactErased)
 def on_contact_erased(data: ContactErased, envelope: Envelope) -> None:
     anonymise_requester(data.contact_id, dependencies())
+    search_events.after_erasure(data)
 
 
 @consumer.on(TicketMerged)
 def on_ticket_merged(data: TicketMerged, envelope: Envelope) -> None:
     resume_merge_copy(data.source_ticket_id, dependencies())
+    search_events.after_merge(data)
+
+
+# Ticket search's index, kept from the service's own events.
+consumer.on(TicketCreated)(search_events.on_ticket_created)
+consumer.on(MessagePosted)(search_events.on_message_posted)
+consumer.on(TicketUpdated)(search_events.on_ticket_updated)

@@ -14,6 +14,7 @@ from services.tickets.logic.agents import (
     invite_agent,
     list_agents,
 )
+from services.tickets.logic.attachments import download
 from services.tickets.logic.change_ticket import UNSET, ExpectedVersion, TicketPatch, change_ticket
 from services.tickets.logic.departments import (
     add_member,
@@ -33,6 +34,7 @@ from services.tickets.models import (
     AgentPage,
     AgentPatchIn,
     AgentsQuery,
+    AttachmentLinkOut,
     CountsOut,
     DepartmentIn,
     DepartmentList,
@@ -88,6 +90,7 @@ def create_ticket(request: ApiRequest[OpenTicketIn, Any]) -> Reply:
             department_id=body.department_id,
             tags=body.tags,
             cc=[str(address) for address in body.cc],
+            attachments=[Attachment(**a.model_dump()) for a in body.attachments],
             correlation_id=request.request_id,
         ),
         request.caller,
@@ -196,6 +199,7 @@ def post_message(request: ApiRequest[MessageIn, Any]) -> PostedOut:
             visibility=body.visibility,
             status=body.status,
             attachments=[Attachment(**a.model_dump()) for a in body.attachments],
+            forward=body.forward,
             correlation_id=request.request_id,
         ),
         request.caller,
@@ -225,6 +229,21 @@ def get_messages(request: ApiRequest[Any, PageQuery]) -> MessagePage:
         items=[MessageOut.of(m) for m in page.items],
         next_cursor=page.cursor,
     )
+
+
+@api.route(
+    "/tickets/{ticket_id}/attachments/{attachment_id}",
+    "GET",
+    summary="A link to one file of the ticket, valid for 5 minutes, that downloads it",
+    response=AttachmentLinkOut,
+    errors=(404,),
+)
+def get_attachment(request: ApiRequest[Any, Any]) -> Reply:
+    link = download(
+        request.path["ticket_id"], request.path["attachment_id"], request.caller, dependencies()
+    )
+    # The link opens the file to whoever holds it: nothing on the way may keep it.
+    return Reply(AttachmentLinkOut.of(link), None, {"Cache-Control": "no-store"})
 
 
 @api.route(

@@ -1,10 +1,11 @@
-"""The tickets service's use cases wired to DynamoDB, the user pool, the one clock and the
-deployment's settings."""
+"""The tickets service's use cases wired to DynamoDB, the user pool, the mail bucket's files, the
+one clock and the deployment's settings."""
 
 from __future__ import annotations
 
 from services.tickets.data.cognito import CognitoAgentDirectory
 from services.tickets.data.dynamodb import DynamoTicketRepository
+from services.tickets.data.files import S3FileLinks
 from services.tickets.logic.dependencies import Dependencies, DeskConfig
 from shared.clock import get_clock
 from shared.settings import get_settings
@@ -16,5 +17,9 @@ def dependencies() -> Dependencies:
         settings.ticket_prefix, settings.ticket_number_width, settings.triage_department
     )
     return Dependencies(
-        DynamoTicketRepository(get_clock()), get_clock(), config, CognitoAgentDirectory()
+        DynamoTicketRepository(get_clock()),
+        get_clock(),
+        config,
+        CognitoAgentDirectory(),
+        S3FileLinks(),
     )

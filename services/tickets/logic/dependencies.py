@@ -1,11 +1,11 @@
 """What every tickets use case is given: storage (`data.dynamodb` implements it), the clock, the
-deployment's choices and the directory agents sign in with (`data.cognito` implements it on the
-user pool)."""
+deployment's choices, the directory agents sign in with (`data.cognito` implements it on the
+user pool) and links to the files of messages (`data.files` signs them for the mail bucket)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from services.tickets.logic.agent_directory import Agent
@@ -42,6 +42,10 @@ class TicketRepository(Protocol):
         self, ticket_id: str, limit: int, cursor: str | None
     ) -> tuple[Ticket | None, Page[Message]]:
         """The ticket and a page of its conversation, oldest first, in one read."""
+        ...
+
+    def find_message(self, ticket_id: str, message_id: str, posted_at: datetime) -> Message | None:
+        """The ticket's message with this id, posted in the second of `posted_at`."""
         ...
 
     def history(self, ticket_id: str, limit: int, cursor: str | None) -> Page[HistoryEntry]: ...
@@ -132,6 +136,15 @@ class AgentDirectory(Protocol):
         ...
 
 
+class FileLinks(Protocol):
+    def download_url(
+        self, key: str, content_disposition: str, content_type: str, expires_in: timedelta
+    ) -> str:
+        """A link that fetches the stored file `key` for `expires_in`, answered with these
+        Content-Disposition and Content-Type whatever the file was stored with."""
+        ...
+
+
 @dataclass(frozen=True)
 class DeskConfig:
     number_prefix: str = "TKT"
@@ -145,3 +158,4 @@ class Dependencies:
     clock: Clock
     config: DeskConfig
     agents: AgentDirectory
+    files: FileLinks

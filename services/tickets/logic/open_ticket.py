@@ -110,6 +110,7 @@ def open_ticket(command: OpenTicket, caller: Caller | None, deps: Dependencies) 
         cc=ticket.cc,
         follow_up_of=ticket.follow_up_of,
         mail_message_id=command.mail_message_id,
+        uploads=[a.key for a in command.attachments] if caller is not None else [],
         created_at=isoformat(now),
     )
     actor = caller.email if caller is not None else SYSTEM

@@ -7,9 +7,10 @@ ticket to the client unless it names a status; both automatic changes are the sy
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from services.tickets.logic.access import viewer_of, write_guards
+from services.tickets.logic.attachments import forwarded
 from services.tickets.logic.dependencies import Dependencies
 from services.tickets.logic.find_ticket import load_ticket
 from services.tickets.logic.recording import change_events, history_of, message_posted, outgoing
@@ -42,6 +43,8 @@ class NewMessage:
     status: Status | None = None  # what the author asks the status to become with it
     html: str | None = None
     attachments: list[Attachment] = field(default_factory=list)
+    # Ids of files already on the ticket to send again (an agent forwarding a client's file).
+    forward: list[str] = field(default_factory=list)
     attachments_omitted: int = 0
     mail_message_id: str | None = None
     automated: bool = False  # an autoreply or a bounce: recorded, but it re-opens nothing
@@ -62,12 +65,13 @@ def post_agent_message(
                 raise Conflict(f"{current.number} is closed, and a closed ticket is final.")
             if new.status is not None:
                 check_status_change(current, new.status)
+            files = new.attachments + forwarded(current, new.forward, deps)
         except DomainError:
             if not viewer_of(caller, deps.repository, deps.config.triage_department).sees(current):
                 raise not_found("ticket", key) from None
             raise
         try:
-            return _append(current, new, guards, deps)
+            return _append(current, replace(new, attachments=files, forward=[]), guards, deps)
         except GuardFailed:
             raise not_found("ticket", key) from None
 

@@ -4,7 +4,8 @@ import type { Message } from "../../api/client";
 import { DateTime, humanize } from "../../ui/components";
 import { authorName, fileSize } from "./format";
 import { LockIcon } from "../../ui/icons";
-import type { Delivery } from "./ticketApi";
+import { useState } from "preact/hooks";
+import { fileLink, type Delivery } from "./ticketApi";
 
 const AUTHOR_KINDS: Record<string, string> = { client: "Client", agent: "Agent", system: "Helpdesk" };
 
@@ -46,7 +47,8 @@ function MessageItem({ message }: { message: Message }) {
           {message.attachments.map((file) => (
             <li key={file.key}>
               <span aria-hidden="true">📎 </span>
-              {file.name} <span class="muted">({fileSize(file.size)})</span>
+              <DownloadButton ticketId={message.ticket_id} file={file} />{" "}
+              <span class="muted">({fileSize(file.size)})</span>
             </li>
           ))}
         </ul>
@@ -56,6 +58,35 @@ function MessageItem({ message }: { message: Message }) {
       )}
       {!message.internal && message.author.type === "agent" && <DeliveryList delivery={message.delivery} />}
     </article>
+  );
+}
+
+type File = Message["attachments"][number];
+
+/** The file's name; a click asks for a fresh link and follows it, which downloads the file. */
+function DownloadButton({ ticketId, file }: { ticketId: string; file: File }) {
+  const [problem, setProblem] = useState<string | null>(null);
+  const download = async () => {
+    setProblem(null);
+    try {
+      const link = await fileLink(ticketId, file.id);
+      window.location.assign(link.url);
+    } catch {
+      setProblem("Could not fetch it; try again.");
+    }
+  };
+  return (
+    <>
+      <button type="button" class="link-button" onClick={download} aria-label={`Download ${file.name}`}>
+        {file.name}
+      </button>
+      {problem && (
+        <span class="field-error" role="alert">
+          {" "}
+          {problem}
+        </span>
+      )}
+    </>
   );
 }
 

@@ -27,6 +27,15 @@ export function loadTicket(ticketId: string): Promise<Ticket> {
   return call(api().GET("/tickets/{ticket_id}", { params: { path: { ticket_id: ticketId } } }));
 }
 
+/** A short-lived link that downloads one file of the ticket (asked for on each click: it expires). */
+export function fileLink(ticketId: string, attachmentId: string) {
+  return call(
+    api().GET("/tickets/{ticket_id}/attachments/{attachment_id}", {
+      params: { path: { ticket_id: ticketId, attachment_id: attachmentId } },
+    }),
+  );
+}
+
 /** Every message of the ticket, oldest first, page after page. */
 export async function loadMessages(ticketId: string): Promise<Message[]> {
   const messages: Message[] = [];
