@@ -66,6 +66,20 @@ def fastest_import_ms(modules: Sequence[str], runs: int = RUNS) -> dict[str, flo
     return {module: min(values) for module, values in samples.items()}
 
 
+def lowest_ratios(modules: Sequence[str], runs: int = RUNS) -> dict[str, float]:
+    """Each module's import time over a bare `import boto3` timed just before it, the lowest of
+    `runs` such pairs: work elsewhere on the machine (a sibling core's load slows this one's
+    instructions too) then weighs on both sides of a ratio alike."""
+    for module in [BASELINE, *modules]:  # writes any missing bytecode, which a deployed layer ships
+        import_ms(module)
+    ratios: dict[str, float] = {}
+    for _ in range(runs):
+        for module in modules:
+            bare = import_ms(BASELINE)
+            ratios[module] = min(ratios.get(module, float("inf")), import_ms(module) / bare)
+    return ratios
+
+
 def entry_points() -> dict[str, str]:
     """Every function Lambda runs (`service function`) and the module its handler names."""
     from infra.service_stack import lambda_handlers
