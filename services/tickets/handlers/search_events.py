@@ -3,8 +3,7 @@ these on its consumer): the index is a projection, so replaying the events rebui
 
 from __future__ import annotations
 
-from services.tickets.handlers.search_wiring import search_index
-from services.tickets.handlers.wiring import dependencies
+from services.tickets.handlers.wiring import dependencies, search_index
 from services.tickets.logic.search import (
     forget_contact,
     index_message,

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.tickets.handlers.search_wiring import search_index
-from services.tickets.handlers.wiring import dependencies
+from services.tickets.handlers.wiring import dependencies, search_index
 from services.tickets.logic.search import search_tickets
 from services.tickets.models import TicketOut
 from services.tickets.search_models import SearchHitOut, SearchPage, SearchQueryIn

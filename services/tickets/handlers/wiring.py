@@ -1,12 +1,15 @@
 """The tickets service's use cases wired to DynamoDB, the user pool, the mail bucket's files, the
-one clock and the deployment's settings."""
+one clock and the deployment's settings; ticket search to its DynamoDB index (a large
+installation wires OpenSearch here)."""
 
 from __future__ import annotations
 
 from services.tickets.data.cognito import CognitoAgentDirectory
 from services.tickets.data.dynamodb import DynamoTicketRepository
 from services.tickets.data.files import S3FileLinks
+from services.tickets.data.search_dynamodb import DynamoSearchIndex
 from services.tickets.logic.dependencies import Dependencies, DeskConfig
+from services.tickets.logic.search import SearchIndex
 from shared.clock import get_clock
 from shared.settings import get_settings
 
@@ -23,3 +26,7 @@ def dependencies() -> Dependencies:
         CognitoAgentDirectory(),
         S3FileLinks(),
     )
+
+
+def search_index() -> SearchIndex:
+    return DynamoSearchIndex()
