@@ -1,6 +1,7 @@
 """Ticket search on DynamoDB: writes per indexed message, and the round trips and latency of a
 two-word query by an agent over an index of up to 100,000 messages, beside a bare GetItem in the
-same run (in-process moto: the ratio means more than the milliseconds).
+same run (in-process moto: the ratio means more than the milliseconds; its Query reads one
+partition, as DynamoDB's does, by `local_stack.emulator_patches.partition_queries`).
 
 Writes are measured first, on messages indexed one by one through the use case, as the consumer
 does. The big index is then written through the adapter's batch path (nothing races a build), with
@@ -12,18 +13,14 @@ from __future__ import annotations
 import os
 import random
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-from moto.dynamodb.models.table import Table
 from pynamodb.models import BatchWrite
 
 from bench.harness import DynamoCalls, Row, emulated_system, median_ms
-from services.tickets.data.dynamodb import DynamoTicketRepository, _ticket_item
+from services.tickets.data.dynamodb import DynamoTicketRepository, ticket_item
 from services.tickets.data.search_dynamodb import DynamoSearchIndex
-from services.tickets.data.tables import MemberItem
+from services.tickets.data.tables import MemberItem, TicketItem
 from services.tickets.handlers.wiring import dependencies
 from services.tickets.logic.search import (
     SearchDoc,
@@ -78,35 +75,10 @@ def _ticket(n: int) -> Ticket:
     )
 
 
-@contextmanager
-def partition_queries() -> Iterator[None]:
-    """moto answers a Query by sorting every item of the table, DynamoDB by reading the one
-    partition: on an index of millions of items that would time moto, not the design. Inside,
-    a Query on the table's key reads its partition only (index queries are left as they are)."""
-    original = Table.query
-
-    def query(self: Table, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
-        index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
-        if index_name is not None or not self.range_key_attr:
-            return original(self, hash_key, *args, **kwargs)
-        partition = list(self.items.get(hash_key, {}).values())
-        self.all_items = lambda: sorted(partition, key=lambda item: item.range_key)  # type: ignore[method-assign]
-        try:
-            return original(self, hash_key, *args, **kwargs)
-        finally:
-            del self.all_items
-
-    Table.query = query  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        Table.query = original  # type: ignore[method-assign]
-
-
 def run() -> list[Row]:
     rng = random.Random(7)
     vocabulary = _vocabulary(5_000, rng)
-    with emulated_system(), partition_queries():
+    with emulated_system():
         deps = dependencies()
         index = DynamoSearchIndex()
         MemberItem(
@@ -115,9 +87,9 @@ def run() -> list[Row]:
 
         # Writes per message, indexed as the consumer does (a reply's event carries its text).
         sample = [_ticket(MESSAGES + n) for n in range(SAMPLE // PER_TICKET)]
-        with BatchWrite(type(_ticket_item(sample[0]))) as batch:
+        with BatchWrite(TicketItem) as batch:
             for ticket in sample:
-                batch.save(_ticket_item(ticket))
+                batch.save(ticket_item(ticket))
         writes: list[int] = []
         for ticket in sample:
             reindex_ticket(ticket.id, deps, index)
@@ -131,10 +103,10 @@ def run() -> list[Row]:
         # The big index: MESSAGES messages, PER_TICKET to a ticket, written in batches.
         started = time.perf_counter()
         docs: list[SearchDoc] = []
-        with BatchWrite(type(_ticket_item(sample[0]))) as batch:
+        with BatchWrite(TicketItem) as batch:
             for n in range(MESSAGES // PER_TICKET):
                 ticket = _ticket(n)
-                batch.save(_ticket_item(ticket))
+                batch.save(ticket_item(ticket))
                 doc = SearchDoc(ticket.id, position_of(ticket), Terms.empty())
                 for m in range(PER_TICKET):
                     doc.add_message(f"{ticket.id}-m{m}", _text(vocabulary, rng))

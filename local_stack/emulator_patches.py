@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import inspect
 import threading
 import types
 from typing import TYPE_CHECKING, Any
@@ -15,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from moto.core.responses import BaseResponse
     from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.dynamo_type import Item
+    from moto.dynamodb.models.table import Table
 
 DYNAMODB_LOCK = threading.Lock()
 _applied: set[str] = set()
@@ -25,6 +28,7 @@ def apply_all() -> None:
     item_backups_per_transaction()
     no_stream_records_of_cancelled_transactions()
     event_paths_parsed_once()
+    partition_queries()
 
 
 def _once(patch: str) -> bool:
@@ -177,3 +181,44 @@ def event_paths_parsed_once() -> None:
     import jsonpath_ng.ext
 
     jsonpath_ng.ext.parse = functools.lru_cache(maxsize=256)(jsonpath_ng.ext.parse)
+
+
+# The table and partition a Query of this thread reads, while moto answers it.
+_querying = threading.local()
+
+
+def partition_queries() -> None:
+    """moto answers a Query on a table's key by sorting every item of the table and keeping the
+    partition's, DynamoDB by reading the one partition: a posting list of the search index would
+    cost as much as the whole table, so benchmarks and the local stack would time moto, not the
+    design.
+
+    The patch hands moto's Query (on the table's own key, not an index) only the partition it
+    names; moto then filters, sorts and pages it as before, so the answers are the same."""
+    if not _once("partition_queries"):
+        return
+    from moto.dynamodb.models.table import Table
+
+    unpatched_query = Table.query
+    unpatched_all_items = Table.all_items
+    parameters = inspect.signature(unpatched_query)
+
+    @functools.wraps(unpatched_query)
+    def query(self: Table, *args: Any, **kwargs: Any) -> Any:
+        named = parameters.bind(self, *args, **kwargs).arguments
+        if named.get("index_name") is not None or not self.range_key_attr:
+            return unpatched_query(self, *args, **kwargs)
+        partition = self.items.get(named["hash_key"], {})  # `get`: the defaultdict grows none
+        _querying.partition = (self, sorted(partition.values(), key=lambda item: item.range_key))
+        try:
+            return unpatched_query(self, *args, **kwargs)
+        finally:
+            del _querying.partition
+
+    @functools.wraps(unpatched_all_items)
+    def all_items(self: Table) -> list[Item]:
+        table, partition = getattr(_querying, "partition", (None, []))
+        return partition if table is self else unpatched_all_items(self)
+
+    Table.query = query  # type: ignore[method-assign]
+    Table.all_items = all_items  # type: ignore[method-assign]

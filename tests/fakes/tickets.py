@@ -1,16 +1,19 @@
-"""The tickets service's storage and agent directory in memory, keeping the promises of
-`services.tickets.data.dynamodb` and `services.tickets.data.cognito`
-(`tests/contracts/test_tickets_repositories.py` holds the repositories to them).
+"""The tickets service's storage, search index and agent directory in memory, keeping the promises
+of `services.tickets.data.dynamodb`, `services.tickets.data.search_dynamodb` and
+`services.tickets.data.cognito` (`tests/contracts/test_tickets_repositories.py` and
+`tests/contracts/test_search_index.py` hold the fakes to them).
 
 A commit is all or nothing: guards are checked first (the first failing one is named), then each
 ticket's revision, and only then is anything stored. Reads hand out copies. Lists read the same
 sparse, ordered indexes as DynamoDB, merged across partitions, with cursors that fit only the list
 they came from. Events written with a change land in `outbox`. A merge's copy job is kept by its
-source ticket, its progress recorded only forward.
+source ticket, its progress recorded only forward. The search index stores a document only over
+the version it was read at, and reads the tickets it loads from the repository they live in.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -29,6 +32,7 @@ from services.tickets.logic.repository import (
     StaleVersion,
     TicketFilter,
 )
+from services.tickets.logic.search import Candidate, SearchDoc, StaleDoc
 from services.tickets.logic.ticket import (
     DELIVERY_RANK,
     STATUSES,
@@ -422,6 +426,49 @@ def _matches(ticket: Ticket, conditions: TicketFilter) -> bool:
     if conditions.statuses and ticket.status not in conditions.statuses:
         return False
     return conditions.departments is None or (ticket.department_id or "") in conditions.departments
+
+
+class FakeSearchIndex:
+    """Documents by ticket, and posting lists as sets of positions (`<created_at>#<id>`) sorted
+    when read, as a DynamoDB partition is by its sort key."""
+
+    def __init__(self, tickets: FakeTicketRepository) -> None:
+        self._tickets = tickets
+        self._docs: dict[str, SearchDoc] = {}
+        self._postings: dict[str, set[str]] = {}  # list key -> positions
+
+    def doc(self, ticket_id: str) -> SearchDoc | None:
+        stored = self._docs.get(ticket_id)
+        return None if stored is None else copy.deepcopy(stored)
+
+    def store(self, doc: SearchDoc, previous: SearchDoc | None) -> None:
+        stored = self._docs.get(doc.ticket_id)
+        fresh = (
+            stored is None
+            if previous is None
+            else stored is not None and stored.version == previous.version
+        )
+        if not fresh:
+            raise StaleDoc(doc.ticket_id)
+        old = previous.posting_keys() if previous is not None else set()
+        new = doc.posting_keys()
+        for key in old - new:
+            self._postings.get(key, set()).discard(doc.position)
+        for key in new - old:
+            self._postings.setdefault(key, set()).add(doc.position)
+        # As the DynamoDB index does, the caller's document learns its new version.
+        doc.version = (previous.version if previous is not None else 0) + 1
+        self._docs[doc.ticket_id] = copy.deepcopy(doc)
+
+    def candidates(self, key: str, limit: int, after: str | None) -> tuple[list[Candidate], bool]:
+        positions = sorted(
+            (p for p in self._postings.get(key, set()) if after is None or p < after),
+            reverse=True,
+        )
+        return [Candidate(p) for p in positions[:limit]], len(positions) > limit
+
+    def load(self, ticket_ids: list[str]) -> dict[str, tuple[SearchDoc | None, Ticket | None]]:
+        return {i: (self.doc(i), self._tickets.get(i)) for i in ticket_ids}
 
 
 class FakeFileLinks:

@@ -82,6 +82,39 @@ def test_canary_event_paths() -> None:
     )
 
 
+def test_canary_partition_queries() -> None:
+    # a Query on the table's key keeps, of `all_items()`, the items of its partition, then sorts
+    # and pages them; an index Query goes its own way (the patch leaves it alone)
+    source = inspect.getsource(inspect.unwrap(Table.query))
+    assert "for item in self.all_items()" in source
+    assert "item.hash_key == hash_key" in source
+    _canary(
+        Table.query,
+        [
+            "self",
+            "hash_key",
+            "range_comparison",
+            "range_objs",
+            "limit",
+            "exclusive_start_key",
+            "scan_index_forward",
+            "projection_expressions",
+            "index_name",
+            "consistent_read",
+            "filter_expression",
+            "hash_key_conditions",
+            "range_key_conditions",
+            "filter_kwargs",
+        ],
+        "002b4d00be6df07cf37f6cbe0132e5eb89455ae12a8e79b23db3fb492450f21e",
+    )
+    _canary(
+        Table.all_items,
+        ["self"],
+        "c80d2ee3c896acd0cab6ca35aaeae3ab3fb65858933f8a3403d4e027c240f31d",
+    )
+
+
 def test_an_event_path_is_parsed_once() -> None:
     import jsonpath_ng.ext
 
@@ -206,3 +239,104 @@ def test_a_cancelled_transaction_leaves_no_stream_record() -> None:
     _cancelled(table, ["ghost-1", "ghost-2"])
     # Then the reader sees no record of them (unpatched, moto shows both)
     assert streams.get_records(ShardIterator=iterator)["Records"] == []
+
+
+def _keyed_table(name: str = "keyed") -> str:
+    """A table with a sort key and an index on `group`, as the services' tables are."""
+    client("dynamodb").create_table(
+        TableName=name,
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": attribute, "AttributeType": "S"}
+            for attribute in ("pk", "sk", "group")
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "by_group",
+                "KeySchema": [
+                    {"AttributeName": "group", "KeyType": "HASH"},
+                    {"AttributeName": "sk", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return name
+
+
+QUERIES: list[dict[str, Any]] = [
+    {"KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": "list-a"}}},
+    {
+        "KeyConditionExpression": "pk = :p AND sk < :s",
+        "ExpressionAttributeValues": {":p": {"S": "list-a"}, ":s": {"S": "07"}},
+        "ScanIndexForward": False,
+        "Limit": 2,
+    },
+    {
+        "KeyConditionExpression": "pk = :p",
+        "FilterExpression": "n > :n",
+        "ExpressionAttributeValues": {":p": {"S": "list-b"}, ":n": {"N": "4"}},
+    },
+    {"KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": "none"}}},
+    {
+        "IndexName": "by_group",
+        "KeyConditionExpression": "#g = :g",
+        "ExpressionAttributeNames": {"#g": "group"},
+        "ExpressionAttributeValues": {":g": {"S": "odd"}},
+        "ScanIndexForward": False,
+    },
+]
+
+
+def _pages(table: str, query: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every page of the query, read to its end."""
+    pages: list[dict[str, Any]] = []
+    start = None
+    while True:
+        more: dict[str, Any] = {"ExclusiveStartKey": start} if start else {}
+        page = client("dynamodb").query(TableName=table, **query, **more)
+        page.pop("ResponseMetadata")
+        pages.append(page)
+        start = page.get("LastEvaluatedKey")
+        if start is None:
+            return pages
+
+
+@pytest.mark.usefixtures("aws")
+def test_a_query_reads_its_partition_only_and_answers_as_unpatched(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a table of two partitions, their sort keys interleaved
+    table = _keyed_table()
+    for n in range(10):
+        item = {
+            "pk": {"S": "list-a" if n % 3 else "list-b"},
+            "sk": {"S": f"{n:02d}"},
+            "group": {"S": "odd" if n % 2 else "even"},
+            "n": {"N": str(n)},
+        }
+        client("dynamodb").put_item(TableName=table, Item=item)
+    read: list[int] = []
+    patched_all_items = Table.all_items
+
+    def all_items(self: Table) -> Any:
+        items = patched_all_items(self)
+        read.append(len(items))
+        return items
+
+    monkeypatch.setattr(Table, "all_items", all_items)
+    # When a query on the table's key reads list-a (6 items of 10)
+    patched = [_pages(table, query) for query in QUERIES]
+    # Then moto was handed that partition only (and the whole table for the index query)
+    assert (read[0], read[-1]) == (6, 10)
+    # And every query, on the table's key or on an index, answers as unpatched, page by page
+    monkeypatch.setattr(Table, "query", inspect.unwrap(Table.query))
+    assert [_pages(table, query) for query in QUERIES] == patched
+    assert [[item["sk"]["S"] for item in page["Items"]] for page in patched[1]] == [
+        ["05", "04"],
+        ["02", "01"],
+    ]
