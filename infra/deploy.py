@@ -142,9 +142,23 @@ class Deployment:
             template = self._template(plan, packaged)
             if template is not None:
                 self.log(f"{plan.name}: {self.apply(plan.name, template)}")
+        if any(plan.part == "edge" for plan in plans):
+            self.store_console_url()
         if with_console:
             self.publish_console()
         return self.outputs()
+
+    def store_console_url(self) -> None:
+        """Keep the console's address where the channels functions read it (their mail to
+        agents links to it): the one an operator set, else the edge's, known only now."""
+        url = self.settings.console_url or self.stack_outputs("edge").get("ConsoleUrl")
+        if url:
+            client("ssm").put_parameter(
+                Name=self.settings.console_url_parameter,
+                Value=url.rstrip("/"),
+                Type="String",
+                Overwrite=True,
+            )
 
     def publish_console(self, dist: Path = console_build.DIST) -> console_upload.Published:
         """Upload the built console and its config.json to its bucket, then have the edge

@@ -181,6 +181,9 @@ def _environment(
         )
     if stack.mail_function is not None:
         variables[environment_variable("reply_token_secret_ref")] = settings.reply_token_parameter
+        # Mail to agents links to the console: the deployment stores its address once the
+        # edge has one (the edge is deployed after the services).
+        variables[environment_variable("console_url_ref")] = settings.console_url_parameter
     return variables
 
 

@@ -969,8 +969,13 @@ def function_policy(stack: ServiceStack, settings: Settings) -> dict[str, Any]:
             {
                 "Effect": "Allow",
                 "Action": "ssm:GetParameter",
-                "Resource": f"arn:aws:ssm:{region}:{account}:parameter"
-                f"{settings.reply_token_parameter}",
+                "Resource": [
+                    f"arn:aws:ssm:{region}:{account}:parameter{parameter}"
+                    for parameter in (
+                        settings.reply_token_parameter,
+                        settings.console_url_parameter,
+                    )
+                ],
             },
             {
                 # Lambda parks a failed SES invocation there with the function's rights.

@@ -83,6 +83,8 @@ class LocalStack:
             secret_file.parent.mkdir(parents=True, exist_ok=True)
             secret_file.write_text(secrets.token_hex(16))
         os.environ.setdefault("HELPDESK_REPLY_TOKEN_SECRET", secret_file.read_text().strip())
+        # Mail to agents links to the console this stack serves.
+        os.environ.setdefault("HELPDESK_CONSOLE_URL", f"http://localhost:{self.ports.http}")
         quiet()
         emulator_patches.apply_all()
         self._moto.start()

@@ -117,8 +117,10 @@ class LocalSystem:
         return found
 
     def _local_every(self, service: str, name: str, expression: str) -> timedelta:
-        """Locally the SLA sweep runs as often as the settings say, so a moved clock shows its
-        effect quickly; every other schedule keeps its AWS rate."""
-        if (service, name) == ("sla", "sweep_sla"):
+        """Locally the sweeps that run every minute in AWS (SLA breaches, grouped notifications)
+        run as often as the settings say, so a moved clock shows its effect quickly; every other
+        schedule keeps its AWS rate."""
+        every = _every(expression)
+        if every == timedelta(minutes=1):
             return timedelta(seconds=self.settings.sla_sweep_seconds)
-        return _every(expression)
+        return every

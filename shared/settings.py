@@ -187,6 +187,15 @@ class Settings(Model):
         json_schema_extra=PARAMETER,
     )
 
+    console_url: str | None = Field(
+        None,
+        pattern=r"^https?://[^\s#]+$",
+        description="Address of the agent console that mails to agents link to "
+        "(https://help.example.com); empty: the edge's own, which a deployment stores",
+        json_schema_extra=PARAMETER,
+    )
+    console_url_ref: str | None = Field(None, json_schema_extra=STACK)
+
     @property
     def bus_name(self) -> str:
         return f"{self.resource_prefix}-{self.stage}-bus"
@@ -205,6 +214,11 @@ class Settings(Model):
     def reply_token_parameter(self) -> str:
         """The SSM SecureString parameter a deployment keeps the reply token secret in."""
         return f"/{self.resource_prefix}/{self.stage}/reply-token-secret"
+
+    @property
+    def console_url_parameter(self) -> str:
+        """The SSM parameter a deployment keeps the console's address in, once the edge has one."""
+        return f"/{self.resource_prefix}/{self.stage}/console-url"
 
     @property
     def mail_configuration_set(self) -> str:

@@ -37,9 +37,11 @@ from tests.fakes.channels import (
     FakeMailBucket,
     FakeMailRecords,
     FakeMailSender,
+    FakeNotificationStore,
     FakeOutboundRepository,
     FakeThreadRepository,
 )
+from tests.fakes.departments import FakeDepartmentStore
 
 T0 = datetime(2026, 11, 2, 9, 0, 1, tzinfo=UTC)  # just after an hour begins: counts are hourly
 ADMIN = Caller("admin@example.com", "admin")
@@ -78,6 +80,8 @@ class Desk:
             mail_bucket=self.bucket,
             clock=self.clock,
             policy=policy,
+            notifications=FakeNotificationStore(),
+            departments=FakeDepartmentStore(),
         )
         self.tickets: dict[str, TicketCreated] = {}
         self._handled: set[str] = set()  # the events the tickets service has taken

@@ -9,4 +9,5 @@ from services.channels.entry import (  # noqa: F401
     receive_delivery_reports,
     receive_mail,
     relay_outbox,
+    send_grouped_notifications,
 )

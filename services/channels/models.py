@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import EmailStr, Field
 
 from services.channels.logic.channel import Channel
+from services.channels.logic.notifications import Preferences
 from services.channels.logic.quarantine import QuarantinedMail
 from services.channels.logic.uploads import MAX_UPLOAD_BYTES
 from shared.api import RequestModel, ResponseModel
@@ -143,3 +144,39 @@ class SimulationOut(ResponseModel):
     automated: str | None = Field(description="why a machine wrote it; such mail is never answered")
     outcomes: list[OutcomeOut]
     defects: list[str]
+
+
+class OwnNotificationsIn(RequestModel):
+    """An agent's own choice per kind of mail; a kind left out (or null) follows the default."""
+
+    new_ticket: bool | None = None
+    client_replied: bool | None = None
+    assigned: bool | None = None
+    sla_at_risk: bool | None = None
+    sla_breached: bool | None = None
+
+
+class NotificationKinds(RequestModel):
+    """Each kind of mail to agents, on or off."""
+
+    new_ticket: bool = Field(True, description="a ticket opened in your department, unassigned")
+    client_replied: bool = Field(True, description="the client answered your ticket")
+    assigned: bool = Field(True, description="someone else gave you a ticket")
+    sla_at_risk: bool = Field(True, description="an SLA target of your ticket is near")
+    sla_breached: bool = Field(True, description="an SLA target of your ticket passed")
+
+
+class NotificationPreferencesOut(ResponseModel):
+    email: str
+    enabled: NotificationKinds = Field(description="what you get")
+    own: OwnNotificationsIn = Field(description="your own choices; null: the default")
+    defaults: NotificationKinds = Field(description="what admins chose for everyone")
+
+    @staticmethod
+    def of(email: str, preferences: Preferences) -> NotificationPreferencesOut:
+        return NotificationPreferencesOut(
+            email=email,
+            enabled=NotificationKinds(**preferences.enabled),
+            own=OwnNotificationsIn(**preferences.own),
+            defaults=NotificationKinds(**preferences.with_defaults_only.enabled),
+        )

@@ -26,11 +26,16 @@ class Person(Model):
     name: str | None = None
 
 
+PREVIEW_CHARACTERS = 500  # of a client's words carried to where agents are told of them
+
+
 class TicketCreated(EventData):
-    """A ticket was opened (by an agent over HTTP or by mail through the channels service)."""
+    """A ticket was opened (by an agent over HTTP or by mail through the channels service).
+    Version 2 added `preview` and `opened_by`."""
 
     source_service = "tickets"
     event_name = "TicketCreated"
+    schema_version = 2
 
     ticket_id: str
     number: str = Field(description="human number such as TKT-0042")
@@ -47,6 +52,14 @@ class TicketCreated(EventData):
         default_factory=list,
         description="keys of the files an agent uploaded for the first message, which are then "
         "kept (unnamed uploads expire)",
+    )
+    opened_by: str | None = Field(
+        None, description="the agent who opened it over HTTP; none for a ticket opened by mail"
+    )
+    preview: str | None = Field(
+        None,
+        description=f"the first {PREVIEW_CHARACTERS} characters of the first message (public), "
+        "for the mail that tells agents of the ticket",
     )
     created_at: str
 
@@ -250,17 +263,27 @@ class MailVerdicts(Model):
     dmarc: str | None = None
 
 
+class AgentReply(Model):
+    """Who answered a notification by mail, checked by the channels service, and how the answer
+    goes on the ticket."""
+
+    model_config = ConfigDict(frozen=True)
+
+    email: str = Field(description="the agent the notification was sent to, who sent the answer")
+    visibility: str = Field(description="`internal` (a note), or `public` when it began #public")
+
+
 class EmailReceived(EventData):
     """A mail reached a support address; its raw MIME is in the mail bucket.
 
     The channels service decides where it belongs: `ticket_id` when it continues a thread,
     otherwise the department and channel of the address it came to. Version 2 added
-    `attachments_omitted`.
+    `attachments_omitted`; version 3 added `agent_reply`.
     """
 
     source_service = "channels"
     event_name = "EmailReceived"
-    schema_version = 2
+    schema_version = 3
 
     ses_message_id: str
     message_id: str | None = Field(description="the mail's own Message-ID header")
@@ -285,6 +308,11 @@ class EmailReceived(EventData):
     )
     department_id: str | None = None
     channel_id: str | None = None
+    agent_reply: AgentReply | None = Field(
+        None,
+        description="an agent's answer to a notification about `ticket_id`: posted as theirs, "
+        "never as the client's",
+    )
     received_at: str
     verdicts: MailVerdicts
 

@@ -12,9 +12,10 @@ import email
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email import policy
 from email.message import EmailMessage
+from typing import Any
 
 from services.channels.data.mail_bucket import ATTACHMENTS_PREFIX, UNSAFE
 from services.channels.data.threads import MAX_REFERENCES
@@ -22,6 +23,15 @@ from services.channels.logic.channel import Channel
 from services.channels.logic.delivery import Outbound, SendFailed
 from services.channels.logic.dependencies import HourlyLimits
 from services.channels.logic.mail_parser import ParsedAttachment
+from services.channels.logic.notifications import (
+    DueDigest,
+    Notice,
+    NotificationMail,
+    SentNotification,
+    StaleWindow,
+    WatchedTicket,
+    Window,
+)
 from services.channels.logic.quarantine import QuarantinedMail, is_held, quarantine_id
 from services.channels.logic.receive_mail import INBOUND_PREFIX, TooManyNewTickets
 from services.channels.logic.ticket_thread import Thread
@@ -398,3 +408,133 @@ class FakeMailBucket:
     def keep_upload_folders(self, folders: list[str]) -> None:
         wanted = [f for f in folders if f.startswith(UPLOADS_PREFIX) and f != UPLOADS_PREFIX]
         self.keep_uploads([k for k in self.objects if any(k.startswith(f) for f in wanted)])
+
+
+class FakeNotificationStore:
+    """Notifications in memory, keeping the DynamoDB store's promises: each part of a watched
+    ticket keeps its newest value; an event is claimed once per agent; a window changes only from
+    the version read (else StaleWindow); what waits is due when its window ends and is taken
+    once."""
+
+    def __init__(self) -> None:
+        self._watched: dict[str, dict[str, Any]] = {}
+        self._defaults: dict[str, bool] = {}
+        self._own: dict[str, dict[str, bool]] = {}
+        self._windows: dict[tuple[str, str], Window] = {}
+        self._claims: set[tuple[str, str]] = set()
+        self._sent: dict[str, SentNotification] = {}
+
+    def watch(self, ticket: WatchedTicket) -> None:
+        item = self._watched.setdefault(ticket.ticket_id, {})
+        item.update(number=ticket.number, subject=ticket.subject)
+        if ticket.channel_id:
+            item["channel_id"] = ticket.channel_id
+        if ticket.department_id:
+            item.setdefault("department_id", ticket.department_id)
+        item.setdefault("department_version", 0)
+        if ticket.client_words:
+            item.setdefault("client_words", ticket.client_words)
+
+    def follow_assignee(self, ticket_id: str, assignee: str | None, version: int) -> None:
+        self._newer(ticket_id, "assignee", assignee, version)
+
+    def follow_department(self, ticket_id: str, department_id: str | None, version: int) -> None:
+        self._newer(ticket_id, "department_id", department_id, version)
+
+    def follow_client_words(self, ticket_id: str, words: str, at: datetime) -> None:
+        self._newer(ticket_id, "client_words", words, at)
+
+    def _newer(self, ticket_id: str, field_: str, value: Any, order: Any) -> None:
+        item = self._watched.setdefault(ticket_id, {})
+        order_field = "department_version" if field_ == "department_id" else f"{field_}_order"
+        if order_field in item and item[order_field] > order:
+            return
+        item[field_], item[order_field] = value, order
+
+    def watched(self, ticket_id: str) -> WatchedTicket | None:
+        item = self._watched.get(ticket_id)
+        if item is None or "number" not in item:
+            return None
+        return WatchedTicket(
+            ticket_id=ticket_id,
+            number=item["number"],
+            subject=item["subject"],
+            department_id=item.get("department_id"),
+            channel_id=item.get("channel_id"),
+            assignee=item.get("assignee"),
+            client_words=item.get("client_words"),
+        )
+
+    def defaults(self) -> dict[str, bool]:
+        return dict(self._defaults)
+
+    def set_defaults(self, defaults: dict[str, bool]) -> None:
+        self._defaults = dict(defaults)
+
+    def own_preferences(self, agents: list[str]) -> dict[str, dict[str, bool]]:
+        return {agent: dict(self._own[agent]) for agent in agents if agent in self._own}
+
+    def set_own_preferences(self, agent: str, own: dict[str, bool]) -> None:
+        self._own[agent] = dict(own)
+
+    def window(self, agent: str, ticket_id: str) -> Window | None:
+        return self._windows.get((agent, ticket_id))
+
+    def _check(self, agent: str, ticket_id: str, previous: Window | None) -> None:
+        if self._windows.get((agent, ticket_id)) != previous:
+            raise StaleWindow()
+
+    def open_window(
+        self,
+        cause: str,
+        agent: str,
+        ticket_id: str,
+        previous: Window | None,
+        sent: NotificationMail,
+    ) -> Window | None:
+        if (cause, agent) in self._claims:
+            return None
+        self._check(agent, ticket_id, previous)
+        opened = Window(agent, ticket_id, sent.at, (previous.version if previous else 0) + 1)
+        self._claims.add((cause, agent))
+        self._windows[(agent, ticket_id)] = opened
+        self._sent[sent.message_id] = SentNotification(agent, ticket_id)
+        return opened
+
+    def hold(self, cause: str, agent: str, notice: Notice, previous: Window) -> bool:
+        if (cause, agent) in self._claims:
+            return False
+        self._check(agent, previous.ticket_id, previous)
+        self._claims.add((cause, agent))
+        self._windows[(agent, previous.ticket_id)] = replace(
+            previous, version=previous.version + 1, pending=(*previous.pending, notice)
+        )
+        return True
+
+    def release(self, cause: str, opened: Window, previous: Window | None) -> None:
+        self._claims.discard((cause, opened.agent))
+        if previous is None:
+            del self._windows[(opened.agent, opened.ticket_id)]
+        else:
+            self._windows[(opened.agent, opened.ticket_id)] = previous
+
+    def due(self, now: datetime, limit: int) -> list[DueDigest]:
+        due = [
+            DueDigest(w.agent, w.ticket_id, w.due_at)
+            for w in self._windows.values()
+            if w.pending and w.due_at <= now
+        ]
+        return sorted(due, key=lambda d: (d.due_at, d.agent, d.ticket_id))[:limit]
+
+    def take_due(self, due: DueDigest, sent: NotificationMail) -> tuple[Notice, ...]:
+        window = self._windows.get((due.agent, due.ticket_id))
+        if window is None or not window.pending or window.due_at != due.due_at:
+            return ()
+        self._windows[(due.agent, due.ticket_id)] = Window(
+            due.agent, due.ticket_id, sent.at, window.version + 1
+        )
+        self._sent[sent.message_id] = SentNotification(due.agent, due.ticket_id)
+        return window.pending
+
+    def sent_notification(self, message_ids: list[str]) -> SentNotification | None:
+        return next((self._sent[m] for m in message_ids if m in self._sent), None)

@@ -324,7 +324,7 @@ def test_a_forwarded_attachment_goes_out_in_the_reply_mail(
     posted = http.expect(201, "POST", path, reply, as_=ALICE)
     assert [a["key"] for a in posted["message"]["attachments"]] == [file["key"]]
     delivery.run()
-    (mail,) = sent_mail()
+    (mail,) = [m for m in sent_mail() if m["To"] == CLIENT]  # Alice was also told of the ticket
     (attached,) = list(mail.iter_attachments())
     assert (attached.get_filename(), attached.get_content()) == ("receipt.pdf", PDF)
 

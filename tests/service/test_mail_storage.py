@@ -89,7 +89,7 @@ def test_every_attachment_stored_is_listed_and_the_rest_are_counted(
     assert f"inbound/{ses_id}" in _bucket()
     # And the announcement says so too, in its second version
     (received,) = _channels_outbox("EmailReceived")
-    assert (received["schema_version"], received["data"]["attachments_omitted"]) == (2, 200)
+    assert (received["schema_version"], received["data"]["attachments_omitted"]) == (3, 200)
     assert received["data"]["truncated"] is True
 
 

@@ -19,6 +19,14 @@
 | channel (an inbound address) | `CHANNELS` | `CHANNEL#<id>` |
 | address → channel (unique) | `ADDRESS#<address>` | `ADDRESS` |
 | outbox event | `OUTBOX#<event id>` | `OUTBOX` |
+| the departments the tickets service announced | `DEPARTMENTS` | `DEPARTMENTS` |
+| a ticket as notifications follow it | `WATCH#<ticket id>` | `WATCH` |
+| the admins' defaults of notifications | `NOTIFY_PREFS` | `DEFAULTS` |
+| an agent's own choices of notifications | `NOTIFY_PREFS#<agent>` | `OWN` |
+| an agent's last notification on a ticket, what waits | `NOTIFY_WINDOW#<agent>` | `<ticket id>` |
+| a window with notices due | `NOTIFY_DUE` | `<due at>#<agent>#<ticket id>` |
+| an event claimed for an agent | `NOTIFIED#<event id>` | `<agent>` |
+| a notification we mailed, by its Message-ID | `NOTIFICATION#<Message-ID>` | `REF` |
 """
 
 from __future__ import annotations
@@ -34,6 +42,7 @@ from pynamodb.attributes import (
 from pynamodb.constants import PAY_PER_REQUEST_BILLING_MODE
 from pynamodb.models import Model
 
+from shared.department_store import DirectoryAttributes
 from shared.events.outbox import outbox_model
 
 SERVICE = "channels"
@@ -148,6 +157,52 @@ class ChannelItem(ChannelsTable):
 
 class AddressItem(ChannelsTable):
     channel_id = UnicodeAttribute()
+
+
+class DepartmentsItem(ChannelsTable, DirectoryAttributes):
+    """What the tickets service announced of its departments (`shared.department_store`)."""
+
+
+class WatchItem(ChannelsTable):
+    """A ticket as notifications follow it. Each part is set on its own, newest wins: the
+    events that change them can arrive in any order."""
+
+    number = UnicodeAttribute(null=True)
+    subject = UnicodeAttribute(null=True)
+    channel_id = UnicodeAttribute(null=True)
+    department_id = UnicodeAttribute(null=True)
+    department_version = NumberAttribute(null=True)
+    assignee = UnicodeAttribute(null=True)
+    assignee_version = NumberAttribute(null=True)
+    client_words = UnicodeAttribute(null=True)
+    client_words_at = UTCDateTimeAttribute(null=True)
+
+
+class PreferencesItem(ChannelsTable):
+    kinds = UnicodeAttribute()  # JSON: kind -> on or off
+
+
+class WindowItem(ChannelsTable):
+    sent_at = UTCDateTimeAttribute()
+    version = NumberAttribute()
+    pending = ListAttribute[str](of=UnicodeAttribute, null=True)  # JSON notices, oldest first
+    due_at = UTCDateTimeAttribute(null=True)
+    expires_at = TTLAttribute(null=True)
+
+
+class DueItem(ChannelsTable):
+    agent = UnicodeAttribute()
+    ticket_id = UnicodeAttribute()
+
+
+class ClaimItem(ChannelsTable):
+    expires_at = TTLAttribute()
+
+
+class NotificationRefItem(ChannelsTable):
+    agent = UnicodeAttribute()
+    ticket_id = UnicodeAttribute()
+    expires_at = TTLAttribute()
 
 
 ChannelsOutbox = outbox_model(ChannelsTable)

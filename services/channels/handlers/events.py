@@ -1,5 +1,5 @@
-"""The channels service's event consumers: ticket threads, replies to mail out, and the mail of
-erased requesters."""
+"""The channels service's event consumers: ticket threads, replies to mail out, the mail of
+erased requesters, and notifications to agents."""
 
 from __future__ import annotations
 
@@ -9,7 +9,21 @@ from services.channels.logic.follow_tickets import (
     follow_requester,
     remember_ticket,
 )
-from shared.events.catalogue import MessagePosted, TicketCreated, TicketUpdated
+from services.channels.logic.notify_agents import (
+    client_answered,
+    sla_changed,
+    ticket_changed,
+    ticket_opened,
+)
+from shared.departments import department_of
+from shared.events.catalogue import (
+    DepartmentMembersChanged,
+    MessagePosted,
+    SlaBreached,
+    SlaWarning,
+    TicketCreated,
+    TicketUpdated,
+)
 from shared.events.consumer import EventConsumer
 from shared.events.envelope import Envelope
 from shared.settings import get_settings
@@ -19,14 +33,35 @@ consumer = EventConsumer(lambda: get_settings().idempotency_table("channels"))
 
 @consumer.on(TicketCreated)
 def on_ticket_created(data: TicketCreated, envelope: Envelope) -> None:
-    remember_ticket(data, dependencies())
+    deps = dependencies()
+    remember_ticket(data, deps)
+    ticket_opened(data, envelope.id, deps)
 
 
 @consumer.on(TicketUpdated)
 def on_ticket_updated(data: TicketUpdated, envelope: Envelope) -> None:
-    follow_requester(data, dependencies())
+    deps = dependencies()
+    follow_requester(data, deps)
+    ticket_changed(data, envelope.id, deps)
 
 
 @consumer.on(MessagePosted)
 def on_message_posted(data: MessagePosted, envelope: Envelope) -> None:
-    follow_message(data, dependencies())
+    deps = dependencies()
+    follow_message(data, deps)
+    client_answered(data, envelope.id, deps)
+
+
+@consumer.on(SlaWarning)
+def on_sla_warning(data: SlaWarning, envelope: Envelope) -> None:
+    sla_changed("sla_at_risk", data.ticket_id, data.at, envelope.id, dependencies())
+
+
+@consumer.on(SlaBreached)
+def on_sla_breached(data: SlaBreached, envelope: Envelope) -> None:
+    sla_changed("sla_breached", data.ticket_id, data.at, envelope.id, dependencies())
+
+
+@consumer.on(DepartmentMembersChanged)
+def on_members_changed(data: DepartmentMembersChanged, envelope: Envelope) -> None:
+    dependencies().departments.record(department_of(data, envelope.occurred_at))

@@ -1,5 +1,5 @@
 """The channels HTTP API: inbound addresses and their departments (admins only), the quarantine,
-the dry run, and uploads of the files agents attach to replies."""
+the dry run, uploads of the files agents attach to replies, and which mails agents get."""
 
 from __future__ import annotations
 
@@ -14,6 +14,11 @@ from services.channels.logic.manage_channels import (
     list_channels,
     update_channel,
 )
+from services.channels.logic.notify_agents import (
+    change_defaults,
+    change_preferences,
+    preferences_of,
+)
 from services.channels.logic.review_quarantine import list_quarantine, release_mail
 from services.channels.logic.simulate import simulate
 from services.channels.logic.uploads import upload_form
@@ -22,7 +27,10 @@ from services.channels.models import (
     ChannelList,
     ChannelOut,
     ChannelPatchIn,
+    NotificationKinds,
+    NotificationPreferencesOut,
     OutcomeOut,
+    OwnNotificationsIn,
     QuarantinedOut,
     QuarantinePage,
     QuarantinePageQuery,
@@ -204,4 +212,50 @@ def post_simulate(request: ApiRequest[SimulateIn, Any]) -> SimulationOut:
             for o in decision.outcomes
         ],
         defects=defects,
+    )
+
+
+@api.route(
+    "/notifications/preferences",
+    "GET",
+    summary="Which mails you get about tickets (any agent)",
+    response=NotificationPreferencesOut,
+)
+def get_notification_preferences(request: ApiRequest[Any, Any]) -> NotificationPreferencesOut:
+    caller = request.caller
+    return NotificationPreferencesOut.of(caller.email, preferences_of(caller, dependencies()))
+
+
+@api.route(
+    "/notifications/preferences",
+    "PUT",
+    summary="Choose which mails you get (a kind left out follows the default)",
+    body=OwnNotificationsIn,
+    response=NotificationPreferencesOut,
+)
+def put_notification_preferences(
+    request: ApiRequest[OwnNotificationsIn, Any],
+) -> NotificationPreferencesOut:
+    caller = request.caller
+    own = request.body.model_dump(exclude_none=True)
+    return NotificationPreferencesOut.of(
+        caller.email, change_preferences(caller, own, dependencies())
+    )
+
+
+@api.route(
+    "/notifications/defaults",
+    "PUT",
+    summary="Which mails agents get unless they choose otherwise (admins)",
+    body=NotificationKinds,
+    response=NotificationPreferencesOut,
+    errors=(403,),
+)
+def put_notification_defaults(
+    request: ApiRequest[NotificationKinds, Any],
+) -> NotificationPreferencesOut:
+    caller = request.caller
+    defaults = request.body.model_dump()
+    return NotificationPreferencesOut.of(
+        caller.email, change_defaults(caller, defaults, dependencies())
     )

@@ -6,8 +6,10 @@ from __future__ import annotations
 from services.channels.data.channels import DynamoChannelRepository
 from services.channels.data.dynamodb import DynamoInboundRepository
 from services.channels.data.mail_bucket import S3MailStore
+from services.channels.data.notifications import DynamoNotificationStore
 from services.channels.data.outbound import DynamoOutboundRepository
 from services.channels.data.ses import SesMailSender
+from services.channels.data.tables import SERVICE, ChannelsTable, DepartmentsItem
 from services.channels.data.threads import DynamoThreadRepository
 from services.channels.logic.dependencies import (
     Dependencies,
@@ -16,8 +18,10 @@ from services.channels.logic.dependencies import (
     ReplyTokens,
 )
 from shared.clock import get_clock
+from shared.department_store import DynamoDepartmentStore
 from shared.secrets import resolve_secret
 from shared.settings import get_settings
+from shared.storage import bind_table
 
 
 def dependencies() -> Dependencies:
@@ -26,6 +30,9 @@ def dependencies() -> Dependencies:
     received_mail = DynamoInboundRepository(clock)
     # The key that signs reply-to addresses: from settings locally, by reference in AWS.
     secret = resolve_secret(settings.reply_token_secret, settings.reply_token_secret_ref)
+    # Where mail to agents links: set, or stored by the deployment once the edge has an address.
+    console_url = resolve_secret(settings.console_url, settings.console_url_ref)
+    bind_table(ChannelsTable, SERVICE)
     return Dependencies(
         channels=DynamoChannelRepository(),
         threads=DynamoThreadRepository(clock),
@@ -37,6 +44,8 @@ def dependencies() -> Dependencies:
         sender=SesMailSender(),
         mail_bucket=S3MailStore(),
         clock=clock,
+        notifications=DynamoNotificationStore(),
+        departments=DynamoDepartmentStore(DepartmentsItem),
         policy=MailPolicy(
             reply_tokens=ReplyTokens(secret, settings.reply_token_days),
             acknowledgements=HourlyLimits(
@@ -45,5 +54,7 @@ def dependencies() -> Dependencies:
             ),
             unknown_address=settings.unknown_address_mail,
             tickets_per_sender_per_hour=settings.tickets_per_sender_per_hour,
+            triage_department=settings.triage_department,
+            console_url=console_url.rstrip("/") if console_url else None,
         ),
     )

@@ -27,3 +27,10 @@ def may_answer(verdicts: MailVerdicts) -> bool:
     answer to a forged sender is mail to someone who never wrote (backscatter)."""
     failed = FAIL in (verdicts.spf, verdicts.dkim, verdicts.dmarc)
     return authenticated(verdicts) and not failed
+
+
+def signed(verdicts: MailVerdicts) -> bool:
+    """The mail is signed for its sender's domain (DKIM or DMARC passed) and no check failed:
+    what an agent's mail must show to write on a ticket. SPF alone proves only the server."""
+    failed = FAIL in (verdicts.spf, verdicts.dkim, verdicts.dmarc)
+    return PASS in (verdicts.dmarc, verdicts.dkim) and not failed

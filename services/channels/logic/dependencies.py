@@ -5,15 +5,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from services.channels.logic.channel import Channel
 from services.channels.logic.delivery import Outbound
 from services.channels.logic.mail_parser import ParsedAttachment
+from services.channels.logic.notifications import (
+    DueDigest,
+    Notice,
+    NotificationMail,
+    SentNotification,
+    WatchedTicket,
+    Window,
+)
 from services.channels.logic.quarantine import QuarantinedMail, UnknownAddressPolicy
 from services.channels.logic.ticket_thread import Thread
 from shared.clock import Clock
+from shared.departments import DepartmentStore
 from shared.events.catalogue import Attachment, EmailReceived
 from shared.events.envelope import OutgoingEvent
 
@@ -180,6 +189,79 @@ class MailBucket(Protocol):
         ...
 
 
+class NotificationStore(Protocol):
+    """What channels keeps to tell agents of tickets: the tickets as they stand, preferences,
+    each agent's window per ticket with what waits in it, and the notifications sent."""
+
+    def watch(self, ticket: WatchedTicket) -> None:
+        """Keep a new ticket: its number, subject, department, channel and first words; an
+        assignee or department already followed (events can arrive out of order) stays."""
+        ...
+
+    def follow_assignee(self, ticket_id: str, assignee: str | None, version: int) -> None:
+        """Keep the assignee of this version of the ticket, unless a later one is kept."""
+        ...
+
+    def follow_department(self, ticket_id: str, department_id: str | None, version: int) -> None:
+        """Keep the department of this version of the ticket, unless a later one is kept."""
+        ...
+
+    def follow_client_words(self, ticket_id: str, words: str, at: datetime) -> None:
+        """Keep the client's words written at `at`, unless later ones are kept."""
+        ...
+
+    def watched(self, ticket_id: str) -> WatchedTicket | None: ...
+
+    def defaults(self) -> dict[str, bool]:
+        """The admins' defaults, by kind (a kind not set is on)."""
+        ...
+
+    def set_defaults(self, defaults: dict[str, bool]) -> None: ...
+
+    def own_preferences(self, agents: list[str]) -> dict[str, dict[str, bool]]:
+        """Each agent's own choices, by kind (none: they follow the defaults), in one read."""
+        ...
+
+    def set_own_preferences(self, agent: str, own: dict[str, bool]) -> None: ...
+
+    def window(self, agent: str, ticket_id: str) -> Window | None: ...
+
+    def open_window(
+        self,
+        cause: str,
+        agent: str,
+        ticket_id: str,
+        previous: Window | None,
+        sent: NotificationMail,
+    ) -> Window | None:
+        """Claim `cause` for the agent and start a window with a mail sent now, in one write;
+        None when the cause was claimed before for them. StaleWindow when `previous` is no
+        longer what is stored."""
+        ...
+
+    def hold(self, cause: str, agent: str, notice: Notice, previous: Window) -> bool:
+        """Claim `cause` for the agent and add `notice` to what waits in the window (due when it
+        ends), in one write; False when the cause was claimed before. StaleWindow as above."""
+        ...
+
+    def release(self, cause: str, opened: Window, previous: Window | None) -> None:
+        """Undo `open_window` for a mail that did not go out, so the event can be tried again."""
+        ...
+
+    def due(self, now: datetime, limit: int) -> list[DueDigest]:
+        """Windows whose held notices are due, the oldest first; no more than `limit`."""
+        ...
+
+    def take_due(self, due: DueDigest, sent: NotificationMail) -> tuple[Notice, ...]:
+        """Start the next window with a mail sent now and hand over what waited, in one write;
+        nothing when another sweep took it first."""
+        ...
+
+    def sent_notification(self, message_ids: list[str]) -> SentNotification | None:
+        """The notification any of these Message-IDs names, if it is one of ours."""
+        ...
+
+
 @dataclass(frozen=True)
 class ReplyTokens:
     """How the deployment signs reply-to addresses: no secret, no reply-to addresses."""
@@ -196,6 +278,8 @@ class MailPolicy:
     acknowledgements: HourlyLimits
     unknown_address: UnknownAddressPolicy = "triage"
     tickets_per_sender_per_hour: int = 20
+    triage_department: str | None = None  # sees the tickets that have no department
+    console_url: str | None = None  # where the agent console is, for links in mail to agents
 
 
 @dataclass(frozen=True)
@@ -211,3 +295,5 @@ class Dependencies:
     mail_bucket: MailBucket
     clock: Clock
     policy: MailPolicy
+    notifications: NotificationStore
+    departments: DepartmentStore

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-from services.channels.logic.authentication import authenticated, may_answer
+from services.channels.logic.authentication import authenticated, may_answer, signed
 from services.channels.logic.channel import Channel, canonical_address
 from services.channels.logic.dependencies import ChannelRepository, Dependencies
 from services.channels.logic.loops import automated_reason, mailing_list
@@ -34,10 +34,12 @@ from services.channels.logic.mail_parser import (
     ParsedMail,
     parse_mail,
 )
+from services.channels.logic.notifications import SentNotification, agent_answer
 from services.channels.logic.quarantine import quarantine_reason
 from services.channels.logic.thread_matching import MailFacts, ThreadDecision, find_thread
 from shared.clock import isoformat
-from shared.events.catalogue import Attachment, EmailReceived, MailVerdicts, Person
+from shared.departments import responsible_department
+from shared.events.catalogue import AgentReply, Attachment, EmailReceived, MailVerdicts, Person
 from shared.events.envelope import OutgoingEvent
 
 INBOUND_PREFIX = "inbound/"  # where the SES receipt rule's S3 action stores raw MIME
@@ -217,6 +219,14 @@ def decide(received: ReceivedMail, incoming: IncomingMail, deps: Dependencies) -
         policy.reply_tokens,
     )
     virus = quarantine_reason(verdicts, None, True, policy.unknown_address)
+    answered = deps.notifications.sent_notification(
+        [*incoming.in_reply_to, *reversed(incoming.references)]
+    )
+    if answered is not None:
+        outcome = _agent_answer(base, answered, automated, deps)
+        return Decision(
+            found, automated, [Outcome(base, "quarantine", virus) if virus else outcome]
+        )
     if found.thread is not None:
         # A reply belongs to its ticket, whichever of our addresses it went to.
         threaded = base.model_copy(
@@ -260,6 +270,39 @@ def decide(received: ReceivedMail, incoming: IncomingMail, deps: Dependencies) -
         )
         outcomes.append(Outcome(copy, "announce", f"new ticket: {where}", channel, acknowledge))
     return Decision(found, automated, outcomes)
+
+
+def _agent_answer(
+    base: EmailReceived, answered: SentNotification, automated: str | None, deps: Dependencies
+) -> Outcome:
+    """An answer to a notification we mailed an agent: posted on its ticket as theirs when it is
+    theirs beyond doubt (their address, signed for its domain, written by a person) and they may
+    still see the ticket; otherwise held for an admin, on the ticket's thread."""
+    ticket = deps.notifications.watched(answered.ticket_id)
+    department = ticket.department_id if ticket else None
+    threaded = base.model_copy(
+        update={"ticket_id": answered.ticket_id, "department_id": department}
+    )
+    agent = answered.agent
+    if base.sender.email.lower() != agent:
+        return Outcome(
+            threaded, "hold", f"answers a notification sent to {agent} from another address"
+        )
+    if not signed(base.verdicts):
+        return Outcome(threaded, "hold", "answers a notification, but DKIM and DMARC did not pass")
+    if automated is not None:
+        return Outcome(threaded, "hold", f"answers a notification automatically ({automated})")
+    responsible = responsible_department(department, deps.policy.triage_department)
+    members = deps.departments.load().departments.get(responsible or "")
+    if agent not in (members.members if members else ()) and (
+        ticket is None or ticket.assignee != agent
+    ):
+        return Outcome(threaded, "hold", f"{agent} may no longer see the ticket")
+    text, visibility = agent_answer(base.text)
+    answer = threaded.model_copy(
+        update={"text": text, "agent_reply": AgentReply(email=agent, visibility=visibility)}
+    )
+    return Outcome(answer, "announce", f"an answer by {agent} to a notification ({visibility})")
 
 
 def apply(decision: Decision, deps: Dependencies) -> int:

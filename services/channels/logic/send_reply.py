@@ -113,7 +113,7 @@ def write_reply(
             )
         return message
 
-    return _written(compose)
+    return written_mail(compose)
 
 
 def _thread_headers(
@@ -139,7 +139,7 @@ def _thread_headers(
     message["Date"] = format_datetime(clock.now())
 
 
-def _written(compose: Callable[[], EmailMessage]) -> bytes:
+def written_mail(compose: Callable[[], EmailMessage]) -> bytes:
     """The MIME of the mail `compose` builds. Writing it reads nothing and depends on nothing but
     its input, so whatever fails here fails the same way on every attempt: for good."""
     try:
@@ -223,7 +223,7 @@ def write_acknowledgement(
         message.set_content(TEMPLATE_FIELD.sub(lambda field: fields[field.group(1)], template))
         return message
 
-    return _written(compose)
+    return written_mail(compose)
 
 
 def _quoted_subject(subject: str) -> str:

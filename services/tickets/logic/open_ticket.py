@@ -27,7 +27,7 @@ from services.tickets.logic.ticket import (
 )
 from shared.clock import isoformat
 from shared.errors import FieldError, Invalid
-from shared.events.catalogue import Attachment, Person, TicketCreated
+from shared.events.catalogue import PREVIEW_CHARACTERS, Attachment, Person, TicketCreated
 from shared.identity import Caller
 
 
@@ -111,6 +111,8 @@ def open_ticket(command: OpenTicket, caller: Caller | None, deps: Dependencies) 
         follow_up_of=ticket.follow_up_of,
         mail_message_id=command.mail_message_id,
         uploads=[a.key for a in command.attachments] if caller is not None else [],
+        opened_by=caller.email if caller is not None else None,
+        preview=command.body[:PREVIEW_CHARACTERS] or None,
         created_at=isoformat(now),
     )
     actor = caller.email if caller is not None else SYSTEM

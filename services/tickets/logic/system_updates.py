@@ -11,7 +11,11 @@ from datetime import datetime
 
 from services.tickets.logic.dependencies import Dependencies
 from services.tickets.logic.open_ticket import DepartmentUnavailable, OpenTicket, open_ticket
-from services.tickets.logic.post_message import NewMessage, post_client_message
+from services.tickets.logic.post_message import (
+    NewMessage,
+    post_agent_message,
+    post_client_message,
+)
 from services.tickets.logic.recording import change_events, history_of, outgoing
 from services.tickets.logic.repository import Commit, StaleVersion
 from services.tickets.logic.ticket import (
@@ -23,6 +27,7 @@ from services.tickets.logic.ticket import (
     Sla,
     Ticket,
 )
+from shared.errors import DomainError
 from shared.events.catalogue import (
     EmailBounced,
     EmailComplained,
@@ -33,6 +38,7 @@ from shared.events.catalogue import (
     SlaTargetEvent,
 )
 from shared.events.envelope import Envelope
+from shared.identity import Caller
 from shared.storage import retry_on_stale
 
 logger = logging.getLogger(__name__)
@@ -40,8 +46,10 @@ MERGE_HOPS = 5  # a merged ticket points at its target; follow a short chain, ne
 MAIL_TICKETS = uuid.UUID("6f1d8a52-3b9e-4c1a-9d7e-2f0c5b8e4a17")  # namespace of mail tickets' ids
 
 
-def receive_email(mail: EmailReceived, envelope: Envelope, deps: Dependencies) -> Ticket:
+def receive_email(mail: EmailReceived, envelope: Envelope, deps: Dependencies) -> Ticket | None:
     """Add the mail to the thread the channels service found, or open a ticket for it."""
+    if mail.agent_reply is not None and mail.ticket_id is not None:
+        return _post_agent_reply(mail, mail.ticket_id, envelope, deps)
     thread = _follow_merges(mail.ticket_id, deps) if mail.ticket_id else None
     author = Author(type="client", email=mail.sender.email, name=mail.sender.name)
     if thread is not None and thread.status != "closed":
@@ -88,6 +96,33 @@ def receive_email(mail: EmailReceived, envelope: Envelope, deps: Dependencies) -
             extra={"department_id": opening.department_id, "ticket_id": opening.ticket_id},
         )
         return open_ticket(replace(opening, department_id=None), None, deps)
+
+
+def _post_agent_reply(
+    mail: EmailReceived, ticket_id: str, envelope: Envelope, deps: Dependencies
+) -> Ticket | None:
+    """An agent's answer to a notification, posted as theirs: a note, or a reply the client
+    gets. Channels checked who sent it; this checks, as for any agent, that they may write on
+    the ticket now. A refusal is final (the mail stays in the bucket, and in the log)."""
+    assert mail.agent_reply is not None
+    agent = mail.agent_reply
+    new = NewMessage(
+        body=mail.text,
+        author=Author(type="agent", email=agent.email, name=mail.sender.name),
+        visibility="public" if agent.visibility == "public" else "internal",
+        attachments=mail.attachments,
+        attachments_omitted=mail.attachments_omitted,
+        mail_message_id=mail.message_id,
+        correlation_id=envelope.id,
+    )
+    try:
+        return post_agent_message(ticket_id, new, Caller(agent.email, "agent"), deps)[0]
+    except DomainError as refused:
+        logger.warning(
+            "an agent's answer by mail was not posted",
+            extra={"ticket_id": ticket_id, "agent": agent.email, "why": str(refused)},
+        )
+        return None
 
 
 def _ticket_id_of_mail(mail: EmailReceived) -> str:

@@ -1,0 +1,28 @@
+"""The scheduled sweep that mails what waited for agents: every minute in AWS; locally as often
+as the SLA sweep, so a moved clock shows its effect quickly."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from chalice.app import Blueprint, Chalice
+
+from services.channels.handlers.wiring import dependencies
+from services.channels.logic.notify_agents import send_due_digests
+
+DIGEST_FUNCTION = "send_grouped_notifications"
+DIGEST_RATE = "rate(1 minute)"
+logger = logging.getLogger(__name__)
+
+
+def register_digests(app: Chalice | Blueprint) -> Any:
+    """Add the scheduled function. Returns it: its entry module holds it under its name."""
+
+    @app.schedule(DIGEST_RATE, name=DIGEST_FUNCTION)
+    def send_grouped_notifications(event: Any) -> dict[str, int]:
+        sent = send_due_digests(dependencies())
+        logger.info("grouped notifications", extra={"sent": sent})
+        return {"sent": sent}
+
+    return send_grouped_notifications

@@ -1,0 +1,114 @@
+"""Mail to agents through the services under the emulator: an agent's preferences and the admins'
+defaults over HTTP (and who may change what), the mail a new ticket sends its department's other
+members, and an agent's answer by mail becoming their internal note on the ticket."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from local_stack.mail import ses_receipt_event
+from local_stack.system import LocalSystem
+from services.channels.logic.receive_mail import INBOUND_PREFIX
+from shared.aws import client
+from shared.settings import get_settings
+from tests.conftest import Delivery, HttpClient, sent_mail
+
+pytestmark = pytest.mark.service
+
+ALICE, BOB = ("alice@example.com", "agent"), ("bob@example.com", "agent")
+
+
+@pytest.fixture
+def billing(http: HttpClient, delivery: Delivery) -> None:
+    http.expect(201, "POST", "/departments", {"name": "Billing"})
+    for member in (ALICE, BOB):
+        http.expect(200, "POST", "/departments/billing/members", {"email": member[0]})
+    http.expect(
+        201, "POST", "/channels", {"address": "billing@example.com", "department_id": "billing"}
+    )
+    delivery.run()  # the channels service learns the members
+
+
+def test_an_agent_reads_and_sets_their_own_preferences_over_the_defaults(http: HttpClient) -> None:
+    mine = http.expect(200, "GET", "/notifications/preferences", as_=ALICE)
+    assert mine["email"] == ALICE[0]
+    assert set(mine["enabled"].values()) == {True}
+    assert set(mine["own"].values()) == {None}
+    changed = http.expect(
+        200, "PUT", "/notifications/preferences", {"client_replied": False}, as_=ALICE
+    )
+    assert changed["enabled"]["client_replied"] is False
+    assert changed["own"]["client_replied"] is False
+    # An admin's defaults change what the others get, not what Alice chose for herself.
+    defaults = {"new_ticket": False, "client_replied": True, "assigned": True}
+    http.expect(200, "PUT", "/notifications/defaults", defaults)
+    assert (
+        http.expect(200, "GET", "/notifications/preferences", as_=BOB)["enabled"]["new_ticket"]
+        is False
+    )
+    alice = http.expect(200, "GET", "/notifications/preferences", as_=ALICE)
+    assert (alice["enabled"]["client_replied"], alice["defaults"]["new_ticket"]) == (False, False)
+
+
+def test_only_admins_set_the_defaults_and_bad_choices_name_their_field(http: HttpClient) -> None:
+    refused = http.call("PUT", "/notifications/defaults", {"new_ticket": False}, as_=ALICE)
+    assert refused.status == 403
+    assert refused.headers["Content-Type"] == "application/problem+json"
+    for body, field in (({"new_ticket": "maybe"}, "new_ticket"), ({"digest": True}, "digest")):
+        answer = http.call("PUT", "/notifications/preferences", body, as_=ALICE)
+        assert answer.status == 422, answer.body
+        assert field in str(answer.body["errors"])
+    unsigned = http.call("GET", "/notifications/preferences", as_=None)
+    assert unsigned.status == 401
+
+
+def _notifications(to: str) -> list[Any]:
+    return [m for m in sent_mail() if m["To"] == to and m["Auto-Submitted"] == "auto-generated"]
+
+
+@pytest.mark.usefixtures("billing")
+def test_a_ticket_an_agent_opens_is_mailed_to_the_other_members_and_their_answer_is_a_note(
+    http: HttpClient, system: LocalSystem, delivery: Delivery
+) -> None:
+    ticket = http.expect(
+        201,
+        "POST",
+        "/tickets",
+        {
+            "subject": "Printer on fire",
+            "body": "It smokes.",
+            "department_id": "billing",
+            "requester": {"email": "carol@client.example.org"},
+        },
+        as_=ALICE,
+    )
+    delivery.run()
+    assert _notifications(ALICE[0]) == []
+    (notification,) = _notifications(BOB[0])
+    assert notification["From"].addresses[0].addr_spec == "billing@example.com"
+    assert notification["Subject"] == f"[{ticket['number']}] New ticket: Printer on fire"
+
+    raw = (
+        f"From: Bob <{BOB[0]}>\r\nTo: billing@example.com\r\n"
+        f"Subject: Re: {notification['Subject']}\r\nMessage-ID: <bob-1@example.com>\r\n"
+        f"In-Reply-To: {notification['Message-ID']}\r\n\r\nChecked: the fuser.\r\n\r\n"
+        "> It smokes.\r\n"
+    ).encode()
+    client("s3").put_object(
+        Bucket=get_settings().mail_bucket, Key=f"{INBOUND_PREFIX}ses-bob-1", Body=raw
+    )
+    event = ses_receipt_event(raw, BOB[0], ["billing@example.com"], "ses-bob-1")
+    system.invoke("channels", "receive_mail", event)
+    delivery.run()
+    messages = http.expect(200, "GET", f"/tickets/{ticket['id']}/messages", as_=BOB)["items"]
+    note = messages[-1]
+    assert (note["visibility"], note["author"]["type"], note["author"]["email"]) == (
+        "internal",
+        "agent",
+        BOB[0],
+    )
+    assert note["body"].startswith("Checked: the fuser.")
+    # A note: the client got nothing.
+    assert [m for m in sent_mail() if "carol@client.example.org" in str(m["To"])] == []
