@@ -32,15 +32,17 @@ def console_bucket(settings: Settings) -> str:
     return f"{prefix}-console-{settings.account_id}-{settings.region}"
 
 
-def content_security_policy(connect: Sequence[str]) -> str:
+def content_security_policy(connect: Sequence[str], mail_files: Sequence[str]) -> str:
     """What the console's pages may load and call: their own address (the API) and the hosts of
-    `connect`; nothing from any other host, no inline code, no framing. The local stack sends the
-    same policy with the emulator's address."""
+    `connect`; images from the hosts of `mail_files` too (a mail's inline images, by the links the
+    API signs, in the sandboxed frame that shows the mail: a srcdoc frame inherits this policy
+    and fetches nothing itself, so frames need no source); nothing from any other host, no
+    inline code, no framing. The local stack sends the same policy with the emulator's address."""
     return "; ".join(
         (
             "default-src 'self'",
             f"connect-src 'self' {' '.join(connect)}",
-            "img-src 'self' data: blob:",
+            f"img-src 'self' data: blob: {' '.join(mail_files)}",
             "style-src 'self'",
             "object-src 'none'",
             "frame-ancestors 'none'",
@@ -49,16 +51,17 @@ def content_security_policy(connect: Sequence[str]) -> str:
     )
 
 
+def mail_bucket_hosts(settings: Settings) -> tuple[str, ...]:
+    """The mail bucket's addresses: the one a presigned form or link names, or the region's that
+    S3 may redirect to."""
+    region, mail = settings.region, settings.mail_bucket
+    return f"https://{mail}.s3.amazonaws.com", f"https://{mail}.s3.{region}.amazonaws.com"
+
+
 def connected_hosts(settings: Settings) -> tuple[str, ...]:
     """What the console calls in AWS besides its own address: the user pool's endpoint in the
-    region, and the mail bucket that reply attachments are posted to (by the address its
-    presigned form names, or the region's that S3 may redirect to)."""
-    region, mail = settings.region, settings.mail_bucket
-    return (
-        f"https://cognito-idp.{region}.amazonaws.com",
-        f"https://{mail}.s3.amazonaws.com",
-        f"https://{mail}.s3.{region}.amazonaws.com",
-    )
+    region, and the mail bucket that reply attachments are posted to."""
+    return f"https://cognito-idp.{settings.region}.amazonaws.com", *mail_bucket_hosts(settings)
 
 
 def console_stack(settings: Settings) -> Template:
@@ -156,7 +159,7 @@ def edge_resources(settings: Settings) -> dict[str, Any]:
                     "SecurityHeadersConfig": {
                         "ContentSecurityPolicy": {
                             "ContentSecurityPolicy": content_security_policy(
-                                connected_hosts(settings)
+                                connected_hosts(settings), mail_bucket_hosts(settings)
                             ),
                             "Override": True,
                         },

@@ -39,9 +39,10 @@ class ConsoleSite:
     ) -> None:
         self._root = root.resolve()
         self._aws_endpoint = aws_endpoint
-        # The emulator's address stands for the mail bucket's: uploads are posted there.
+        # The emulator's address stands for the mail bucket's: uploads are posted there, and
+        # inline images of mail load from there.
         self._security = {
-            "Content-Security-Policy": content_security_policy([aws_endpoint]),
+            "Content-Security-Policy": content_security_policy([aws_endpoint], [aws_endpoint]),
             "X-Content-Type-Options": "nosniff",
             "Referrer-Policy": "no-referrer",
         }

@@ -1,20 +1,27 @@
 """The ticket view: a client's mail, the agent's reply and note, the controls, a stale write, an
-expired session and an attached file that downloads again, in a real browser against the local
-stack."""
+expired session, an attached file that downloads again, a mail shown as sent with its inline
+image and a client's file forwarded in a reply, in a real browser against the local stack."""
 
 from __future__ import annotations
 
 import email
+import re
 import smtplib
+import struct
+import threading
 import uuid
+import zlib
+from collections.abc import Iterator
 from email import policy
+from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.console.conftest import screenshot, sign_in_with_dev_token
+from tests.console.conftest import screenshot, serious_violations, sign_in_with_dev_token
 from tests.flow.conftest import RunningStack, eventually
 
 ADMIN = ("admin@example.com", "admin")
@@ -41,8 +48,12 @@ def _mailed_ticket(stack: RunningStack, sender: str, subject: str, text: str) ->
         f"From: Client <{sender}>\r\nTo: support@example.com\r\nSubject: {subject}\r\n"
         f"Message-ID: <{uuid.uuid4()}@client.example.org>\r\n\r\n{text}\r\n"
     )
+    return _ticket_of_mail(stack, sender, subject, raw.encode())
+
+
+def _ticket_of_mail(stack: RunningStack, sender: str, subject: str, raw: bytes) -> dict[str, Any]:
     with smtplib.SMTP("127.0.0.1", stack.smtp, timeout=10) as smtp:
-        smtp.sendmail(sender, ["support@example.com"], raw.encode())
+        smtp.sendmail(sender, ["support@example.com"], raw)
     admin = stack.token()
     _, page = eventually(
         lambda: stack.call("GET", "/tickets?department_id=support", token=admin),
@@ -225,6 +236,168 @@ def test_a_reply_carries_an_attached_file(
     with page.expect_download() as downloading:
         reply.get_by_role("button", name="Download manual.txt").click()
     assert Path(downloading.value.path()).read_text() == "Turn it off and on again.\n"
+
+
+# A 3 x 2 picture: its width, read in the browser, shows that the image loaded.
+IMAGE_WIDTH = 3
+MAIL_HTML = """<p>The error looks like <b>this</b>:</p>
+<p><img src="cid:screenshot.png@client.example.org" alt="Screenshot"></p>
+<p><img src="{tracker}/open.gif?who=client" alt="" width="1" height="1"></p>
+<script>document.body.append("SCRIPT RAN")</script>
+<img src="nothing" alt="" onerror="document.body.append('HANDLER RAN')">
+<p><a href="https://client.example.org/help">Our help page</a></p>"""
+
+
+@pytest.fixture
+def tracker() -> Iterator[tuple[str, list[str]]]:
+    """A sender's server that counts who fetches its pictures: its address, and what was asked."""
+    asked: list[str] = []
+
+    class Pixel(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            asked.append(self.path)
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Pixel)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}", asked
+    server.shutdown()
+    server.server_close()
+
+
+def _png(width: int, height: int) -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = struct.pack(">I", zlib.crc32(kind + data))
+        return struct.pack(">I", len(data)) + kind + data + crc
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
+    rows = (b"\x00" + b"\xd0\x30\x20" * width) * height
+    return b"".join(
+        (b"\x89PNG\r\n\x1a\n", chunk(b"IHDR", header), chunk(b"IDAT", zlib.compress(rows)))
+    ) + chunk(b"IEND", b"")
+
+
+def _html_mail_ticket(
+    stack: RunningStack, sender: str, subject: str, tracker: str = "http://tracker.example.net"
+) -> dict[str, Any]:
+    """A ticket opened by an HTML mail with an inline picture, a remote one on `tracker`, a
+    script and a report attached."""
+    mail = EmailMessage()
+    mail["From"] = f"Client <{sender}>"
+    mail["To"] = "support@example.com"
+    mail["Subject"] = subject
+    mail["Message-ID"] = f"<{uuid.uuid4()}@client.example.org>"
+    mail.set_content("The error looks like this: [Screenshot]")
+    mail.add_alternative(MAIL_HTML.format(tracker=tracker), subtype="html")
+    html = mail.get_body(("html",))
+    assert html is not None
+    html.add_related(
+        _png(IMAGE_WIDTH, 2), "image", "png", cid="<screenshot.png@client.example.org>"
+    )
+    mail.add_attachment(b"Error 42 at 10:14\n", "text", "plain", filename="report.txt")
+    return _ticket_of_mail(stack, sender, subject, mail.as_bytes())
+
+
+def test_a_mail_is_shown_as_sent_with_its_inline_image_and_nothing_remote(
+    page: Page, stack: RunningStack, support: str, tracker: tuple[str, list[str]]
+):
+    address, asked = tracker
+    ticket = _html_mail_ticket(stack, "ivy@client.example.org", "Error on save", address)
+    sign_in_with_dev_token(page, stack, *ADMIN)
+    _open(page, stack, ticket)
+    mail = page.get_by_role("article", name="Client from Client <ivy@client.example.org>")
+    expect(mail.get_by_text("The error looks like this: [Screenshot]")).to_be_visible()
+
+    mail.get_by_role("button", name="Show formatted").click()
+    frame = mail.locator("iframe")
+    expect(frame).to_have_attribute("sandbox", "allow-popups allow-popups-to-escape-sandbox")
+    shown = mail.frame_locator("iframe")
+    image = shown.get_by_role("img", name="Screenshot")
+    # A short-lived link to the mail bucket (the emulator's address locally)
+    expect(image).to_have_attribute(
+        "src", re.compile(rf"^http://127\.0\.0\.1:{stack.aws}/.*X-Amz-Signature=")
+    )
+    # Another origin: the console cannot reach into the mail, nor the mail out; and the mail's
+    # own policy admits pictures from the mail bucket alone
+    assert frame.evaluate("frame => frame.contentDocument") is None
+    policy = f"default-src 'none'; img-src http://127.0.0.1:{stack.aws}"
+    assert f'content="{policy}"' in (frame.get_attribute("srcdoc") or "")
+    loaded_width = "img => img.decode().then(() => img.naturalWidth, () => 0)"
+    assert image.evaluate(loaded_width) == IMAGE_WIDTH
+    expect(shown.get_by_text("The error looks like")).to_be_visible()
+    link = shown.get_by_role("link", name="Our help page")
+    expect(link).to_have_attribute("target", "_blank")
+    expect(link).to_have_attribute("rel", "noopener noreferrer")
+    # Nothing of the remote picture, nor of the script
+    assert shown.locator("img").count() == 1
+    expect(shown.locator("body")).not_to_contain_text("RAN")
+    assert asked == []
+
+    mail.get_by_role("button", name="Show text").click()
+    expect(frame).to_have_count(0)
+    expect(mail.get_by_text("The error looks like this: [Screenshot]")).to_be_visible()
+
+
+def test_a_reply_forwards_a_file_of_the_ticket(page: Page, stack: RunningStack, support: str):
+    ticket = _html_mail_ticket(stack, "jack@client.example.org", "Please check the report")
+    sign_in_with_dev_token(page, stack, *ADMIN)
+    _open(page, stack, ticket)
+
+    picker = page.get_by_role("button", name="Attach from this ticket")
+    expect(picker).to_have_attribute("aria-expanded", "false")
+    picker.click()
+    expect(picker).to_have_attribute("aria-expanded", "true")
+    ticket_files = page.get_by_role("group", name="Files on this ticket")
+    report = ticket_files.get_by_role("checkbox", name="report.txt")
+    expect(ticket_files.get_by_role("checkbox")).to_have_count(2)  # the report and the picture
+    expect(ticket_files.get_by_role("checkbox").first).to_be_focused()
+    report.check()
+    page.keyboard.press("Escape")
+    expect(picker).to_be_focused()
+    expect(ticket_files).to_have_count(0)
+    files = page.get_by_role("list", name="Files to attach")
+    expect(files.get_by_text("report.txt")).to_be_visible()
+    expect(files.get_by_text("From this ticket")).to_be_visible()
+
+    # A note forwards nothing: the choice shows again when it is a reply again
+    page.get_by_role("radio", name="Internal note").check()
+    expect(page.get_by_role("button", name="Attach from this ticket")).to_have_count(0)
+    expect(files).to_have_count(0)
+    page.get_by_role("radio", name="Reply to client").check()
+    expect(files.get_by_text("report.txt")).to_be_visible()
+
+    _write(page, "Your report is back, annotated.")
+    page.get_by_role("button", name="Send reply to jack@client.example.org").click()
+    reply = page.get_by_role("article", name="Agent from admin@example.com")
+    expect(reply.get_by_role("button", name="Download report.txt")).to_be_visible()
+    expect(page.get_by_role("list", name="Files to attach")).to_have_count(0)
+    sent = eventually(
+        lambda: [m for m in _outbox(stack) if "Your report is back, annotated." in m["text"]]
+    )
+    (mail,) = sent
+    files_sent = {
+        part.get_filename(): part.get_content()
+        for part in email.message_from_string(mail["raw"], policy=policy.default).iter_attachments()
+    }
+    assert files_sent == {"report.txt": "Error 42 at 10:14\n"}
+
+
+@pytest.mark.axe
+def test_the_mail_as_sent_and_the_files_of_the_ticket_have_no_serious_violation(
+    page: Page, stack: RunningStack, support: str
+):
+    ticket = _html_mail_ticket(stack, "kim@client.example.org", "Formatted and forwarded")
+    sign_in_with_dev_token(page, stack, *ADMIN)
+    _open(page, stack, ticket)
+    page.get_by_role("button", name="Show formatted").click()
+    page.frame_locator("iframe").get_by_role("img", name="Screenshot").wait_for()
+    page.get_by_role("button", name="Attach from this ticket").click()
+    page.get_by_role("checkbox", name="report.txt").check()
+    assert not serious_violations(page)
 
 
 def test_a_ticket_that_does_not_exist_says_so(page: Page, stack: RunningStack):

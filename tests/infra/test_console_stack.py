@@ -43,7 +43,8 @@ from tests.infra.test_stacks import CFN_LINT
 pytestmark = pytest.mark.infra
 NAMES = template_settings()
 COGNITO = "https://cognito-idp.${AWS::Region}.amazonaws.com"
-# Reply attachments are posted to the mail bucket, by either of its addresses.
+# Reply attachments are posted to the mail bucket, and a mail's inline images read from it, by
+# either of its addresses.
 MAIL_BUCKET = "helpdesk-${Stage}-mail-${AWS::AccountId}-${AWS::Region}"
 UPLOADS = [
     f"https://{MAIL_BUCKET}.s3.amazonaws.com",
@@ -158,6 +159,9 @@ def test_only_the_distribution_may_read_the_console_bucket() -> None:
 def test_the_console_may_call_only_itself_its_user_pool_and_the_mail_bucket() -> None:
     csp = _csp()
     assert csp["connect-src"] == ["'self'", COGNITO, *UPLOADS]
+    # A mail's inline images load from the mail bucket too, by the links the API signs
+    assert csp["img-src"] == ["'self'", "data:", "blob:", *UPLOADS]
+    assert not {"frame-src", "child-src"} & csp.keys()  # the mail's frame is a srcdoc
     assert csp["default-src"] == ["'self'"]
     assert csp["style-src"] == ["'self'"]  # no inline styles, nor scripts (default-src)
     assert csp["object-src"] == csp["frame-ancestors"] == csp["base-uri"] == ["'none'"]

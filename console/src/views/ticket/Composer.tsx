@@ -3,26 +3,35 @@
 
 import type { ComponentChildren } from "preact";
 import { useRef, useState } from "preact/hooks";
-import { ApiError, idempotencyKey, STATUSES, type Status, type Ticket } from "../../api/client";
+import { ApiError, idempotencyKey, STATUSES, type Message, type Status, type Ticket } from "../../api/client";
 import { dropDraft, loadDraft, saveDraft, type Draft } from "../../drafts";
 import { Button, Field, humanize, ProblemAlert, Select } from "../../ui/components";
 import { useAction } from "../../ui/hooks";
 import { fileSize } from "./format";
 import { LockIcon } from "../../ui/icons";
+import { ForwardPicker, ticketFiles, type TicketFile } from "./ForwardPicker";
 import { postMessage, type MessageDraft } from "./ticketApi";
 import { useUploads, type Upload } from "./uploads";
 
 type Visibility = Draft["visibility"];
 type Posted = Awaited<ReturnType<typeof postMessage>>;
 
-export function Composer({ ticket, onPosted }: { ticket: Ticket; onPosted: (posted: Posted) => void }) {
+export function Composer(props: { ticket: Ticket; messages: Message[]; onPosted: (posted: Posted) => void }) {
+  const { ticket, onPosted } = props;
   const [draft, setDraft] = useState<Draft>(() => loadDraft(ticket.id) ?? { body: "", visibility: "public" });
   const [status, setStatus] = useState<Status | "">("");
   const uploads = useUploads();
+  // Ids of the ticket's own files to send again. Forwarding is mail to the client: a note keeps
+  // the choice for when it becomes a reply again, but neither shows nor sends it.
+  const [forward, setForward] = useState<string[]>([]);
   // One key per send: a retry of the very same send after a network failure reuses it, so the
   // API answers what it did the first time instead of posting twice.
   const attempt = useRef<{ payload: string; key: string } | null>(null);
   const internal = draft.visibility === "internal";
+  const files = ticketFiles(props.messages);
+  const forwarded = internal ? [] : files.filter(({ file }) => forward.includes(file.id));
+  const pick = (id: string, picked: boolean) =>
+    setForward((ids) => (picked ? [...ids.filter((each) => each !== id), id] : ids.filter((each) => each !== id)));
 
   const change = (next: Draft) => {
     setDraft(next);
@@ -34,6 +43,7 @@ export function Composer({ ticket, onPosted }: { ticket: Ticket; onPosted: (post
       visibility: draft.visibility,
       status: status || null,
       attachments: uploads.attachments,
+      forward: forwarded.map(({ file }) => file.id),
     };
     const payload = JSON.stringify(message);
     if (attempt.current?.payload !== payload) attempt.current = { payload, key: idempotencyKey()["Idempotency-Key"] };
@@ -44,6 +54,7 @@ export function Composer({ ticket, onPosted }: { ticket: Ticket; onPosted: (post
       setDraft({ body: "", visibility: draft.visibility });
       setStatus("");
       uploads.clear();
+      setForward([]);
       onPosted(posted);
     } catch (error) {
       const unanswered = error instanceof ApiError && error.status === 0;
@@ -105,7 +116,8 @@ export function Composer({ ticket, onPosted }: { ticket: Ticket; onPosted: (post
           onChange={setStatus}
         />
       </div>
-      <UploadList uploads={uploads.uploads} onRemove={uploads.remove} />
+      {!internal && files.length > 0 && <ForwardPicker files={files} picked={forward} onPick={pick} />}
+      <FileList uploads={uploads.uploads} forwarded={forwarded} onRemove={uploads.remove} onUnpick={(id) => pick(id, false)} />
       <ProblemAlert error={send.error} />
       <div class="composer-actions">
         <span class="muted">Ctrl+Enter (⌘+Enter) sends</span>
@@ -132,8 +144,14 @@ function VisibilityChoice(props: {
   );
 }
 
-function UploadList({ uploads, onRemove }: { uploads: Upload[]; onRemove: (id: string) => void }) {
-  if (uploads.length === 0) return null;
+function FileList(props: {
+  uploads: Upload[];
+  forwarded: TicketFile[];
+  onRemove: (id: string) => void;
+  onUnpick: (id: string) => void;
+}) {
+  const { uploads, forwarded, onRemove } = props;
+  if (uploads.length === 0 && forwarded.length === 0) return null;
   return (
     <ul class="uploads" aria-label="Files to attach">
       {uploads.map(({ id, file, state }) => (
@@ -151,6 +169,18 @@ function UploadList({ uploads, onRemove }: { uploads: Upload[]; onRemove: (id: s
           {state.kind === "ready" && <span class="upload-ready">✓ Uploaded</span>}
           {state.kind === "failed" && <span class="upload-failed" role="alert">Upload failed: {state.reason}</span>}
           <Button onClick={() => onRemove(id)} aria-label={`Remove ${file.name}`}>
+            Remove
+          </Button>
+        </li>
+      ))}
+      {forwarded.map(({ file }) => (
+        <li key={file.id}>
+          <span>
+            <span aria-hidden="true">📎 </span>
+            {file.name} <span class="muted">({fileSize(file.size)})</span>
+          </span>
+          <span class="muted">From this ticket</span>
+          <Button onClick={() => props.onUnpick(file.id)} aria-label={`Remove ${file.name}`}>
             Remove
           </Button>
         </li>

@@ -1,10 +1,12 @@
-// The conversation, oldest first. Bodies are text: a mail's HTML is never put into the page.
+// The conversation, oldest first. Bodies are text: a mail's HTML is never put into the page, only
+// into a sandboxed frame of its own when the agent asks to see it as sent.
 
 import type { Message } from "../../api/client";
 import { DateTime, humanize } from "../../ui/components";
 import { authorName, fileSize } from "./format";
 import { LockIcon } from "../../ui/icons";
 import { useState } from "preact/hooks";
+import { MailHtml } from "./MailHtml";
 import { fileLink, type Delivery } from "./ticketApi";
 
 const AUTHOR_KINDS: Record<string, string> = { client: "Client", agent: "Agent", system: "Helpdesk" };
@@ -24,8 +26,12 @@ export function Conversation({ messages }: { messages: Message[] }) {
 
 function MessageItem({ message }: { message: Message }) {
   const kind = message.internal ? "internal" : message.author.type;
+  // Text first: it reads at its own length in the conversation and fetches nothing, where the
+  // formatted mail is a fixed-height frame that asks for a link per inline image.
+  const [formatted, setFormatted] = useState(false);
+  const label = `${message.internal ? "Internal note" : AUTHOR_KINDS[message.author.type] ?? "Message"} from ${authorName(message.author)}`;
   return (
-    <article class={`message message-${kind}`} aria-label={`${message.internal ? "Internal note" : AUTHOR_KINDS[message.author.type] ?? "Message"} from ${authorName(message.author)}`}>
+    <article class={`message message-${kind}`} aria-label={label}>
       <header class="message-header">
         {message.internal ? (
           <span class="note-label">
@@ -40,8 +46,17 @@ function MessageItem({ message }: { message: Message }) {
         <span class="muted">
           <DateTime value={message.created_at} />
         </span>
+        {message.html && (
+          <button type="button" class="link-button message-view" onClick={() => setFormatted(!formatted)}>
+            {formatted ? "Show text" : "Show formatted"}
+          </button>
+        )}
       </header>
-      <div class="message-body">{message.body}</div>
+      {formatted && message.html ? (
+        <MailHtml message={message} html={message.html} title={`${label}, as sent`} />
+      ) : (
+        <div class="message-body">{message.body}</div>
+      )}
       {message.attachments.length > 0 && (
         <ul class="message-files" aria-label="Attachments">
           {message.attachments.map((file) => (

@@ -73,6 +73,7 @@ export function TicketView({ ticketId }: ViewProps & { ticketId: string }) {
             <Composer
               key={ticket.id}
               ticket={ticket}
+              messages={messages}
               onPosted={(posted) => setShown({ ticket: posted.ticket, messages: [...messages, posted.message] })}
             />
           )}
