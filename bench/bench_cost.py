@@ -39,7 +39,6 @@ from local_stack.mail import MailReceiver
 from local_stack.provision import LOCAL_MAIL_DOMAIN
 from local_stack.system import LocalSystem
 from local_stack.tokens import DevTokens
-from services.sla.handlers.sweep import SWEEP_FUNCTION
 from shared.aws import client
 from shared.settings import get_settings
 
@@ -223,9 +222,7 @@ def measure() -> Measured:
             )
         schedules = {}
         for schedule in metered.schedules():
-            every = schedule.every.total_seconds()
-            if (schedule.service, schedule.name) == ("sla", SWEEP_FUNCTION):
-                every = 60  # its AWS rate; locally the settings may run it faster
+            every = schedule.aws_every.total_seconds()  # locally the settings may run it faster
             measured(schedule.name, lambda schedule=schedule: _tolerant(schedule.run))
             schedules[schedule.name] = (
                 usage.pop(schedule.name) * TICKETS,

@@ -30,8 +30,9 @@ RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
 class Schedule:
     service: str
     name: str
-    every: timedelta
+    every: timedelta  # locally
     function: Function
+    aws_every: timedelta  # its rate in AWS
 
     def run(self) -> Any:
         """Invoke the function with the event an EventBridge schedule sends."""
@@ -111,16 +112,16 @@ class LocalSystem:
                     expression = source.schedule_expression
                     if not isinstance(expression, str):
                         expression = expression.to_string()
-                    every = self._local_every(service, source.name, expression)
+                    aws_every = _every(expression)
                     function = self.function(service, source.name)
-                    found.append(Schedule(service, source.name, every, function))
+                    every = self._local_every(aws_every)
+                    found.append(Schedule(service, source.name, every, function, aws_every))
         return found
 
-    def _local_every(self, service: str, name: str, expression: str) -> timedelta:
+    def _local_every(self, aws_every: timedelta) -> timedelta:
         """Locally the sweeps that run every minute in AWS (SLA breaches, grouped notifications)
         run as often as the settings say, so a moved clock shows its effect quickly; every other
         schedule keeps its AWS rate."""
-        every = _every(expression)
-        if every == timedelta(minutes=1):
+        if aws_every == timedelta(minutes=1):
             return timedelta(seconds=self.settings.sla_sweep_seconds)
-        return every
+        return aws_every

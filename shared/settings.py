@@ -132,7 +132,8 @@ class Settings(Model):
         description="Mail to no known address: a ticket without a department, or quarantine",
         json_schema_extra=PARAMETER,
     )
-    # How often the local stack runs the SLA sweep (in AWS it runs every minute).
+    # How often the local stack runs the sweeps that run every minute in AWS (SLA breaches,
+    # grouped notifications).
     sla_sweep_seconds: float = Field(60, gt=0, json_schema_extra=LOCAL)
     crm_provider: Literal["hubspot"] | None = Field(
         None,

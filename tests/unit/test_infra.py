@@ -131,6 +131,16 @@ def test_schedules_are_found_in_the_apps_and_run_at_their_rate() -> None:
     assert ran == ["sweep"]
 
 
+def test_every_minute_sweeps_run_locally_as_often_as_the_settings_say() -> None:
+    fast = LocalSystem(Settings(sla_sweep_seconds=1)).schedules()
+    every = {
+        (s.service, s.name): (s.every.total_seconds(), s.aws_every.total_seconds()) for s in fast
+    }
+    assert every[("sla", "sweep_sla")] == (1, 60)
+    assert every[("channels", "send_grouped_notifications")] == (1, 60)
+    assert every[("crm_sync", "poll_crm")] == (300, 300)  # the others keep their AWS rate
+
+
 def test_the_event_catalogue_is_generated_and_current() -> None:
     assert {event.event_name for event in CATALOGUE} >= {"TicketCreated", "EmailReceived"}
     assert (REPO / "docs" / "events.md").read_text() == render_markdown(), "run `make docs`"
