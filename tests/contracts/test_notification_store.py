@@ -51,9 +51,11 @@ def test_a_watched_ticket_keeps_the_newest_of_each_part_whatever_the_order(
         "t1", "TKT-0001", "Invoice", "sales", "ch-1", assignee=BOB, client_words="Later words"
     )
     store.follow_assignee("t1", None, 5)
+    store.forget_client_words("t1")
+    store.follow_client_words("t1", "Words from before", T0 + timedelta(minutes=1))
     watched = store.watched("t1")
     assert watched is not None
-    assert watched.assignee is None
+    assert (watched.assignee, watched.client_words) == (None, None)
 
 
 def test_preferences_are_kept_per_agent_and_read_together(store: NotificationStore) -> None:

@@ -451,6 +451,9 @@ class FakeNotificationStore:
             return
         item[field_], item[order_field] = value, order
 
+    def forget_client_words(self, ticket_id: str) -> None:
+        self._watched.setdefault(ticket_id, {}).pop("client_words", None)
+
     def watched(self, ticket_id: str) -> WatchedTicket | None:
         item = self._watched.get(ticket_id)
         if item is None or "number" not in item:

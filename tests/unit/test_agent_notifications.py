@@ -313,3 +313,33 @@ def test_an_agent_who_left_the_department_can_no_longer_write_by_mail(desk: Desk
     desk.receive(mail)
     (held,) = desk.quarantine(held=True)
     assert "may no longer see the ticket" in held.reason
+
+
+def test_an_erased_requesters_words_are_in_no_later_notification(desk: Desk) -> None:
+    ticket = _opened(desk)
+    erased = TicketUpdated(
+        ticket_id=ticket.ticket_id,
+        number=ticket.number,
+        changes=[
+            FieldChange(field="requester", old={"email": CLIENT}, new={"email": "x@erased.invalid"})
+        ],
+        actor="system",
+        version=2,
+        updated_at=isoformat(desk.clock.now()),
+    )
+    ticket_changed(erased, next(causes), desk.deps)
+    desk.clock.advance(GROUP_WINDOW)
+    desk.sender.sent.clear()
+    at = isoformat(desk.clock.now())
+    sla_changed("sla_breached", ticket.ticket_id, at, next(causes), desk.deps)
+    assert desk.sent
+    assert all("charged twice" not in text_of(mail) for mail in desk.sent)
+
+
+def test_an_agent_writing_as_the_client_is_not_told_of_their_own_mail(desk: Desk) -> None:
+    ticket = _opened(desk)
+    desk.clock.advance(GROUP_WINDOW)
+    desk.sender.sent.clear()
+    posted = desk.message(ticket, author={"type": "client", "email": ALICE, "name": None})
+    assert client_answered(posted, next(causes), desk.deps) == 1
+    assert [m["To"] for m in desk.sent] == [BOB]

@@ -112,6 +112,10 @@ class DynamoNotificationStore:
             if error.cause_response_code != "ConditionalCheckFailedException":
                 raise  # otherwise a later change is kept already
 
+    def forget_client_words(self, ticket_id: str) -> None:
+        # The time stays: words older than the erasure that arrive late are not kept either.
+        WatchItem(*_watch_key(ticket_id)).update(actions=[WatchItem.client_words.remove()])
+
     def watched(self, ticket_id: str) -> WatchedTicket | None:
         try:
             item = WatchItem.get(*_watch_key(ticket_id))

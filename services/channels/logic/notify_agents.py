@@ -59,7 +59,10 @@ def ticket_changed(updated: TicketUpdated, cause: str, deps: Dependencies) -> in
     else."""
     sent = 0
     for change in updated.changes:
-        if change.field == "department_id":
+        if change.field == "requester":
+            # Their personal data was erased (or the requester replaced): their words go too.
+            deps.notifications.forget_client_words(updated.ticket_id)
+        elif change.field == "department_id":
             deps.notifications.follow_department(updated.ticket_id, change.new, updated.version)
         elif change.field == "assignee":
             assignee = str(change.new).lower() if change.new else None
@@ -79,7 +82,8 @@ def client_answered(posted: MessagePosted, cause: str, deps: Dependencies) -> in
     words = client_words(posted.body)
     if words is not None:
         deps.notifications.follow_client_words(posted.ticket_id, words, at)
-    return notify(Notice("client_replied", at), posted.ticket_id, cause, deps)
+    client = posted.author.get("email")  # an agent writing as a client is not told of it
+    return notify(Notice("client_replied", at, caused_by=client), posted.ticket_id, cause, deps)
 
 
 def sla_changed(kind: Kind, ticket_id: str, at: str, cause: str, deps: Dependencies) -> int:
