@@ -14,6 +14,7 @@ import { TicketView } from "./views/ticket/TicketView";
 import { ContactsView } from "./views/contacts/ContactsView";
 import { ContactView } from "./views/contacts/ContactView";
 import { SettingsView } from "./views/settings/SettingsView";
+import { NotificationsView } from "./views/notifications/NotificationsView";
 import { OutboxView } from "./views/local/OutboxView";
 import { ClockView } from "./views/local/ClockView";
 
@@ -68,6 +69,7 @@ function Shell(props: { config: ConsoleConfig; session: Session }) {
         <ul>
           <NavLink to={href()} current={!section || section === "tickets"}>Queue</NavLink>
           <NavLink to={href("contacts")} current={section === "contacts"}>Contacts</NavLink>
+          <NavLink to={href("notifications")} current={section === "notifications"}>Notifications</NavLink>
           {props.session.admin && (
             <NavLink to={href("settings")} current={section === "settings"}>Settings</NavLink>
           )}
@@ -109,6 +111,8 @@ function View(props: ViewProps) {
       return id ? <TicketView {...props} ticketId={id} /> : <QueueView {...props} />;
     case "contacts":
       return id ? <ContactView {...props} contactId={id} /> : <ContactsView {...props} />;
+    case "notifications":
+      return <NotificationsView />;
     case "settings":
       return <SettingsView {...props} />;
     case "local":

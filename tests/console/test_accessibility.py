@@ -52,6 +52,7 @@ def test_every_main_view_has_no_serious_violation(page: Page, stack: RunningStac
         "ticket": (f"#/tickets/{ids['ticket']}", "It makes a noise."),
         "contacts": ("#/contacts", None),
         "contact": (f"#/contacts/{ids['contact']}", "Ada Axe"),
+        "notifications": ("#/notifications", "Client answered"),
         "sent mail": ("#/local/outbox", None),
         "clock": ("#/local/clock", None),
     }
@@ -67,7 +68,8 @@ def test_every_main_view_has_no_serious_violation(page: Page, stack: RunningStac
     page.locator("#page-title").wait_for()
     sections = page.get_by_role("navigation", name="Settings").get_by_role("link")
     names = [sections.nth(index).inner_text() for index in range(sections.count())]
-    assert "SLA" in " ".join(names)
+    assert "SLA" in names
+    assert "Notifications" in names
     for name in names:
         page.get_by_role("navigation", name="Settings").get_by_role("link", name=name).click()
         page.wait_for_load_state("networkidle")

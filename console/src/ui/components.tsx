@@ -34,6 +34,16 @@ export function Notice({ children, tone = "info" }: { children: ComponentChildre
   );
 }
 
+/** "Saved" once a form is saved. The region stays in the page, empty until then, so that screen
+ * readers announce the word when it appears. */
+export function SavedStatus({ saved }: { saved: boolean }) {
+  return (
+    <span class="saved-status" role="status" aria-live="polite">
+      {saved ? "Saved" : ""}
+    </span>
+  );
+}
+
 export function Loading({ what = "Loading" }: { what?: string }) {
   return (
     <p class="muted" role="status" aria-live="polite">

@@ -9,6 +9,7 @@ import { ChannelsSection } from "./ChannelsSection";
 import { CrmSection } from "./CrmSection";
 import { DepartmentsSection } from "./DepartmentsSection";
 import { MailSection } from "./MailSection";
+import { NotificationsSection } from "./NotificationsSection";
 import { SlaSection } from "./SlaSection";
 import "./settings.css";
 
@@ -17,6 +18,7 @@ const SECTIONS: { id: string; label: string; view: ComponentType }[] = [
   { id: "channels", label: "Channels", view: ChannelsSection },
   { id: "sla", label: "SLA", view: SlaSection },
   { id: "mail", label: "Quarantine and held mail", view: MailSection },
+  { id: "notifications", label: "Notifications", view: NotificationsSection },
   { id: "crm", label: "CRM", view: CrmSection },
   { id: "agents", label: "Agents", view: AgentsSection },
 ];
