@@ -17,6 +17,8 @@ import { SettingsView } from "./views/settings/SettingsView";
 import { NotificationsView } from "./views/notifications/NotificationsView";
 import { OutboxView } from "./views/local/OutboxView";
 import { ClockView } from "./views/local/ClockView";
+import { SearchBox } from "./views/search/SearchBox";
+import { SearchView } from "./views/search/SearchView";
 
 export function App() {
   const [config, setConfig] = useState<ConsoleConfig | null>(null);
@@ -57,6 +59,7 @@ function Shell(props: { config: ConsoleConfig; session: Session }) {
       </a>
       <header class="topbar">
         <span class="brand">Helpdesk</span>
+        <SearchBox current={section === "search" ? (route.query.get("q") ?? "") : ""} />
         <span class="who">
           Signed in as <strong>{props.session.email}</strong>
           {props.session.admin && <span class="badge">Admin</span>}
@@ -113,6 +116,8 @@ function View(props: ViewProps) {
       return id ? <ContactView {...props} contactId={id} /> : <ContactsView {...props} />;
     case "notifications":
       return <NotificationsView />;
+    case "search":
+      return <SearchView {...props} />;
     case "settings":
       return <SettingsView {...props} />;
     case "local":

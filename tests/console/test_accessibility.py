@@ -30,6 +30,11 @@ def a_ticket_with_a_contact(stack: RunningStack) -> dict[str, str]:
         lambda: stack.call("GET", f"/tickets/{ticket['id']}", token=admin)[1],
         lambda found: found.get("contact_id"),
     )
+    # Search follows the same events: the results view has something to show once it finds it.
+    eventually(
+        lambda: stack.call("GET", "/search?q=scanner", token=admin)[1],
+        lambda found: found.get("items"),
+    )
     return {"ticket": ticket["id"], "contact": linked["contact_id"]}
 
 
@@ -52,6 +57,7 @@ def test_every_main_view_has_no_serious_violation(page: Page, stack: RunningStac
         "ticket": (f"#/tickets/{ids['ticket']}", "It makes a noise."),
         "contacts": ("#/contacts", None),
         "contact": (f"#/contacts/{ids['contact']}", "Ada Axe"),
+        "search results": ("#/search?q=scanner", "1 ticket found"),
         "notifications": ("#/notifications", "Client answered"),
         "sent mail": ("#/local/outbox", None),
         "clock": ("#/local/clock", None),
@@ -63,6 +69,12 @@ def test_every_main_view_has_no_serious_violation(page: Page, stack: RunningStac
             page.get_by_text(shown).first.wait_for()
         page.wait_for_load_state("networkidle")
         assert_accessible(page, view)
+
+    # The header's search with its suggestions open, the first one chosen
+    page.get_by_role("combobox", name="Search tickets").fill("scan")
+    page.get_by_role("option", name="Scanner jammed").wait_for()
+    page.keyboard.press("ArrowDown")
+    assert_accessible(page, "search suggestions")
 
     page.goto(stack.base + "/#/settings")
     page.locator("#page-title").wait_for()

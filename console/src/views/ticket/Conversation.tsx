@@ -5,34 +5,40 @@ import type { Message } from "../../api/client";
 import { DateTime, humanize } from "../../ui/components";
 import { authorName, fileSize } from "./format";
 import { LockIcon } from "../../ui/icons";
-import { useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { MailHtml } from "./MailHtml";
 import { fileLink, type Delivery } from "./ticketApi";
 
 const AUTHOR_KINDS: Record<string, string> = { client: "Client", agent: "Agent", system: "Helpdesk" };
 
-export function Conversation({ messages }: { messages: Message[] }) {
+/** `found`: the message a search found its words in, shown marked and scrolled to. */
+export function Conversation({ messages, found }: { messages: Message[]; found?: string | null }) {
   if (messages.length === 0) return <p class="muted">No messages yet.</p>;
   return (
     <ol class="conversation" aria-label="Conversation">
       {messages.map((message) => (
         <li key={message.id}>
-          <MessageItem message={message} />
+          <MessageItem message={message} found={message.id === found} />
         </li>
       ))}
     </ol>
   );
 }
 
-function MessageItem({ message }: { message: Message }) {
+function MessageItem({ message, found }: { message: Message; found: boolean }) {
   const kind = message.internal ? "internal" : message.author.type;
+  const ref = useRef<HTMLElement>(null);
+  useEffect(() => {
+    if (found) ref.current?.scrollIntoView({ block: "center" });
+  }, [found]);
   // Text first: it reads at its own length in the conversation and fetches nothing, where the
   // formatted mail is a fixed-height frame that asks for a link per inline image.
   const [formatted, setFormatted] = useState(false);
   const label = `${message.internal ? "Internal note" : AUTHOR_KINDS[message.author.type] ?? "Message"} from ${authorName(message.author)}`;
   return (
-    <article class={`message message-${kind}`} aria-label={label}>
+    <article ref={ref} class={`message message-${kind}${found ? " message-found" : ""}`} aria-label={label}>
       <header class="message-header">
+        {found && <span class="badge found-label">Found by your search</span>}
         {message.internal ? (
           <span class="note-label">
             <LockIcon /> Internal note

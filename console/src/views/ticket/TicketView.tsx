@@ -28,7 +28,7 @@ async function loadShown(ticketId: string): Promise<Shown> {
   return { ticket, messages: await loadMessages(ticket.id) };
 }
 
-export function TicketView({ ticketId }: ViewProps & { ticketId: string }) {
+export function TicketView({ ticketId, route }: ViewProps & { ticketId: string }) {
   const loaded = useLoad(() => loadShown(ticketId), [ticketId]);
   const [shown, setShown] = useState<Shown>();
   const [merging, setMerging] = useState(false);
@@ -68,7 +68,7 @@ export function TicketView({ ticketId }: ViewProps & { ticketId: string }) {
       <div class="two-columns">
         <div class="ticket-main">
           <h2 class="visually-hidden">Conversation</h2>
-          <Conversation messages={messages} />
+          <Conversation messages={messages} found={route.query.get("message")} />
           {!ticket.merged_into && (
             <Composer
               key={ticket.id}
