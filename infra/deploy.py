@@ -6,12 +6,16 @@
 The stacks go up in order: `<prefix>-<stage>-shared` (bus, mail bucket and domain, user pool,
 alerts, the artifacts bucket), the console's (the bucket of its built files), then per service its
 data stack (tables) and its service stack (functions, API, queues, alarms), then the edge (one
-address for the console and the APIs, the dashboard). Last, the console is built and its files
-and `config.json` uploaded to its bucket (`infra.console_upload`). Service templates
-are SAM, which CloudFormation transforms (an emulator has no transform: aws-sam-translator does
-it here); their code is uploaded to the artifacts bucket under its content hash. A new stack is
-created; an existing one is changed through a change set, and a change set without changes is
-dropped, so a second deploy with nothing changed changes nothing.
+address for the console, the APIs and the files of messages, the dashboard). The key pair that
+signs links to files is made once per stage: its private half in an SSM SecureString, its public
+half a parameter of the edge. Once the edge exists, its address and the key's id are stored for the
+tickets functions, and the shared stack is told the distribution that may read the mail bucket's
+files (on a first deployment that changes the shared stack a second time). Last, the console is
+built and its files and `config.json` uploaded to its bucket (`infra.console_upload`). Service
+templates are SAM, which CloudFormation transforms (an emulator has no transform:
+aws-sam-translator does it here); their code is uploaded to the artifacts bucket under its content
+hash. A new stack is created; an existing one is changed through a change set, and a change set
+without changes is dropped, so a second deploy with nothing changed changes nothing.
 
 Parameter values come from the environment, named as the functions name their settings: stack
 parameter `TicketPrefix` ← `HELPDESK_TICKET_PREFIX`, `MailDomain` ← `HELPDESK_MAIL_DOMAIN`. A
@@ -43,6 +47,13 @@ from infra import console_build, console_upload
 from infra.console_stack import console_bucket, console_stack
 from infra.edge import edge_stack
 from infra.emulator import STAND_IN, for_emulator
+from infra.file_links import (
+    DISTRIBUTION_PARAMETER,
+    KEY_ID_OUTPUT,
+    PUBLIC_KEY_PARAMETER,
+    new_private_key,
+    public_key,
+)
 from infra.package import REPO, Packaged, package
 from infra.parameters import environment_variable, substitute, template_settings
 from infra.stacks import SERVICES, ServiceStack
@@ -138,27 +149,60 @@ class Deployment:
             if functions or not services
             else {}
         )
+        given: dict[str, dict[str, str]] = {}
         for plan in plans:
             template = self._template(plan, packaged)
             if template is not None:
-                self.log(f"{plan.name}: {self.apply(plan.name, template)}")
+                given[plan.part] = self.given_parameters(plan.part)
+                self.log(f"{plan.name}: {self.apply(plan.name, template, given[plan.part])}")
         if any(plan.part == "edge" for plan in plans):
-            self.store_console_url()
+            self.store_edge_addresses()
+            if "shared" in given and (now := self.given_parameters("shared")) != given["shared"]:
+                # A new edge: the mail bucket's policy names the distribution that reads files.
+                name = stack_name(self.settings, "shared")
+                template = substitute(shared_stack(template_settings()))
+                self.log(f"{name}: {self.apply(name, template, now)}")
         if with_console:
             self.publish_console()
         return self.outputs()
 
-    def store_console_url(self) -> None:
-        """Keep the console's address where the channels functions read it (their mail to
-        agents links to it): the one an operator set, else the edge's, known only now."""
-        url = self.settings.console_url or self.stack_outputs("edge").get("ConsoleUrl")
-        if url:
-            client("ssm").put_parameter(
-                Name=self.settings.console_url_parameter,
-                Value=url.rstrip("/"),
-                Type="String",
-                Overwrite=True,
-            )
+    def given_parameters(self, part: str) -> dict[str, str]:
+        """Parameter values a stack gets from the deployment itself rather than the operator."""
+        if part == "shared":
+            distribution = self.stack_outputs("edge").get("DistributionId")
+            return {DISTRIBUTION_PARAMETER: distribution} if distribution else {}
+        if part == "edge":
+            return {PUBLIC_KEY_PARAMETER: public_key(self.file_link_key())}
+        return {}
+
+    def file_link_key(self) -> str:
+        """The stage's private key for links to files: made the first time, then kept."""
+        ssm = client("ssm")
+        name = self.settings.file_link_key_parameter
+        try:
+            return str(ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"])
+        except ssm.exceptions.ParameterNotFound:
+            key = new_private_key()
+            ssm.put_parameter(Name=name, Value=key, Type="SecureString")
+            return key
+
+    def store_edge_addresses(self) -> None:
+        """Keep what the functions read of the edge, known only now (the edge goes up after
+        the services): the console's address for the channels functions (their mail to agents
+        links to it; the one an operator set, else the edge's), and for the tickets functions
+        the edge's own address and the id of the key their links to files are signed for."""
+        edge = self.stack_outputs("edge")
+        values = {
+            self.settings.console_url_parameter: self.settings.console_url
+            or edge.get("ConsoleUrl"),
+            self.settings.edge_url_parameter: edge.get("BaseUrl"),
+            self.settings.file_link_key_id_parameter: edge.get(KEY_ID_OUTPUT),
+        }
+        for name, value in values.items():
+            if value:
+                client("ssm").put_parameter(
+                    Name=name, Value=value.rstrip("/"), Type="String", Overwrite=True
+                )
 
     def publish_console(self, dist: Path = console_build.DIST) -> console_upload.Published:
         """Upload the built console and its config.json to its bucket, then have the edge
@@ -232,8 +276,11 @@ class Deployment:
             client("s3").put_object(Bucket=bucket, Key=key, Body=data)
         return {"Bucket": bucket, "Key": key}
 
-    def apply(self, name: str, template: dict[str, Any]) -> str:
-        """Create the stack, or change it through a change set; 'unchanged' when nothing would."""
+    def apply(
+        self, name: str, template: dict[str, Any], given: dict[str, str] | None = None
+    ) -> str:
+        """Create the stack, or change it through a change set; 'unchanged' when nothing would.
+        `given`: parameter values of the deployment's own, beside the operator's."""
         if self.emulator:
             exports = {
                 export["Name"]
@@ -249,7 +296,7 @@ class Deployment:
             cloudformation.get_waiter("stack_delete_complete").wait(StackName=name)
             existing = None
         source = self._template_source(name, template)
-        parameters = self._parameters(template, update=existing is not None)
+        parameters = self._parameters(template, update=existing is not None, given=given or {})
         if existing is None:
             cloudformation.create_stack(
                 StackName=name,
@@ -304,12 +351,18 @@ class Deployment:
         region = self.settings.region
         return f"https://{bucket}.s3.{region}.amazonaws.com/{key}"
 
-    def _parameters(self, template: dict[str, Any], *, update: bool) -> list[dict[str, Any]]:
-        given = {
-            name: value
-            for name in template.get("Parameters", {})
-            if (value := self.environment.get(environment_variable(_snake(name)))) is not None
-        } | {"Stage": self.stage}  # the command's, whatever HELPDESK_STAGE says
+    def _parameters(
+        self, template: dict[str, Any], *, update: bool, given: dict[str, str]
+    ) -> list[dict[str, Any]]:
+        given = (
+            {
+                name: value
+                for name in template.get("Parameters", {})
+                if (value := self.environment.get(environment_variable(_snake(name)))) is not None
+            }
+            | given
+            | {"Stage": self.stage}  # the command's, whatever HELPDESK_STAGE says
+        )
         parameters: list[dict[str, Any]] = [
             {"ParameterKey": key, "ParameterValue": value} for key, value in given.items()
         ]

@@ -8,7 +8,8 @@ before anything works; the distribution gives a working https address at once, c
 domain later, and serves the agent console from the same origin (`infra.console_stack`), so the
 console needs no CORS. Nothing of the APIs is cached (every answer depends on the agent's token),
 and every header but Host reaches them. Every other path is the console's: its bucket is the
-default origin, `/` is its index.html.
+default origin, `/` is its index.html. The files of messages are served from the mail bucket
+under their own prefixes, for links the tickets API signs (`infra.file_links`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,14 @@ from typing import Any
 from chalice.app import Chalice
 
 from infra.console_stack import edge_behaviour, edge_origin, edge_resources
+from infra.file_links import (
+    FILE_PREFIXES,
+    edge_file_behaviours,
+    edge_file_origin,
+    edge_file_outputs,
+    edge_file_parameters,
+    edge_file_resources,
+)
 from infra.parameters import stage_parameter, substitute
 from infra.service_stack import (
     API_STAGE,
@@ -45,11 +54,14 @@ def path_segments(app: Chalice) -> list[str]:
 
 
 def edge_stack(settings: Settings) -> Template:
-    origins, behaviours = [], []
+    origins, behaviours = [edge_file_origin(settings)], edge_file_behaviours(CACHING_DISABLED)
+    file_segments = {prefix.rstrip("/") for prefix in FILE_PREFIXES}
     for stack in SERVICES:
         app = app_of(stack)
         if not app.routes:
             continue
+        if clash := file_segments & set(path_segments(app)):
+            raise ValueError(f"{stack.service} routes {sorted(clash)}: the edge serves files there")
         origins.append(
             {
                 "Id": stack.service,
@@ -80,6 +92,7 @@ def edge_stack(settings: Settings) -> Template:
                 "Default": "PriceClass_100",
                 "AllowedValues": ["PriceClass_100", "PriceClass_200", "PriceClass_All"],
             },
+            **edge_file_parameters(),
         },
         "Resources": {
             "Distribution": {
@@ -99,6 +112,7 @@ def edge_stack(settings: Settings) -> Template:
                 },
             },
             **edge_resources(settings),
+            **edge_file_resources(settings),
             "ForwardHost": {
                 "Type": "AWS::CloudFront::Function",
                 "Properties": {
@@ -132,6 +146,7 @@ def edge_stack(settings: Settings) -> Template:
                 "Description": "The distribution, for invalidating the console's index",
                 "Value": {"Ref": "Distribution"},
             },
+            **edge_file_outputs(),
         },
     }
     return substitute(template)  # type: ignore[no-any-return]

@@ -58,6 +58,7 @@ ONLY_FOR: dict[str, frozenset[str]] = {
     "nh3": frozenset({"channels"}),
     "tnefparse": frozenset({"channels"}),
     "snowballstemmer": frozenset({"tickets"}),
+    "cryptography": frozenset({"tickets"}),
 }
 ARCHIVE_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can say: no build's own time
 # Where Lambda mounts each archive: compiled code names its source there in tracebacks.

@@ -184,6 +184,14 @@ def _environment(
         # Mail to agents links to the console: the deployment stores its address once the
         # edge has one (the edge is deployed after the services).
         variables[environment_variable("console_url_ref")] = settings.console_url_parameter
+    if stack.serves_files:
+        # Links to files go through the edge: the deployment stores its address and the key's
+        # id once the edge exists, and the key before.
+        variables[environment_variable("edge_url_ref")] = settings.edge_url_parameter
+        variables[environment_variable("file_link_key_id_ref")] = (
+            settings.file_link_key_id_parameter
+        )
+        variables[environment_variable("file_link_key_ref")] = settings.file_link_key_parameter
     return variables
 
 

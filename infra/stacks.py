@@ -38,8 +38,8 @@ class ServiceStack:
     extra_table_actions: tuple[str, ...] = ()
     # Its functions manage the agents of the user pool (invite, disable, grant admin).
     manages_agents: bool = False
-    # Its API signs download links to the files of messages in the mail bucket (the links act
-    # with the function's rights, so it may read those files and nothing else there).
+    # Its API signs download links to the files of messages, which the edge serves from the mail
+    # bucket (it reads the signing key and the edge's address, never the files).
     serves_files: bool = False
     # A scheduled function that must succeed regularly, and the metric it publishes when it did:
     # none for five minutes raises an alarm.

@@ -15,6 +15,11 @@ from typing import Any
 
 from chalice.utils import to_cfn_resource_name
 
+from infra.file_links import (
+    mail_bucket_file_statement,
+    shared_file_conditions,
+    shared_file_parameters,
+)
 from infra.parameters import service_parameters, stage_parameter, substitute, template_settings
 from infra.stacks import (
     DEAD_LETTER_RETENTION_SECONDS,
@@ -161,7 +166,9 @@ def shared_stack(settings: Settings) -> Template:
                                 "Condition": {
                                     "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
                                 },
-                            }
+                            },
+                            # The edge is deployed last: it is named here once it exists.
+                            mail_bucket_file_statement(settings),
                         ]
                     },
                 },
@@ -183,7 +190,9 @@ def shared_stack(settings: Settings) -> Template:
             "mail and sends from it",
         },
         "RawMailDays": service_parameters()["RawMailDays"],
+        **shared_file_parameters(),
     }
+    template["Conditions"] = shared_file_conditions()
     template["Outputs"] = (
         _exports(
             settings,
@@ -987,13 +996,17 @@ def function_policy(stack: ServiceStack, settings: Settings) -> dict[str, Any]:
     if stack.serves_files:
         statements.append(
             {
-                # The files of messages (taken out of mail, or uploaded for them); never the
-                # raw mail under `inbound/`.
+                # What signs links to files for the edge: its address, the key's id, the key.
+                # The edge reads the files itself, so the functions may read none.
                 "Effect": "Allow",
-                "Action": "s3:GetObject",
+                "Action": "ssm:GetParameter",
                 "Resource": [
-                    f"arn:aws:s3:::{settings.mail_bucket}/{prefix}*"
-                    for prefix in (ATTACHMENTS_PREFIX, UPLOADS_PREFIX)
+                    f"arn:aws:ssm:{region}:{account}:parameter{parameter}"
+                    for parameter in (
+                        settings.edge_url_parameter,
+                        settings.file_link_key_id_parameter,
+                        settings.file_link_key_parameter,
+                    )
                 ],
             }
         )

@@ -35,14 +35,22 @@ Answer = tuple[int, dict[str, str], bytes]
 
 class ConsoleSite:
     def __init__(
-        self, user_pool: LocalUserPool, aws_endpoint: str, region: str, root: Path = DIST
+        self,
+        user_pool: LocalUserPool,
+        aws_endpoint: str,
+        region: str,
+        root: Path = DIST,
+        files: str | None = None,
     ) -> None:
         self._root = root.resolve()
         self._aws_endpoint = aws_endpoint
-        # The emulator's address stands for the mail bucket's: uploads are posted there, and
-        # inline images of mail load from there.
+        # The emulator's address stands for the mail bucket's: uploads are posted there. Inline
+        # images of mail load from the gateway, which serves files as the edge does (its own
+        # address in AWS; locally the console may be opened by another name for it).
         self._security = {
-            "Content-Security-Policy": content_security_policy([aws_endpoint], [aws_endpoint]),
+            "Content-Security-Policy": content_security_policy(
+                [aws_endpoint], [files or aws_endpoint]
+            ),
             "X-Content-Type-Options": "nosniff",
             "Referrer-Policy": "no-referrer",
         }

@@ -12,6 +12,9 @@ import secrets
 import warnings
 
 from local_stack import emulator_patches
+from local_stack.files import signing_environment
+
+EDGE_URL = "http://edge.localhost"
 
 
 def in_process_emulator(stage: str, log_level: str = "WARNING") -> None:
@@ -23,6 +26,9 @@ def in_process_emulator(stage: str, log_level: str = "WARNING") -> None:
         AWS_ACCOUNT_ID_ENDPOINT_MODE="disabled",
         HELPDESK_STAGE=stage,
         HELPDESK_REPLY_TOKEN_SECRET=secrets.token_hex(16),
+        # Links to files point at the gateway, which serves them as the edge does.
+        HELPDESK_EDGE_URL=EDGE_URL,
+        **signing_environment(),
         POWERTOOLS_METRICS_DISABLED="true",
         POWERTOOLS_LOG_LEVEL=log_level,
     )

@@ -5,7 +5,8 @@ that carry the authorizer there need a token that verifies, preflights are answe
 definition, and its own refusals carry the definition's CORS headers. A request then becomes an
 API Gateway REST proxy event (with `resource` set to the matched route template, and the verified
 token's claims where the Cognito authorizer puts them) and is handed to the app as Lambda would.
-Local-only routes live under `/local` plus `/health` and `/openapi.json`.
+Local-only routes live under `/local` plus `/health` and `/openapi.json`. As the AWS edge, it
+serves the files of messages to signed links (`local_stack.files`).
 
 As API Gateway, it tells the function the scheme the caller used (`X-Forwarded-Proto`, plain
 `http` here, whatever the caller claims), refuses any method a route does not declare (`TRACE`,
@@ -19,7 +20,7 @@ import logging
 import re
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -31,6 +32,7 @@ from infra.api import ApiDefinition
 from local_stack.aws_calls import running, service_of
 from local_stack.console import COGNITO_PATH, ConsoleSite
 from local_stack.delivery import LambdaContext
+from local_stack.files import LocalFiles
 from local_stack.tokens import DevTokens
 from shared.errors import (
     PROBLEM_CONTENT_TYPE,
@@ -59,6 +61,7 @@ class GatewayResponse:
     status: int
     headers: dict[str, str]
     body: bytes
+    stream: Iterator[bytes] | None = None  # sent instead of `body`, as it is read
 
 
 def _problem(
@@ -77,9 +80,11 @@ class Gateway:
         tokens: DevTokens,
         local_routes: dict[tuple[str, str], LocalRoute],
         console: ConsoleSite | None = None,
+        files: LocalFiles | None = None,
     ) -> None:
         self._tokens = tokens
         self._console = console
+        self._files = files
         self._local_routes = local_routes
         self._route_owner: dict[str, Chalice] = {}
         self._definitions: dict[str, ApiDefinition] = {}
@@ -99,6 +104,9 @@ class Gateway:
         self, method: str, target: str, headers: dict[str, str], body: bytes
     ) -> GatewayResponse:
         path = target.split("?", 1)[0]
+        if self._files is not None and self._files.serves(path):
+            file = self._files.answer(method, target)
+            return GatewayResponse(file.status, file.headers, file.body, file.stream)
         if self._console is not None:
             if method in ("GET", "HEAD") and (page := self._console.file(path)) is not None:
                 return GatewayResponse(*page)
@@ -203,10 +211,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(response.status)
         for name, value in response.headers.items():
             self.send_header(name, value)
-        self.send_header("Content-Length", str(len(response.body)))
+        if "content-length" not in {name.lower() for name in response.headers}:
+            self.send_header("Content-Length", str(len(response.body)))
         self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(response.body)
+        if self.command == "HEAD":
+            return
+        for chunk in response.stream or (response.body,):
+            self.wfile.write(chunk)
 
     def _answer(self) -> GatewayResponse:
         path = self.path.split("?", 1)[0]

@@ -18,6 +18,7 @@ from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from local_stack import emulator_patches
 from local_stack.console import ConsoleSite
 from local_stack.environment import quiet
+from local_stack.files import LocalFiles, signing_environment
 from local_stack.gateway import Gateway, GatewayServer, LocalRoute
 from local_stack.mail import LocalMailReports, MailReceiver, SentMail, smtp_server
 from local_stack.provision import LOCAL_MAIL_DOMAIN, provision
@@ -85,6 +86,11 @@ class LocalStack:
         os.environ.setdefault("HELPDESK_REPLY_TOKEN_SECRET", secret_file.read_text().strip())
         # Mail to agents links to the console this stack serves.
         os.environ.setdefault("HELPDESK_CONSOLE_URL", f"http://localhost:{self.ports.http}")
+        # Links to files go to this stack's gateway, which serves them as the edge does in AWS,
+        # with a key of its own.
+        os.environ.update(
+            HELPDESK_EDGE_URL=f"http://localhost:{self.ports.http}", **signing_environment()
+        )
         quiet()
         emulator_patches.apply_all()
         self._moto.start()
@@ -119,9 +125,12 @@ class LocalStack:
         self._smtp = smtp_server(receiver, self.ports.smtp)
         self._smtp.start()
         console = ConsoleSite(
-            self.user_pool, os.environ["AWS_ENDPOINT_URL"], os.environ["AWS_DEFAULT_REGION"]
+            self.user_pool,
+            os.environ["AWS_ENDPOINT_URL"],
+            os.environ["AWS_DEFAULT_REGION"],
+            files=settings.edge_url,
         )
-        gateway = Gateway(system.apps, tokens, self._local_routes(), console)
+        gateway = Gateway(system.apps, tokens, self._local_routes(), console, LocalFiles(settings))
         self._http = GatewayServer(("127.0.0.1", self.ports.http), gateway)
         self._spawn_server(self._http)
         self.ready = True

@@ -196,6 +196,15 @@ class Settings(Model):
         json_schema_extra=PARAMETER,
     )
     console_url_ref: str | None = Field(None, json_schema_extra=STACK)
+    # Download links to the files of messages go through the edge, signed for CloudFront: its
+    # address, the id CloudFront gave the public key, and the private key (PEM). Values on a
+    # laptop; in AWS the deployment stores them once the edge exists and `*_ref` names where.
+    edge_url: str | None = Field(None, pattern=r"^https?://[^/\s]+$", json_schema_extra=LOCAL)
+    edge_url_ref: str | None = Field(None, json_schema_extra=STACK)
+    file_link_key_id: str | None = Field(None, json_schema_extra=LOCAL)
+    file_link_key_id_ref: str | None = Field(None, json_schema_extra=STACK)
+    file_link_key: str | None = Field(None, json_schema_extra=LOCAL)
+    file_link_key_ref: str | None = Field(None, json_schema_extra=STACK)
 
     @property
     def bus_name(self) -> str:
@@ -220,6 +229,21 @@ class Settings(Model):
     def console_url_parameter(self) -> str:
         """The SSM parameter a deployment keeps the console's address in, once the edge has one."""
         return f"/{self.resource_prefix}/{self.stage}/console-url"
+
+    @property
+    def edge_url_parameter(self) -> str:
+        """The SSM parameter a deployment keeps the edge's address in, once it has one."""
+        return f"/{self.resource_prefix}/{self.stage}/edge-url"
+
+    @property
+    def file_link_key_parameter(self) -> str:
+        """The SSM SecureString parameter of the private key that signs links to files."""
+        return f"/{self.resource_prefix}/{self.stage}/file-links/private-key"
+
+    @property
+    def file_link_key_id_parameter(self) -> str:
+        """The SSM parameter of the id CloudFront gave that key's public half."""
+        return f"/{self.resource_prefix}/{self.stage}/file-links/key-id"
 
     @property
     def mail_configuration_set(self) -> str:

@@ -23,6 +23,7 @@ from moto.ses.models import ses_backends
 
 from infra.least_privilege import AwsCall, Refusal, describe, service_refusals
 from local_stack.aws_calls import record_aws_calls
+from local_stack.files import LocalFiles
 from local_stack.gateway import Gateway
 from local_stack.mail import LocalMailReports
 from local_stack.provision import local_parameters
@@ -89,6 +90,21 @@ class HttpClient:
         answer = self.call(method, path, body, as_=as_)
         assert answer.status == status, (answer.status, answer.body)
         return answer.body
+
+    def fetch(self, url: str, method: str = "GET") -> Fetched:
+        """Follow a link to the edge (a file's), as a browser does: no token, the bytes back."""
+        edge = get_settings().edge_url or ""
+        assert url.startswith(f"{edge}/"), url
+        response = self._gateway.handle(method, url.removeprefix(edge), {}, b"")
+        body = b"".join(response.stream) if response.stream is not None else response.body
+        return Fetched(response.status, response.headers, body)
+
+
+@dataclass
+class Fetched:
+    status: int
+    headers: dict[str, str]
+    content: bytes
 
 
 def sent_mail() -> list[email.message.EmailMessage]:
@@ -178,4 +194,4 @@ def delivery(system: LocalSystem) -> Delivery:
 @pytest.fixture
 def http(system: LocalSystem, tmp_path: Path) -> HttpClient:
     tokens = DevTokens(tmp_path / "key")
-    return HttpClient(Gateway(system.apps, tokens, {}), tokens)
+    return HttpClient(Gateway(system.apps, tokens, {}, files=LocalFiles(get_settings())), tokens)

@@ -317,14 +317,15 @@ def test_a_mail_is_shown_as_sent_with_its_inline_image_and_nothing_remote(
     expect(frame).to_have_attribute("sandbox", "allow-popups allow-popups-to-escape-sandbox")
     shown = mail.frame_locator("iframe")
     image = shown.get_by_role("img", name="Screenshot")
-    # A short-lived link to the mail bucket (the emulator's address locally)
+    # A short-lived link signed for the edge (the gateway locally)
+    edge = f"http://localhost:{stack.http}"
     expect(image).to_have_attribute(
-        "src", re.compile(rf"^http://127\.0\.0\.1:{stack.aws}/.*X-Amz-Signature=")
+        "src", re.compile(rf"^{re.escape(edge)}/attachments/.*&Signature=.*&Key-Pair-Id=")
     )
     # Another origin: the console cannot reach into the mail, nor the mail out; and the mail's
-    # own policy admits pictures from the mail bucket alone
+    # own policy admits pictures from the edge's files alone
     assert frame.evaluate("frame => frame.contentDocument") is None
-    policy = f"default-src 'none'; img-src http://127.0.0.1:{stack.aws}"
+    policy = f"default-src 'none'; img-src {edge}"
     assert f'content="{policy}"' in (frame.get_attribute("srcdoc") or "")
     loaded_width = "img => img.decode().then(() => img.naturalWidth, () => 0)"
     assert image.evaluate(loaded_width) == IMAGE_WIDTH

@@ -16,7 +16,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from urllib.parse import quote, urlencode
 
 from services.tickets.logic.agent_directory import Agent, AgentExists, UnknownAgent
@@ -475,13 +475,13 @@ class FakeFileLinks:
     """Links that say what they were signed for, so a test can read it back."""
 
     def download_url(
-        self, key: str, content_disposition: str, content_type: str, expires_in: timedelta
+        self, key: str, content_disposition: str, content_type: str, expires_at: datetime
     ) -> str:
         query = urlencode(
             {
                 "disposition": content_disposition,
                 "type": content_type,
-                "expires": int(expires_in.total_seconds()),
+                "expires": expires_at.isoformat(),
             }
         )
         return f"https://files.example/{quote(key)}?{query}"

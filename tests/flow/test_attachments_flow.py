@@ -1,14 +1,17 @@
 """A client's file through the whole local system: mailed over SMTP, stored by the channels
-service in the emulated S3, and fetched by an agent through the tickets API's download link."""
+service in the emulated S3, and fetched by an agent through the tickets API's download link from
+the gateway, which serves files as the edge does."""
 
 from __future__ import annotations
 
 import smtplib
+import urllib.error
 import urllib.request
 from typing import Any
 
 import pytest
 
+from infra.file_links import FILE_HEADERS
 from tests.flow.conftest import RunningStack, eventually
 
 pytestmark = pytest.mark.flow
@@ -53,7 +56,14 @@ def test_an_agent_downloads_the_file_a_client_mailed(stack: RunningStack) -> Non
     # And its download path answers a link that fetches the very bytes, as a download
     status, link = stack.call("GET", file["download_path"], token=admin)
     assert status == 200, link
+    assert link["url"].startswith(f"http://localhost:{stack.http}/attachments/")
     with urllib.request.urlopen(link["url"], timeout=10) as answer:
         assert answer.read() == PDF
         assert answer.headers["Content-Type"] == "application/pdf"
         assert answer.headers["Content-Disposition"].startswith("attachment;")
+        assert {name: answer.headers[name] for name in FILE_HEADERS} == FILE_HEADERS
+    # A link changed to serve the file as a page is refused
+    changed = link["url"].replace("application%2Fpdf", "text%2Fhtml")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(changed, timeout=10)
+    assert refused.value.code == 403

@@ -32,6 +32,7 @@ from infra.console_upload import (
 )
 from infra.deploy import DeployError, Deployment, main, stack_name
 from infra.edge import edge_stack, path_segments
+from infra.file_links import FILES_ORIGIN
 from infra.parameters import substitute, template_settings
 from infra.service_stack import app_of
 from infra.stacks import SERVICES
@@ -74,7 +75,7 @@ def _distribution() -> dict[str, Any]:
 
 
 def _csp() -> dict[str, list[str]]:
-    [policy] = _resources(edge_stack(NAMES), "AWS::CloudFront::ResponseHeadersPolicy").values()
+    policy = edge_stack(NAMES)["Resources"]["ConsoleHeaders"]
     security = policy["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
     text = security["ContentSecurityPolicy"]["ContentSecurityPolicy"]["Fn::Sub"]
     directives = [d.split() for d in text.split(";")]
@@ -125,7 +126,9 @@ def test_the_edge_serves_the_console_through_access_control_and_the_apis_as_befo
     assert default["CachePolicyId"] == CACHING_OPTIMIZED
     assert set(default["AllowedMethods"]) == {"GET", "HEAD"}
     # And every API path still goes to its own API, uncached, with the forwarded host
-    routed = {b["PathPattern"]: b for b in config["CacheBehaviors"]}
+    routed = {
+        b["PathPattern"]: b for b in config["CacheBehaviors"] if b["TargetOriginId"] != FILES_ORIGIN
+    }
     expected = {}
     for stack in SERVICES:
         for segment in path_segments(app_of(stack)):
@@ -168,7 +171,7 @@ def test_the_console_may_call_only_itself_its_user_pool_and_the_mail_bucket() ->
     # Nothing from another host: no CDN, no script or style from anywhere else
     allowed = {"'self'", "'none'", "data:", "blob:", COGNITO, *UPLOADS}
     assert {source for sources in csp.values() for source in sources} <= allowed
-    [policy] = _resources(edge_stack(NAMES), "AWS::CloudFront::ResponseHeadersPolicy").values()
+    policy = edge_stack(NAMES)["Resources"]["ConsoleHeaders"]
     security = policy["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
     assert security["StrictTransportSecurity"]["AccessControlMaxAgeSec"] >= 31_536_000
     assert security["ReferrerPolicy"]["ReferrerPolicy"] == "no-referrer"
@@ -322,7 +325,8 @@ def test_the_console_is_not_emptied_while_the_edge_serves_it(
         ("console", console_stack(NAMES)),
         ("edge", edge_stack(NAMES)),
     ):
-        deployment.apply(stack_name(deployment.settings, part), template)
+        name = stack_name(deployment.settings, part)
+        deployment.apply(name, template, deployment.given_parameters(part))
     client("s3").put_object(Bucket=CONSOLE_BUCKET, Key=INDEX, Body=b"<html>")
 
     # When the operator removes the console alone, they are told why not, and agents keep it

@@ -1,26 +1,29 @@
-"""Files on tickets: a short-lived link that downloads one, for those who may see the ticket;
-inline images of HTML mail by their content id; files on a new ticket; forwarding a client's file
-in a reply."""
+"""Files on tickets: a short-lived link that downloads one through the edge, for those who may see
+the ticket; inline images of HTML mail by their content id; files on a new ticket; forwarding a
+client's file in a reply."""
 
 from __future__ import annotations
 
 import base64
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlparse
+from urllib.parse import parse_qs, urlparse
 
 import pytest
-import requests
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
 
-from infra.least_privilege import AwsCall, resource_parameters, service_refusals
+from infra.file_links import FILE_HEADERS, public_key
+from infra.least_privilege import AwsCall, service_refusals
+from local_stack.files import LOCAL_KEY_ID
 from local_stack.mail import MailReceiver
 from local_stack.provision import local_parameters
 from local_stack.system import LocalSystem
 from shared.aws import client
 from shared.clock import get_clock
 from shared.settings import get_settings
-from tests.conftest import RECORDED_CALLS, Delivery, HttpClient, sent_mail
+from tests.conftest import Delivery, Fetched, HttpClient, sent_mail
 
 pytestmark = pytest.mark.service
 
@@ -80,37 +83,15 @@ def _link(http: HttpClient, path: str, as_: tuple[str, str] = ALICE) -> dict[str
     answer = http.call("GET", path, as_=as_)
     assert answer.status == 200, answer.body
     assert answer.headers["Cache-Control"] == "no-store"
-    # Not a call the function makes, but what the link lets its holder do with the function's
-    # rights: held against the tickets policy like every call.
-    bucket, key = _bucket_and_key(answer.body["url"])
-    RECORDED_CALLS.append(
-        (
-            AwsCall(
-                "tickets",
-                "s3",
-                "GetObject",
-                get_settings().region,
-                resource_parameters({"Bucket": bucket, "Key": key}),
-            ),
-            get_settings(),
-        )
-    )
     return dict(answer.body)
 
 
-def _bucket_and_key(url: str) -> tuple[str, str]:
-    parts = urlparse(url)
-    host_bucket = parts.netloc.split(".s3.", 1)[0] if ".s3." in parts.netloc else None
-    path = unquote(parts.path).lstrip("/")
-    if host_bucket:
-        return host_bucket, path
-    bucket, _, key = path.partition("/")
-    return bucket, key
-
-
-def _fetched(url: str) -> requests.Response:
-    answer = requests.get(url, timeout=10)
-    assert answer.status_code == 200
+def _fetched(http: HttpClient, url: str) -> Fetched:
+    answer = http.fetch(url)
+    assert answer.status == 200, answer.content
+    # Whatever the file, the edge's headers: never sniffed, never run as a page
+    assert {name: answer.headers[name] for name in FILE_HEADERS} == FILE_HEADERS
+    assert answer.headers["X-Content-Type-Options"] == "nosniff"
     return answer
 
 
@@ -130,7 +111,7 @@ def test_an_agent_of_the_department_downloads_a_mails_file_by_its_link(
         "application/pdf",
         len(PDF),
     )
-    answer = _fetched(link["url"])
+    answer = _fetched(http, link["url"])
     assert answer.content == PDF
     assert answer.headers["Content-Type"] == "application/pdf"
     assert answer.headers["Content-Disposition"] == (
@@ -142,21 +123,60 @@ def test_an_agent_of_the_department_downloads_a_mails_file_by_its_link(
 
 
 @pytest.mark.usefixtures("billing")
-def test_the_link_is_signed_for_five_minutes(
+def test_the_link_is_signed_for_the_edge_key_for_five_minutes(
     http: HttpClient, delivery: Delivery, inbox: MailReceiver
 ) -> None:
     message = _received(http, delivery, inbox, "Scan", _file("a.pdf", "application/pdf", PDF))
+    file = message["attachments"][0]
     asked = get_clock().now()
-    link = _link(http, message["attachments"][0]["download_path"])
-    expires_at = datetime.fromisoformat(link["expires_at"]) - timedelta(minutes=5)
-    assert asked <= expires_at <= get_clock().now()
-    signed = parse_qs(urlparse(link["url"]).query)
-    assert signed["X-Amz-Expires"] == ["300"]
-    signed_at = datetime.strptime(signed["X-Amz-Date"][0], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
-    assert abs(datetime.now(UTC) - signed_at) < timedelta(minutes=1)
-    # The response headers are among what is signed, so the holder cannot change them
+    link = _link(http, file["download_path"])
+    expires_at = datetime.fromisoformat(link["expires_at"])
+    assert asked + timedelta(minutes=5) <= expires_at <= get_clock().now() + timedelta(minutes=5)
+    url = urlparse(link["url"])
+    assert f"{url.scheme}://{url.netloc}" == get_settings().edge_url
+    assert url.path == f"/{file['key']}"
+    signed = parse_qs(url.query)
+    # A canned policy: the expiry, the key it is signed with, and the signature of both and the
+    # URL, response overrides included, so the holder can change none of them
+    assert signed["Key-Pair-Id"] == [LOCAL_KEY_ID]
+    assert int(signed["Expires"][0]) == int(expires_at.timestamp())
     assert {"response-content-disposition", "response-content-type"} <= set(signed)
-    # moto serves a presigned GET past its expiry, so what AWS enforces is checked as signed above
+    resource = link["url"].split("&Expires=", 1)[0]
+    policy = (
+        f'{{"Statement":[{{"Resource":"{resource}","Condition":'
+        f'{{"DateLessThan":{{"AWS:EpochTime":{signed["Expires"][0]}}}}}}}]}}'
+    )
+    signature = base64.b64decode(signed["Signature"][0].translate(str.maketrans("-_~", "+=/")))
+    key: Any = serialization.load_pem_public_key(
+        public_key(get_settings().file_link_key or "").encode()
+    )
+    key.verify(signature, policy.encode(), padding.PKCS1v15(), hashes.SHA1())  # noqa: S303
+
+
+@pytest.mark.usefixtures("billing")
+def test_an_expired_or_changed_link_is_refused(
+    http: HttpClient, delivery: Delivery, inbox: MailReceiver
+) -> None:
+    message = _received(http, delivery, inbox, "Old", _file("a.pdf", "application/pdf", PDF))
+    url = _link(http, message["attachments"][0]["download_path"])["url"]
+    # Served as inline HTML, for another key, for longer, or for another file: refused
+    for changed in (
+        url.replace("response-content-type=application%2Fpdf", "response-content-type=text%2Fhtml"),
+        url.replace(f"Key-Pair-Id={LOCAL_KEY_ID}", "Key-Pair-Id=K2OTHER"),
+        re.sub(r"Expires=(\d+)", lambda m: f"Expires={int(m[1]) + 3600}", url),
+        url.replace("/attachments/", "/attachments/x"),
+        url.split("&Expires=", 1)[0],
+    ):
+        assert changed != url
+        refused = http.fetch(changed)
+        assert refused.status == 403, changed
+        assert PDF not in refused.content
+    # Nor is anything of the bucket but the files of messages served there
+    assert http.fetch(url.replace("/attachments/", "/inbound/")).status in (403, 404)
+    # Five minutes on, by the one clock, the very link is refused too
+    assert _fetched(http, url).content == PDF
+    get_clock().advance(timedelta(minutes=5))
+    assert http.fetch(url).status == 403
 
 
 @pytest.mark.usefixtures("billing")
@@ -211,9 +231,11 @@ def test_a_file_a_browser_would_render_is_served_as_a_download(
     assert file["content_type"] == content_type  # as the mail said
     link = _link(http, file["download_path"])
     assert link["content_type"] == "application/octet-stream"
-    answer = _fetched(link["url"])
+    answer = _fetched(http, link["url"])
     assert answer.headers["Content-Type"] == "application/octet-stream"
     assert answer.headers["Content-Disposition"].startswith("attachment;")
+    assert answer.headers["X-Content-Type-Options"] == "nosniff"
+    assert "sandbox" in answer.headers["Content-Security-Policy"]
     assert answer.content == page
 
 
@@ -236,7 +258,7 @@ def test_an_inline_image_of_html_mail_is_reachable_by_its_content_id(
     # A client maps each `cid:` of the HTML to the file with that content id
     (file,) = [a for a in message["attachments"] if a["content_id"] == "logo@client"]
     assert file["inline"] is True
-    answer = _fetched(_link(http, file["download_path"])["url"])
+    answer = _fetched(http, _link(http, file["download_path"])["url"])
     assert (answer.content, answer.headers["Content-Type"]) == (png, "image/png")
 
 
@@ -289,7 +311,7 @@ def test_an_agent_opens_a_ticket_with_files_which_are_then_kept(
     assert (file["name"], file["key"]) == ("contract.pdf", contract["key"])
     # Named by the ticket: it no longer expires with the uploads nobody named
     assert _tags(contract["key"]) == {"upload": "named"}
-    assert _fetched(_link(http, file["download_path"])["url"]).content == PDF
+    assert _fetched(http, _link(http, file["download_path"])["url"]).content == PDF
 
 
 @pytest.mark.usefixtures("billing")
@@ -344,19 +366,23 @@ def test_a_reply_may_forward_only_files_of_its_own_ticket(
     assert hidden.status == 404
 
 
-def test_the_tickets_api_may_read_the_files_of_messages_but_never_raw_mail() -> None:
+def test_the_tickets_api_reads_its_signing_key_and_the_edge_but_no_file() -> None:
     settings = get_settings()
 
-    def read(key: str) -> list[Any]:
-        call = AwsCall(
-            "tickets",
-            "s3",
-            "GetObject",
-            settings.region,
-            {"Bucket": settings.mail_bucket, "Key": key},
-        )
-        return service_refusals([call], settings, local_parameters(settings))
+    def refused(aws_service: str, operation: str, parameters: dict[str, str]) -> list[str]:
+        call = AwsCall("tickets", aws_service, operation, settings.region, parameters)
+        refusals = service_refusals([call], settings, local_parameters(settings))
+        return [r.permission.action for r in refusals]
 
-    assert read("attachments/0100018c/1-a.pdf") == []
-    assert read("uploads/6f1c0b9e-3c59-4d6a-9f5e-2b8a0c1d2e3f/a.pdf") == []
-    assert [r.permission.action for r in read("inbound/0100018c")] == ["s3:GetObject"]
+    for parameter in (
+        settings.edge_url_parameter,
+        settings.file_link_key_id_parameter,
+        settings.file_link_key_parameter,
+    ):
+        assert refused("ssm", "GetParameter", {"Name": parameter}) == []
+    assert refused("ssm", "GetParameter", {"Name": settings.reply_token_parameter})
+    # The edge reads the files for the link's holder: the functions read none
+    for key in ("attachments/0100018c/1-a.pdf", "uploads/6f1c/a.pdf", "inbound/0100018c"):
+        assert refused("s3", "GetObject", {"Bucket": settings.mail_bucket, "Key": key}) == [
+            "s3:GetObject"
+        ]

@@ -1,27 +1,59 @@
-"""Links to the files of messages in the mail bucket (the channels service stores them there)."""
+"""Links to the files of messages (the channels service stores them in the mail bucket), served by
+the edge: CloudFront URLs signed with the stage's key, canned policy."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime
+from functools import cache
+from typing import Any
+from urllib.parse import quote, urlencode
 
-from shared.aws import signing_client
+from botocore.signers import CloudFrontSigner
+
+from shared.secrets import resolve_secret
 from shared.settings import get_settings
 
 
-class S3FileLinks:
+class CloudFrontFileLinks:
     def download_url(
-        self, key: str, content_disposition: str, content_type: str, expires_in: timedelta
+        self, key: str, content_disposition: str, content_type: str, expires_at: datetime
     ) -> str:
-        # The response headers are part of what is signed: the link cannot be changed to serve
+        settings = get_settings()
+        edge = resolve_secret(settings.edge_url, settings.edge_url_ref)
+        key_id = resolve_secret(settings.file_link_key_id, settings.file_link_key_id_ref)
+        private_key = resolve_secret(settings.file_link_key, settings.file_link_key_ref)
+        if not (edge and key_id and private_key):
+            raise RuntimeError("links to files need the edge's address and the signing key")
+        # The response overrides are part of the signed URL: the link cannot be changed to serve
         # the file in place or as another type.
-        url: str = signing_client("s3").generate_presigned_url(
-            "get_object",
-            Params={
-                "Bucket": get_settings().mail_bucket,
-                "Key": key,
-                "ResponseContentDisposition": content_disposition,
-                "ResponseContentType": content_type,
+        overrides = urlencode(
+            {
+                "response-content-disposition": content_disposition,
+                "response-content-type": content_type,
             },
-            ExpiresIn=int(expires_in.total_seconds()),
+            quote_via=quote,
         )
-        return url
+        url = f"{edge.rstrip('/')}/{quote(key)}?{overrides}"
+        signer = CloudFrontSigner(key_id, _rsa_signer(private_key))
+        return str(signer.generate_presigned_url(url, date_less_than=expires_at))
+
+
+@cache
+def _rsa_signer(private_key: str) -> Any:
+    """What CloudFront checks a signature with: RSA over SHA-1 (PKCS #1 v1.5). `cryptography` is
+    loaded with the first link signed, not with the function."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+    key = serialization.load_pem_private_key(private_key.encode(), password=None)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise TypeError("CloudFront checks RSA signatures only")
+
+    def sign(message: bytes) -> bytes:
+        return key.sign(
+            message,
+            padding.PKCS1v15(),
+            hashes.SHA1(),  # noqa: S303 - what CloudFront signatures use
+        )
+
+    return sign

@@ -1,4 +1,4 @@
-"""The tickets service's use cases wired to DynamoDB, the user pool, the mail bucket's files, the
+"""The tickets service's use cases wired to DynamoDB, the user pool, links to files by the edge, the
 one clock and the deployment's settings; ticket search to its DynamoDB index (a large
 installation wires OpenSearch here)."""
 
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from services.tickets.data.cognito import CognitoAgentDirectory
 from services.tickets.data.dynamodb import DynamoTicketRepository
-from services.tickets.data.files import S3FileLinks
+from services.tickets.data.files import CloudFrontFileLinks
 from services.tickets.data.search_dynamodb import DynamoSearchIndex
 from services.tickets.logic.dependencies import Dependencies, DeskConfig
 from services.tickets.logic.search import SearchIndex
@@ -24,7 +24,7 @@ def dependencies() -> Dependencies:
         get_clock(),
         config,
         CognitoAgentDirectory(),
-        S3FileLinks(),
+        CloudFrontFileLinks(),
     )
 
 

@@ -70,10 +70,11 @@ def download(key: str, attachment_id: str, caller: Caller, deps: Dependencies) -
     if attachment is None:
         raise not_found("attachment", attachment_id)
     served = served_type(attachment.content_type)
+    expires_at = deps.clock.now() + LINK_LIFETIME
     url = deps.files.download_url(
-        attachment.key, content_disposition(attachment.name), served, LINK_LIFETIME
+        attachment.key, content_disposition(attachment.name), served, expires_at
     )
-    return Download(attachment, url, deps.clock.now() + LINK_LIFETIME, served)
+    return Download(attachment, url, expires_at, served)
 
 
 def forwarded(ticket: Ticket, attachment_ids: list[str], deps: Dependencies) -> list[Attachment]:

@@ -5,7 +5,7 @@ user pool) and links to the files of messages (`data.files` signs them for the m
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Protocol
 
 from services.tickets.logic.agent_directory import Agent
@@ -138,9 +138,9 @@ class AgentDirectory(Protocol):
 
 class FileLinks(Protocol):
     def download_url(
-        self, key: str, content_disposition: str, content_type: str, expires_in: timedelta
+        self, key: str, content_disposition: str, content_type: str, expires_at: datetime
     ) -> str:
-        """A link that fetches the stored file `key` for `expires_in`, answered with these
+        """A link that fetches the stored file `key` until `expires_at`, answered with these
         Content-Disposition and Content-Type whatever the file was stored with."""
         ...
 
