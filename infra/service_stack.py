@@ -181,6 +181,7 @@ def _environment(
         )
     if stack.mail_function is not None:
         variables[environment_variable("reply_token_secret_ref")] = settings.reply_token_parameter
+        variables[environment_variable("mail_domain")] = {"Ref": "MailDomain"}
         # Mail to agents links to the console: the deployment stores its address once the
         # edge has one (the edge is deployed after the services).
         variables[environment_variable("console_url_ref")] = settings.console_url_parameter

@@ -84,6 +84,8 @@ class LocalStack:
             secret_file.parent.mkdir(parents=True, exist_ok=True)
             secret_file.write_text(secrets.token_hex(16))
         os.environ.setdefault("HELPDESK_REPLY_TOKEN_SECRET", secret_file.read_text().strip())
+        # Channels take addresses at the domain the emulated SES receives and sends for.
+        os.environ.setdefault("HELPDESK_MAIL_DOMAIN", LOCAL_MAIL_DOMAIN)
         # Mail to agents links to the console this stack serves.
         os.environ.setdefault("HELPDESK_CONSOLE_URL", f"http://localhost:{self.ports.http}")
         # Links to files go to this stack's gateway, which serves them as the edge does in AWS,

@@ -196,6 +196,12 @@ class Settings(Model):
         json_schema_extra=PARAMETER,
     )
     console_url_ref: str | None = Field(None, json_schema_extra=STACK)
+    mail_domain: str | None = Field(
+        None,
+        description="The support domain (the shared stack's MailDomain): channel addresses must "
+        "be on it; empty: any",
+        json_schema_extra=STACK,
+    )
     # Download links to the files of messages go through the edge, signed for CloudFront: its
     # address, the id CloudFront gave the public key, and the private key (PEM). Values on a
     # laptop; in AWS the deployment stores them once the edge exists and `*_ref` names where.

@@ -24,7 +24,7 @@ from services.channels.logic.manage_channels import (
 from services.channels.logic.receive_mail import INBOUND_PREFIX
 from services.channels.logic.thread_matching import reply_address
 from services.channels.logic.uploads import UPLOADS_PREFIX, upload_form
-from shared.errors import Conflict, Forbidden, NotFound
+from shared.errors import Conflict, Forbidden, Invalid, NotFound
 from shared.events.catalogue import (
     Attachment,
     EmailBounced,
@@ -796,3 +796,13 @@ def test_a_departments_first_address_answers_its_tickets_that_name_no_channel(
     desk.reply(ticket)
     (mail,) = desk.sent
     assert mail["From"].addresses[0].addr_spec == first.address
+
+
+def test_a_channel_must_be_at_the_deployments_mail_domain(desk: Desk) -> None:
+    desk.change_policy(mail_domain="example.com")
+    with pytest.raises(Invalid) as refused:
+        desk.channel("sales@elsewhere.example.net", "sales")
+    assert [e.field for e in refused.value.errors] == ["address"]
+    channel = desk.channel("Sales@Example.com", "sales")
+    with pytest.raises(Invalid):
+        update_channel(channel.id, ChannelFields(address="sales@0.com"), ADMIN, desk.deps)

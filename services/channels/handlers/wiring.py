@@ -56,5 +56,6 @@ def dependencies() -> Dependencies:
             tickets_per_sender_per_hour=settings.tickets_per_sender_per_hour,
             triage_department=settings.triage_department,
             console_url=console_url.rstrip("/") if console_url else None,
+            mail_domain=settings.mail_domain,
         ),
     )

@@ -282,6 +282,7 @@ class MailPolicy:
     tickets_per_sender_per_hour: int = 20
     triage_department: str | None = None  # sees the tickets that have no department
     console_url: str | None = None  # where the agent console is, for links in mail to agents
+    mail_domain: str | None = None  # the domain SES receives and sends for; None: any
 
 
 @dataclass(frozen=True)

@@ -26,10 +26,15 @@ def _admin_only(caller: Caller) -> None:
         raise Forbidden("Only admins manage channels.")
 
 
-def _address(address: str) -> str:
+def _address(address: str, mail_domain: str | None) -> str:
     canonical = canonical_address(address)
     if canonical != address.strip().lower():
         message = "give the address without a +tag: tagged addresses reach it anyway"
+        raise Invalid(f"address: {message}", [FieldError("address", message)])
+    # SES receives mail and sends it only for the deployment's domain: an address elsewhere
+    # would never get mail, and nothing could be sent from it.
+    if mail_domain is not None and canonical.partition("@")[2] != mail_domain.lower():
+        message = f"the support addresses of this deployment are at {mail_domain}"
         raise Invalid(f"address: {message}", [FieldError("address", message)])
     return canonical
 
@@ -48,7 +53,7 @@ def create_channel(
     _admin_only(caller)
     channel = Channel(
         id=str(uuid.uuid4()),
-        address=_address(address),
+        address=_address(address, deps.policy.mail_domain),
         department_id=department_id,
         acknowledge=bool(fields.acknowledge),
         acknowledge_template=fields.acknowledge_template,
@@ -79,7 +84,7 @@ def update_channel(
         if value is not None and name != "address"
     }
     if fields.address is not None:
-        changes["address"] = _address(fields.address)
+        changes["address"] = _address(fields.address, deps.policy.mail_domain)
     changed = current.model_copy(update=changes)
     if changed != current and not deps.channels.replace(current, changed):
         raise _taken(changed.address)
