@@ -339,7 +339,9 @@ class Deployment:
 
     def _template_source(self, name: str, template: dict[str, Any]) -> dict[str, str]:
         body = json.dumps(template)
-        if len(body) <= TEMPLATE_BODY_LIMIT:
+        # The emulator has no size limit, and tells an unchanged stack only by its inline body
+        # (given a URL, it makes a change set of nothing).
+        if len(body) <= TEMPLATE_BODY_LIMIT or self.emulator:
             return {"TemplateBody": body}
         location = self._upload_text(body, f"templates/{name}")
         return {"TemplateURL": location}

@@ -135,7 +135,7 @@ def finish(template: Template, stack: ServiceStack, settings: Settings) -> Templ
         if handler == stack.heartbeat and stack.heartbeat_metric:
             added |= alarm(
                 f"{logical_id}HeartbeatAlarm",
-                f"No successful {handler} for 5 minutes: tickets are not being flagged",
+                f"No successful {handler} for 5 minutes: its scheduled work is not being done",
                 {
                     "Namespace": "Helpdesk",
                     "MetricName": stack.heartbeat_metric,

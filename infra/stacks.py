@@ -72,6 +72,8 @@ SERVICES: tuple[ServiceStack, ...] = (
         extra_table_actions=("BatchWriteItem",),  # a merge copies the conversation in batches
         manages_agents=True,
         serves_files=True,
+        heartbeat="run_automations",
+        heartbeat_metric="TicketAutomationsCompleted",
     ),
     ServiceStack(
         "sla",

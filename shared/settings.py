@@ -132,8 +132,28 @@ class Settings(Model):
         description="Mail to no known address: a ticket without a department, or quarantine",
         json_schema_extra=PARAMETER,
     )
+    auto_close_after: float = Field(
+        4,
+        ge=0,
+        description="Days a resolved ticket stays resolved before it closes by itself (fractions "
+        "allowed); 0: never",
+        json_schema_extra=PARAMETER,
+    )
+    remind_after: float = Field(
+        0,
+        ge=0,
+        description="Days a ticket waits on the client before they get one reminder by mail; "
+        "0: no reminder",
+        json_schema_extra=PARAMETER,
+    )
+    close_after_waiting: float = Field(
+        0,
+        ge=0,
+        description="Days a ticket waits on the client before it is resolved by itself; 0: never",
+        json_schema_extra=PARAMETER,
+    )
     # How often the local stack runs the sweeps that run every minute in AWS (SLA breaches,
-    # grouped notifications).
+    # grouped notifications, tickets' automatic steps).
     sla_sweep_seconds: float = Field(60, gt=0, json_schema_extra=LOCAL)
     crm_provider: Literal["hubspot"] | None = Field(
         None,

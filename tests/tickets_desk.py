@@ -16,6 +16,7 @@ from services.tickets.logic.dependencies import Dependencies, DeskConfig
 from services.tickets.logic.find_ticket import conversation, find_ticket, history
 from services.tickets.logic.list_tickets import TicketQuery, list_tickets
 from services.tickets.logic.open_ticket import OpenTicket, open_ticket
+from services.tickets.logic.pending_steps import AutomationTimings
 from services.tickets.logic.post_message import NewMessage, post_agent_message
 from services.tickets.logic.system_updates import receive_email
 from services.tickets.logic.ticket import (
@@ -51,11 +52,13 @@ class Desk:
         prefix: str = "TKT",
         width: int = 4,
         agents: Iterable[Agent] = (),
+        automations: AutomationTimings | None = None,
     ) -> None:
         self.clock = FixedClock(T0)
-        self.repository = FakeTicketRepository()
+        automations = automations or AutomationTimings()
+        self.repository = FakeTicketRepository(automations)
         self.agents = FakeAgentDirectory(*agents)
-        config = DeskConfig(prefix, width, triage)
+        config = DeskConfig(prefix, width, triage, automations)
         self.deps = Dependencies(self.repository, self.clock, config, self.agents, FakeFileLinks())
         self._seen = 0  # events before this one in the outbox are forgotten
         self.opened: list[str] = []  # the ids of the tickets opened, oldest first

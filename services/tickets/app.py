@@ -2,4 +2,10 @@
 entry/ that Lambda imports to run it (and nothing of the other functions)."""
 
 # Importing an entry module adds its function to the app.
-from services.tickets.entry import api, app, consume_events, relay_outbox  # noqa: F401
+from services.tickets.entry import (  # noqa: F401
+    api,
+    app,
+    consume_events,
+    relay_outbox,
+    run_automations,
+)

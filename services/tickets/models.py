@@ -12,6 +12,7 @@ from services.tickets.logic.agent_directory import Agent, AgentStatus
 from services.tickets.logic.attachments import Download, attachment_id, download_path
 from services.tickets.logic.list_tickets import Sort
 from services.tickets.logic.ticket import (
+    MAX_TAGS,
     DeliveryState,
     Department,
     HistoryEntry,
@@ -27,7 +28,6 @@ from shared.text import MultiLine, SingleLine
 
 MAX_SUBJECT = 250
 MAX_BODY = 100_000  # characters; a longer message is refused with 422 naming `body`
-MAX_TAGS = 50
 TAG = re.compile(r"^[^\s,]{1,50}$")
 # The user pool signs in addresses of the common shape only (no quotes, `!` or `}`, say).
 AGENT_EMAIL = r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$"
@@ -57,10 +57,10 @@ class OpenTicketIn(RequestModel):
     @field_validator("tags")
     @classmethod
     def _tags(cls, tags: list[str]) -> list[str]:
-        return _valid_tags(tags)
+        return valid_tags(tags)
 
 
-def _valid_tags(tags: list[str]) -> list[str]:
+def valid_tags(tags: list[str]) -> list[str]:
     for tag in tags:
         if not TAG.match(tag):
             raise ValueError(f"{tag!r}: a tag is 1 to 50 characters, no spaces or commas")
@@ -80,7 +80,7 @@ class PatchTicketIn(RequestModel):
     @field_validator("tags")
     @classmethod
     def _tags(cls, tags: list[str] | None) -> list[str] | None:
-        return None if tags is None else _valid_tags(tags)
+        return None if tags is None else valid_tags(tags)
 
 
 class AttachmentIn(RequestModel):
@@ -276,6 +276,9 @@ class HistoryOut(ResponseModel):
     new: Any = None
     actor: str
     at: datetime
+    reason: str | None = Field(
+        None, description="why the system made an automatic change (`closed automatically: …`)"
+    )
 
     @classmethod
     def of(cls, entry: HistoryEntry) -> HistoryOut:

@@ -173,6 +173,29 @@ class TicketMerged(EventData):
     merged_at: str
 
 
+class ClientReminderDue(EventData):
+    """A ticket has waited on its client long enough (the deployment's `remind_after`): the
+    channels service mails the requester one reminder in the ticket's thread, from its channel.
+    It carries no words of the ticket (the reminder's text is the channels service's), so no note
+    can reach a client by it; `reminder_id` names this reminder, mailed once however often the
+    event arrives."""
+
+    source_service = "tickets"
+    event_name = "ClientReminderDue"
+
+    ticket_id: str
+    number: str
+    subject: str
+    requester: Person
+    department_id: str | None
+    channel_id: str | None = Field(None, description="the channel the ticket came in by")
+    reminder_id: str = Field(description="unique per reminder: the ticket and the time")
+    waiting_since: str = Field(description="when the ticket began waiting on the client")
+    resolves_at: str | None = Field(
+        None, description="when it will be resolved unless the client answers; null: never"
+    )
+
+
 class EmailSent(EventData):
     """A public reply went out by mail; `message_id` is the Message-ID we gave it."""
 
@@ -484,6 +507,7 @@ CATALOGUE: tuple[type[EventData], ...] = (
     TicketAssigned,
     MessagePosted,
     TicketMerged,
+    ClientReminderDue,
     DepartmentMembersChanged,
     EmailReceived,
     EmailSent,

@@ -188,6 +188,26 @@ def test_a_committed_ticket_reads_back_by_id_and_number_at_its_revision(storage:
     assert (changed.ticket.version, changed.ticket.revision) == (2, 2)
 
 
+def test_many_tickets_read_at_once_are_those_that_exist_as_read_one_by_one(
+    storage: Storage,
+) -> None:
+    repository = storage.repository
+    # Given 120 tickets: more than one batch of DynamoDB's (100 keys at most)
+    for n in range(1, 121):
+        repository.commit(opening(ticket(n, tags=["vip"] if n % 2 else [])))
+    repository.commit(change(stored(storage, "t7"), 5, status="resolved"))
+    # When they are read at once with ids that do not exist, and one id twice
+    wanted = [f"t{n}" for n in range(120, 0, -1)] + ["t404", "t7"]
+    found = repository.get_many(wanted)
+    # Then each ticket that exists comes once, exactly as a read of it alone gives it
+    assert sorted(t.id for t in found) == sorted(f"t{n}" for n in range(1, 121))
+    assert all(t == repository.get(t.id) for t in found)
+    assert [t.version for t in found if t.id == "t7"] == [2]
+    # And nothing asked for, nothing read
+    assert repository.get_many([]) == []
+    assert repository.get_many(["t404"]) == []
+
+
 def test_a_stale_ticket_refuses_the_whole_commit_and_writes_no_event(storage: Storage) -> None:
     repository = storage.repository
     for n in (1, 2):

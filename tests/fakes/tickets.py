@@ -22,6 +22,11 @@ from urllib.parse import quote, urlencode
 from services.tickets.logic.agent_directory import Agent, AgentExists, UnknownAgent
 from services.tickets.logic.list_tickets import assignee_key, queue_key
 from services.tickets.logic.merge_copy import MergeCopy
+from services.tickets.logic.pending_steps import (
+    AutomationTimings,
+    automation_bucket,
+    pending_step,
+)
 from services.tickets.logic.repository import (
     Commit,
     Guard,
@@ -53,8 +58,11 @@ Position = tuple[str, str]
 
 
 class FakeTicketRepository:
-    def __init__(self) -> None:
+    def __init__(self, automations: AutomationTimings | None = None) -> None:
+        self._automations = automations or AutomationTimings()
         self._tickets: dict[str, Ticket] = {}
+        # ticket id -> when its pending automatic step is due, as filed at its last commit
+        self._automation_due: dict[str, datetime] = {}
         self._messages: dict[str, dict[str, Message]] = {}  # ticket id -> sort key -> message
         self._history: dict[str, dict[str, HistoryEntry]] = {}  # ticket id -> sort key -> entry
         self._departments: dict[str, Department] = {}
@@ -100,6 +108,11 @@ class FakeTicketRepository:
             commit.ticket.revision = previous.revision + 1 if previous is not None else 1
             self._count(previous, commit.ticket)
             self._tickets[commit.ticket.id] = _stored_ticket(commit.ticket)
+            step = pending_step(commit.ticket, self._automations)
+            if step is None:
+                self._automation_due.pop(commit.ticket.id, None)
+            else:
+                self._automation_due[commit.ticket.id] = step.due_at
             for message in commit.messages:
                 self._put_message(message)
             entries = self._history.setdefault(commit.ticket.id, {})
@@ -132,9 +145,21 @@ class FakeTicketRepository:
         stored = self._tickets.get(ticket_id)
         return None if stored is None else stored.model_copy(deep=True)
 
+    def get_many(self, ticket_ids: list[str]) -> list[Ticket]:
+        found = [self._tickets[i] for i in dict.fromkeys(ticket_ids) if i in self._tickets]
+        return [ticket.model_copy(deep=True) for ticket in found]
+
     def get_by_number(self, number: str) -> Ticket | None:
         found = [ticket for ticket in self._tickets.values() if ticket.number == number]
         return found[0].model_copy(deep=True) if found else None
+
+    def automations_due(self, bucket: int, now: datetime) -> list[Ticket]:
+        due = sorted(
+            (at, ticket_id)
+            for ticket_id, at in self._automation_due.items()
+            if at <= now and automation_bucket(ticket_id) == bucket
+        )
+        return [self._tickets[ticket_id].model_copy(deep=True) for _, ticket_id in due]
 
     def get_with_messages(
         self, ticket_id: str, limit: int, cursor: str | None

@@ -32,6 +32,7 @@ from infra.stacks import (
 )
 from infra.templates import service_data, shared_stack
 from services.sla.handlers.sweep import SWEEP_COMPLETED_METRIC
+from services.tickets.handlers.automations import AUTOMATIONS_COMPLETED_METRIC
 from tests.infra.conftest import MACHINE_REGION, MACHINE_STAGE, Run
 
 pytestmark = pytest.mark.infra
@@ -280,6 +281,9 @@ def test_alarms_cover_functions_api_streams_dead_letters_sweeps_and_mail(run: Ru
     assert sweep["Properties"]["MetricName"] == SWEEP_COMPLETED_METRIC  # what the sweep publishes
     assert sweep["Properties"]["ComparisonOperator"] == "LessThanThreshold"
     assert sweep["Properties"]["TreatMissingData"] == "breaching"
+    automations = _of_type(packaged["tickets"], "AWS::CloudWatch::Alarm")
+    heartbeat = automations["RunAutomationsHeartbeatAlarm"]["Properties"]
+    assert heartbeat["MetricName"] == AUTOMATIONS_COMPLETED_METRIC
     shared = shared_stack(NAMES)
     rates = {
         a["Properties"]["MetricName"]: a["Properties"]["Threshold"]

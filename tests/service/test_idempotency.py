@@ -113,6 +113,42 @@ def _ticket_merge(world: World) -> Creation:
     )
 
 
+def _bulk_change(world: World) -> Creation:
+    # A change makes a version; the same change again would make none even without the key,
+    # so the kept answer shows itself by what it says (see tests/service/test_tickets_bulk.py).
+    ticket = world.ticket()
+
+    def versions() -> int:
+        return int(world.http.expect(200, "GET", f"/tickets/{ticket['id']}")["version"])
+
+    return Creation(
+        "/tickets/bulk",
+        {"ticket_ids": [ticket["id"]], "changes": {"priority": "high"}},
+        {"ticket_ids": [ticket["id"]], "changes": {"priority": "low"}},
+        versions,
+    )
+
+
+def _macro(world: World) -> Creation:
+    macro = {"name": "Thanks", "scope": "personal", "body": "Thanks, {requester.name}!"}
+    return Creation(
+        "/macros", macro, {**macro, "name": "Thanks again"}, lambda: len(world.items("/macros"))
+    )
+
+
+def _macro_applied(world: World) -> Creation:
+    ticket = world.ticket()
+    note = {"name": "Seen", "scope": "shared", "body": "Seen.", "visibility": "internal"}
+    macro = world.http.expect(201, "POST", "/macros", note)
+    messages = f"/tickets/{ticket['id']}/messages"
+    return Creation(
+        f"/tickets/{ticket['id']}/macros/{macro['id']}",
+        {},
+        {"version": 1},
+        lambda: len(world.items(messages)),
+    )
+
+
 def _department(world: World) -> Creation:
     return Creation(
         "/departments",
@@ -233,6 +269,9 @@ CREATIONS: dict[str, Callable[[World], Creation]] = {
     "POST /tickets": _ticket,
     "POST /tickets/{id}/messages": _message,
     "POST /tickets/{id}/merge": _ticket_merge,
+    "POST /tickets/{id}/macros/{macro_id}": _macro_applied,
+    "POST /macros": _macro,
+    "POST /tickets/bulk": _bulk_change,
     "POST /departments": _department,
     "POST /departments/{id}/members": _member,
     "POST /agents": _agent,

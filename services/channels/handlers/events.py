@@ -1,5 +1,5 @@
-"""The channels service's event consumers: ticket threads, replies to mail out, the mail of
-erased requesters, and notifications to agents."""
+"""The channels service's event consumers: ticket threads, replies to mail out, reminders to
+clients, the mail of erased requesters, and notifications to agents."""
 
 from __future__ import annotations
 
@@ -15,8 +15,10 @@ from services.channels.logic.notify_agents import (
     ticket_changed,
     ticket_opened,
 )
+from services.channels.logic.remind_client import remind_client
 from shared.departments import department_of
 from shared.events.catalogue import (
+    ClientReminderDue,
     DepartmentMembersChanged,
     MessagePosted,
     SlaBreached,
@@ -50,6 +52,11 @@ def on_message_posted(data: MessagePosted, envelope: Envelope) -> None:
     deps = dependencies()
     follow_message(data, deps)
     client_answered(data, envelope.id, deps)
+
+
+@consumer.on(ClientReminderDue)
+def on_client_reminder_due(data: ClientReminderDue, envelope: Envelope) -> None:
+    remind_client(data, dependencies())
 
 
 @consumer.on(SlaWarning)

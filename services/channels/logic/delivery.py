@@ -53,22 +53,25 @@ class MailNotWritten(SendFailed):
 
 @dataclass(frozen=True)
 class Outbound:
-    """The mail for one message of a ticket (or for its acknowledgement, which is no message),
-    as it is being sent and after."""
+    """The mail for one message of a ticket (or an automatic mail about it, which is no message:
+    its acknowledgement, a reminder), as it is being sent and after."""
 
     ticket_id: str
-    ticket_message_id: str | None  # None: the acknowledgement
+    ticket_message_id: str | None  # None: an automatic mail
     ticket_message_at: str | None
     message_id: str  # the Message-ID we give it: the same on every attempt
     recipients: list[str]
     attempts: int = 0
     state: OutboundState = "sending"
     ses_message_id: str | None = None
+    # Which automatic mail of the ticket it is: `ack`, or `reminder-<time>` (a ticket may have
+    # several reminders, one per wait); stored only as part of the key.
+    automatic: str = "ack"
 
     @property
     def key(self) -> str:
-        """What the mail is kept under: its message, or the ticket it acknowledges."""
-        return self.ticket_message_id or f"ack-{self.ticket_id}"
+        """What the mail is kept under: its message, or the ticket and which automatic mail."""
+        return self.ticket_message_id or f"{self.automatic}-{self.ticket_id}"
 
     def about(self) -> dict[str, str | None]:
         """What an event about this mail names."""

@@ -123,9 +123,7 @@ def follow_message(posted: MessagePosted, deps: Dependencies) -> None:
     deps.mail_bucket.keep_upload_folders(posted.note_uploads)
     if not should_mail(posted):
         return
-    channel = deps.channels.get(thread.channel_id) if thread.channel_id else None
-    if channel is None and thread.department_id is not None:
-        channel = deps.channels.of_department(thread.department_id)
+    channel = answering_channel(thread, deps)
     if channel is None:
         logger.warning("no address to answer from", extra={"ticket": posted.number})
         return
@@ -154,6 +152,15 @@ def follow_message(posted: MessagePosted, deps: Dependencies) -> None:
     if state == "sent":
         # Also when an earlier attempt was sent and stored but stopped before this write.
         deps.threads.save(thread, [outbound.message_id])
+
+
+def answering_channel(thread: Thread, deps: Dependencies) -> Channel | None:
+    """The address a ticket's mail goes out from: the channel it came in by, else its
+    department's."""
+    channel = deps.channels.get(thread.channel_id) if thread.channel_id else None
+    if channel is None and thread.department_id is not None:
+        channel = deps.channels.of_department(thread.department_id)
+    return channel
 
 
 def _send(

@@ -15,6 +15,7 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -221,6 +222,55 @@ def write_acknowledgement(
         fields = {"number": created_number, "subject": _quoted_subject(thread.subject)}
         # The two fields are filled in, once each; any other brace is sent as written.
         message.set_content(TEMPLATE_FIELD.sub(lambda field: fields[field.group(1)], template))
+        return message
+
+    return written_mail(compose)
+
+
+REMINDERS = uuid.UUID("9a3c2f71-5e04-4b8d-b6a1-7d2e9c4f0b35")  # namespace of reminders' Message-IDs
+REMINDER = (
+    "We are waiting for your answer on ticket {number}: {subject}.\n\n"
+    "Reply to this mail to continue; please keep {number} in the subject."
+)
+REMINDER_DEADLINE = (
+    "\n\nIf we do not hear from you by {date}, we will take the matter as settled and resolve "
+    "the ticket; writing to us after that opens it again."
+)
+
+
+def address_reminder(thread: Thread, channel: Channel, reminder_id: str) -> Outgoing:
+    """The reminder's Message-ID (the same for every delivery of its event) and recipient: the
+    requester, the one the ticket waits on."""
+    domain = channel.address.partition("@")[2]
+    return Outgoing(f"{uuid.uuid5(REMINDERS, reminder_id)}@{domain}", [thread.requester])
+
+
+def write_reminder(
+    thread: Thread,
+    channel: Channel,
+    outgoing: Outgoing,
+    resolves_at: datetime | None,
+    clock: Clock,
+    secret: str | None,
+) -> bytes:
+    """The mail that reminds a client a ticket waits on them. Automatic (RFC 3834), yet written to
+    be answered: no header asks mail clients not to, and the answer threads into the ticket and
+    re-opens it like any reply."""
+
+    def compose() -> EmailMessage:
+        message = EmailMessage()
+        message["From"] = Address(
+            display_name=header_text(channel.department_id), addr_spec=channel.address
+        )
+        message["To"] = ", ".join(outgoing.to)
+        _thread_headers(message, thread, channel, outgoing.message_id, clock, secret)
+        message["Auto-Submitted"] = "auto-generated"
+        text = REMINDER.format(number=thread.number, subject=_quoted_subject(thread.subject))
+        if resolves_at is not None:
+            text += REMINDER_DEADLINE.format(date=resolves_at.strftime("%-d %B %Y, %H:%M UTC"))
+        if channel.signature:
+            text = f"{text}\n\n-- \n{channel.signature}"
+        message.set_content(text)
         return message
 
     return written_mail(compose)

@@ -29,6 +29,12 @@ from services.tickets.data.tables import (
 )
 from services.tickets.logic.list_tickets import assignee_key, queue_key
 from services.tickets.logic.merge_copy import MergeCopy
+from services.tickets.logic.pending_steps import (
+    AutomationTimings,
+    PendingStep,
+    automation_bucket,
+    pending_step,
+)
 from services.tickets.logic.repository import (
     Commit,
     Guard,
@@ -51,7 +57,7 @@ from services.tickets.logic.ticket import (
     Status,
     Ticket,
 )
-from shared.clock import Clock
+from shared.clock import Clock, isoformat
 from shared.events.catalogue import Attachment, Person
 from shared.events.envelope import OutgoingEvent
 from shared.events.outbox import add_to_outbox
@@ -95,9 +101,11 @@ def merge_key(source_id: str) -> str:
 
 
 class DynamoTicketRepository:
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, automations: AutomationTimings | None = None) -> None:
+        """`automations`: the timings each ticket is filed under its pending step with."""
         bind_table(TicketsTable, SERVICE)
         self._clock = clock
+        self._automations = automations or AutomationTimings()
 
     # --- tickets -------------------------------------------------------------------------------
 
@@ -132,7 +140,8 @@ class DynamoTicketRepository:
                         )
                     )
                     commit.ticket.revision = previous.revision + 1 if previous is not None else 1
-                    write.save(ticket_item(commit.ticket), condition=condition)
+                    step = pending_step(commit.ticket, self._automations)
+                    write.save(ticket_item(commit.ticket, step), condition=condition)
                     for message in commit.messages:
                         write.save(_message_item(message))
                     for number, entry in enumerate(commit.history):
@@ -179,10 +188,21 @@ class DynamoTicketRepository:
         except TicketItem.DoesNotExist:
             return None
 
+    def get_many(self, ticket_ids: list[str]) -> list[Ticket]:
+        # pynamodb asks for 100 keys at a time and again for any DynamoDB left unprocessed.
+        keys = [(ticket_key(ticket_id), TICKET_SK) for ticket_id in dict.fromkeys(ticket_ids)]
+        return [_ticket(item) for item in TicketItem.batch_get(keys)]
+
     def get_by_number(self, number: str) -> Ticket | None:
         for item in TicketsTable.by_number.query(number, limit=1):
             return _ticket(item)
         return None
+
+    def automations_due(self, bucket: int, now: datetime) -> list[Ticket]:
+        due = TicketsTable.by_automation.query(
+            str(bucket), TicketItem.automation_due <= isoformat(now)
+        )
+        return [_ticket(item) for item in due]
 
     def get_with_messages(
         self, ticket_id: str, limit: int, cursor: str | None
@@ -483,9 +503,10 @@ def _time_key(moment: datetime, ticket_id: str) -> str:
     return f"{moment.isoformat()}#{ticket_id}"
 
 
-def ticket_item(ticket: Ticket) -> TicketItem:
-    """The item a ticket is stored as, with the keys of every list index it belongs to: public for
-    loading many tickets in batches where no commit is needed (a benchmark's index)."""
+def ticket_item(ticket: Ticket, step: PendingStep | None = None) -> TicketItem:
+    """The item a ticket is stored as, with the keys of every index it belongs to (`step`: its
+    pending automatic step): public for loading many tickets in batches where no commit is needed
+    (a benchmark's index)."""
     due = ticket.sla.next_due(ticket.first_response_at is not None)
     return TicketItem(
         ticket_key(ticket.id),
@@ -506,6 +527,7 @@ def ticket_item(ticket: Ticket) -> TicketItem:
         first_response_at=ticket.first_response_at,
         resolved_at=ticket.resolved_at,
         closed_at=ticket.closed_at,
+        reminded_at=ticket.reminded_at,
         merged_into=ticket.merged_into,
         follow_up_of=ticket.follow_up_of,
         possible_follow_up_of=ticket.possible_follow_up_of,
@@ -513,6 +535,8 @@ def ticket_item(ticket: Ticket) -> TicketItem:
         updated_at=ticket.updated_at,
         version=ticket.version,
         revision=ticket.revision,
+        automation_bucket=str(automation_bucket(ticket.id)) if step else None,
+        automation_due=isoformat(step.due_at) if step else None,
         queue=queue_key(ticket.department_id, ticket.status),
         assignee_queue=assignee_key(ticket.assignee, ticket.status),
         updated_key=_time_key(ticket.updated_at, ticket.id),
@@ -550,6 +574,7 @@ def _ticket(item: TicketItem) -> Ticket:
         first_response_at=item.first_response_at,
         resolved_at=item.resolved_at,
         closed_at=item.closed_at,
+        reminded_at=item.reminded_at,
         merged_into=item.merged_into,
         follow_up_of=item.follow_up_of,
         possible_follow_up_of=item.possible_follow_up_of,
@@ -631,6 +656,7 @@ def _history_item(entry: HistoryEntry, number: int) -> HistoryItem:
         new=json.dumps(entry.new, default=str),
         actor=entry.actor,
         at=entry.at,
+        reason=entry.reason,
     )
 
 
@@ -642,6 +668,7 @@ def _history(item: HistoryItem) -> HistoryEntry:
         new=json.loads(item.new) if item.new else None,
         actor=item.actor,
         at=item.at,
+        reason=item.reason,
     )
 
 

@@ -10,11 +10,16 @@
 | counts per status | `COUNTS#<department id or -none->` | `COUNTS` |
 | number counter | `COUNTER#ticket-number` | `COUNTER` |
 | merge's copy job | `MERGE#<source ticket id>` | `MERGE` |
+| macro | `MACRO#<id>` | `MACRO` |
+| macro listed by name | `MACROS#<owner; -none- if shared>` | `NAME#<name, case-folded>` |
 | outbox event | `OUTBOX#<event id>` | `OUTBOX` |
 
 `#TICKET` sorts before `MSG#`, so a ticket and the first page of its conversation are one Query.
 Lists read indexes keyed by queue (`<department>#<status>`) or by assignee, each sorted by a time,
-and by contact: every list is a Query, never a Scan. The infrastructure templates are rendered from
+and by contact: every list is a Query, never a Scan. `by_automation` (`automation_bucket`,
+`automation_due`) is sparse: only tickets with a pending automatic step (an auto-close, a reminder,
+a resolution after waiting) have its keys; the automations' run queries each bucket for
+`automation_due <= now`. The infrastructure templates are rendered from
 these classes, so keys and indexes are declared only here.
 """
 
@@ -60,6 +65,7 @@ INDEXES: dict[str, tuple[str, str | None]] = {
     "by_queue_sla": ("queue", "sla_due_key"),
     "by_assignee": ("assignee_queue", "updated_key"),
     "by_contact": ("contact_id", "created_key"),
+    "by_automation": ("automation_bucket", "automation_due"),
 }
 
 
@@ -81,6 +87,7 @@ class TicketsTable(Model):
     by_queue_sla = _index("by_queue_sla", *INDEXES["by_queue_sla"])()
     by_assignee = _index("by_assignee", *INDEXES["by_assignee"])()
     by_contact = _index("by_contact", *INDEXES["by_contact"])()
+    by_automation = _index("by_automation", *INDEXES["by_automation"])()
 
 
 class PersonAttribute(MapAttribute[str, str]):
@@ -112,6 +119,7 @@ class TicketItem(TicketsTable, discriminator="ticket"):
     first_response_at = UTCDateTimeAttribute(null=True)
     resolved_at = UTCDateTimeAttribute(null=True)
     closed_at = UTCDateTimeAttribute(null=True)
+    reminded_at = UTCDateTimeAttribute(null=True)
     merged_into = UnicodeAttribute(null=True)
     follow_up_of = UnicodeAttribute(null=True)
     possible_follow_up_of = UnicodeAttribute(null=True)
@@ -125,6 +133,8 @@ class TicketItem(TicketsTable, discriminator="ticket"):
     updated_key = UnicodeAttribute()
     created_key = UnicodeAttribute()
     sla_due_key = UnicodeAttribute(null=True)
+    automation_bucket = UnicodeAttribute(null=True)
+    automation_due = UnicodeAttribute(null=True)  # when the pending step is due
 
 
 class AttachmentAttribute(MapAttribute[str, object]):
@@ -157,6 +167,7 @@ class HistoryItem(TicketsTable, discriminator="history"):
     new = UnicodeAttribute(null=True)  # JSON of the new value
     actor = UnicodeAttribute()
     at = UTCDateTimeAttribute()
+    reason = UnicodeAttribute(null=True)
 
 
 class DepartmentItem(TicketsTable, discriminator="department"):
@@ -193,6 +204,22 @@ class MergeCopyItem(TicketsTable, discriminator="merge_copy"):
     status = UnicodeAttribute()  # pending, then done
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
+
+
+class MacroItem(TicketsTable, discriminator="macro"):
+    """A macro, stored under its id and again in its owner's list (whose keys keep names unique)."""
+
+    id = UnicodeAttribute()
+    scope = UnicodeAttribute()
+    owner = UnicodeAttribute(null=True)
+    name = UnicodeAttribute()
+    body = UnicodeAttribute(null=True)
+    visibility = UnicodeAttribute()
+    changes = UnicodeAttribute()  # JSON of the changes it makes, and only those
+    created_by = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    revision = NumberAttribute()
 
 
 TicketsOutbox = outbox_model(TicketsTable)

@@ -9,5 +9,6 @@ from chalice import Chalice  # noqa: E402
 
 from shared.observability import instrument, observability  # noqa: E402
 
+tools = observability("tickets")
 app = Chalice(app_name="helpdesk-tickets", configure_logs=False)
-instrument(app, observability("tickets"))
+instrument(app, tools)

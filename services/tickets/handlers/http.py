@@ -162,7 +162,7 @@ def patch_ticket(request: ApiRequest[PatchTicketIn, Any]) -> Reply:
     ticket = change_ticket(
         request.path["ticket_id"],
         patch,
-        _expected_version(request.headers.get("if-match"), body.version),
+        expected_version(request.headers.get("if-match"), body.version),
         request.caller,
         dependencies(),
         request.request_id,
@@ -170,7 +170,7 @@ def patch_ticket(request: ApiRequest[PatchTicketIn, Any]) -> Reply:
     return _with_etag(ticket)
 
 
-def _expected_version(if_match: str | None, version: int | None) -> ExpectedVersion | None:
+def expected_version(if_match: str | None, version: int | None) -> ExpectedVersion | None:
     if if_match is not None:
         match = ETAG.match(if_match.strip())
         if match is None:

@@ -7,8 +7,11 @@ from __future__ import annotations
 from services.tickets.data.cognito import CognitoAgentDirectory
 from services.tickets.data.dynamodb import DynamoTicketRepository
 from services.tickets.data.files import CloudFrontFileLinks
+from services.tickets.data.macros_dynamodb import DynamoMacroStore
 from services.tickets.data.search_dynamodb import DynamoSearchIndex
 from services.tickets.logic.dependencies import Dependencies, DeskConfig
+from services.tickets.logic.macros import MacroStore
+from services.tickets.logic.pending_steps import AutomationTimings
 from services.tickets.logic.search import SearchIndex
 from shared.clock import get_clock
 from shared.settings import get_settings
@@ -16,11 +19,17 @@ from shared.settings import get_settings
 
 def dependencies() -> Dependencies:
     settings = get_settings()
+    automations = AutomationTimings.of_days(
+        settings.auto_close_after, settings.remind_after, settings.close_after_waiting
+    )
     config = DeskConfig(
-        settings.ticket_prefix, settings.ticket_number_width, settings.triage_department
+        settings.ticket_prefix,
+        settings.ticket_number_width,
+        settings.triage_department,
+        automations,
     )
     return Dependencies(
-        DynamoTicketRepository(get_clock()),
+        DynamoTicketRepository(get_clock(), automations),
         get_clock(),
         config,
         CognitoAgentDirectory(),
@@ -30,3 +39,7 @@ def dependencies() -> Dependencies:
 
 def search_index() -> SearchIndex:
     return DynamoSearchIndex()
+
+
+def macro_store() -> MacroStore:
+    return DynamoMacroStore()

@@ -3,10 +3,11 @@ concurrency (a stale version changes nothing)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from services.tickets.logic.access import viewer_of, write_guards
+from services.tickets.logic.access import Viewer, viewer_of, write_guards
 from services.tickets.logic.dependencies import Dependencies
 from services.tickets.logic.find_ticket import load_ticket
 from services.tickets.logic.recording import change_events, history_of, outgoing
@@ -19,6 +20,7 @@ from services.tickets.logic.repository import (
     StaleVersion,
 )
 from services.tickets.logic.ticket import (
+    MAX_TAGS,
     Change,
     Priority,
     Status,
@@ -47,6 +49,9 @@ class TicketPatch:
     assignee: str | object | None = UNSET
     department_id: str | object | None = UNSET
     tags: list[str] | None = None
+    # Tags added to and taken from what the ticket has (after `tags`, if both are given).
+    tags_add: frozenset[str] = frozenset()
+    tags_remove: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -62,15 +67,25 @@ def change_ticket(
     caller: Caller,
     deps: Dependencies,
     correlation_id: str | None = None,
+    *,
+    as_read: Ticket | None = None,
+    viewer: Viewer | None = None,
 ) -> Ticket:
+    """`as_read`: the ticket as the caller has just read it (with others, in one read), changed
+    on the first attempt instead of reading it again; `viewer`: the caller's rights, if known."""
+    unread = [as_read] if as_read is not None else []
+
+    def rights() -> Viewer:
+        return viewer or viewer_of(caller, deps.repository, deps.config.triage_department)
+
     # A write that loses a race is tried again on what is there now: if a person changed the
     # ticket meanwhile, the caller's expected version no longer matches and the retry says so; if
     # only the system did (an SLA due time, say), the change goes through.
     def attempt() -> Ticket:
-        current = load_ticket(key, deps)
+        current = unread.pop() if unread else load_ticket(key, deps)
         if current is None:
             raise not_found("ticket", key)
-        return _change(current, key, patch, expected, caller, deps, correlation_id)
+        return _change(current, key, patch, expected, caller, deps, correlation_id, rights)
 
     return retry_on_stale(
         attempt, StaleVersion, Conflict("The ticket is changing too fast; try again.")
@@ -85,21 +100,22 @@ def _change(
     caller: Caller,
     deps: Dependencies,
     correlation_id: str | None,
+    rights: Callable[[], Viewer],
 ) -> Ticket:
     triage = deps.config.triage_department
     try:
         guards = write_guards(caller, current.department_id, triage, key)
         if expected is not None and expected.version != current.version:
-            raise _stale(expected, current)
-        ticket, changes, guards_for_change = _apply(current, patch, caller, deps)
+            raise stale_version(expected, current)
+        ticket, changes, guards_for_change = apply_patch(current, patch, caller, deps)
     except DomainError:
         # Never tell a caller who may not see the ticket anything but "not found".
-        if not viewer_of(caller, deps.repository, triage).sees(current):
+        if not rights().sees(current):
             raise not_found("ticket", key) from None
         raise
     if not changes:
         # Nothing to write means no write-time membership check: check before answering.
-        if not viewer_of(caller, deps.repository, triage).sees(current):
+        if not rights().sees(current):
             raise not_found("ticket", key)
         return current
     now = deps.clock.now()
@@ -118,13 +134,14 @@ def _change(
             )
         )
     except GuardFailed as failed:
-        raise _refused(failed.guard, key) from None
+        raise refused_change(failed.guard, key) from None
     return ticket
 
 
-def _apply(
+def apply_patch(
     current: Ticket, patch: TicketPatch, caller: Caller, deps: Dependencies
 ) -> tuple[Ticket, list[Change], list[Guard]]:
+    """A changed copy of the ticket, the changes made and the guards their write needs."""
     ticket = current.model_copy(deep=True)
     now = deps.clock.now()
     changes: list[Change] = []
@@ -135,8 +152,12 @@ def _apply(
     if patch.priority is not None and patch.priority != ticket.priority:
         changes.append(Change(field="priority", old=ticket.priority, new=patch.priority))
         ticket.priority = patch.priority
-    if patch.tags is not None:
-        tags = sorted(set(patch.tags))
+    if patch.tags is not None or patch.tags_add or patch.tags_remove:
+        kept = set(ticket.tags if patch.tags is None else patch.tags)
+        tags = sorted((kept | patch.tags_add) - patch.tags_remove)
+        if len(tags) > MAX_TAGS:
+            message = f"a ticket has at most {MAX_TAGS} tags; this would make {len(tags)}"
+            raise Invalid(f"tags: {message}", [FieldError("tags", message)])
         if tags != ticket.tags:
             changes.append(Change(field="tags", old=ticket.tags, new=tags))
             ticket.tags = tags
@@ -179,7 +200,7 @@ def _apply(
     return ticket, changes, guards
 
 
-def _stale(expected: ExpectedVersion | None, current: Ticket) -> DomainError:
+def stale_version(expected: ExpectedVersion | None, current: Ticket) -> DomainError:
     detail = (
         f"{current.number} changed since you read it (now version {current.version}); "
         "read it again and retry."
@@ -189,7 +210,7 @@ def _stale(expected: ExpectedVersion | None, current: Ticket) -> DomainError:
     return PreconditionFailed(detail)
 
 
-def _refused(guard: Guard, key: str) -> DomainError:
+def refused_change(guard: Guard, key: str) -> DomainError:
     if isinstance(guard, OpenDepartmentGuard):
         message = "no such department, or it is archived"
         return Invalid(f"department_id: {message}", [FieldError("department_id", message)])

@@ -4,12 +4,13 @@ user pool) and links to the files of messages (`data.files` signs them for the m
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
 from services.tickets.logic.agent_directory import Agent
 from services.tickets.logic.merge_copy import MergeCopy
+from services.tickets.logic.pending_steps import AutomationTimings
 from services.tickets.logic.repository import Commit, ListPlan
 from services.tickets.logic.ticket import (
     Delivery,
@@ -37,6 +38,16 @@ class TicketRepository(Protocol):
     def get(self, ticket_id: str) -> Ticket | None: ...
 
     def get_by_number(self, number: str) -> Ticket | None: ...
+
+    def automations_due(self, bucket: int, now: datetime) -> list[Ticket]:
+        """The tickets of the bucket whose pending automatic step is due by `now`, as the index
+        has them (it may lag the table). Each commit files a ticket there under its pending step
+        (`pending_steps.pending_step` with the timings the repository was given), or not at all."""
+        ...
+
+    def get_many(self, ticket_ids: list[str]) -> list[Ticket]:
+        """The tickets of these ids that exist, in no particular order (read in batches)."""
+        ...
 
     def get_with_messages(
         self, ticket_id: str, limit: int, cursor: str | None
@@ -150,6 +161,7 @@ class DeskConfig:
     number_prefix: str = "TKT"
     number_width: int = 4
     triage_department: str | None = None
+    automations: AutomationTimings = field(default_factory=AutomationTimings)
 
 
 @dataclass(frozen=True)

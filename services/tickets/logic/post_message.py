@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 from services.tickets.logic.access import viewer_of, write_guards
 from services.tickets.logic.attachments import forwarded
@@ -61,10 +62,7 @@ def post_agent_message(
             raise not_found("ticket", key)
         guards = write_guards(caller, current.department_id, deps.config.triage_department, key)
         try:
-            if new.visibility == "public" and current.status == "closed":
-                raise Conflict(f"{current.number} is closed, and a closed ticket is final.")
-            if new.status is not None:
-                check_status_change(current, new.status)
+            check_agent_message(current, new)
             files = new.attachments + forwarded(current, new.forward, deps)
         except DomainError:
             if not viewer_of(caller, deps.repository, deps.config.triage_department).sees(current):
@@ -95,11 +93,27 @@ def post_client_message(ticket: Ticket, new: NewMessage, deps: Dependencies) -> 
     )
 
 
-def _append(
-    current: Ticket, new: NewMessage, guards: list[Guard], deps: Dependencies
-) -> tuple[Ticket, Message]:
-    now = deps.clock.now()
-    ticket = current.model_copy(deep=True)
+def check_agent_message(current: Ticket, new: NewMessage) -> None:
+    """What an agent's message may not do: reply on a closed ticket, or move its status back."""
+    if new.visibility == "public" and current.status == "closed":
+        raise Conflict(f"{current.number} is closed, and a closed ticket is final.")
+    if new.status is not None:
+        check_status_change(current, new.status)
+
+
+@dataclass(frozen=True)
+class Appended:
+    """A message put on a ticket, and the status change it brought with it."""
+
+    message: Message
+    changes: list[Change]
+    actor: str  # whose the changes are in history: the author's if they named the status
+    reason: str  # of the status change, as its event says
+    first_response: bool
+
+
+def append_message(ticket: Ticket, new: NewMessage, now: datetime) -> Appended:
+    """Put the message on `ticket` (a copy being changed): its first response, its status."""
     message = Message(
         id=str(uuid.uuid4()),
         ticket_id=ticket.id,
@@ -126,22 +140,31 @@ def _append(
     else:
         target = status_after_client_message(ticket.status)
     status_change = apply_status(ticket, target, now)
-    changes: list[Change] = [status_change] if status_change else []
     # A status the author named is theirs; one that followed from the message is the system's.
     actor = (new.author.email or SYSTEM) if new.status is not None else SYSTEM
     reason = "agent" if new.status is not None else ("agent_reply" if agent else "client_reply")
+    changes = [status_change] if status_change else []
+    return Appended(message, changes, actor, reason, first_response)
+
+
+def _append(
+    current: Ticket, new: NewMessage, guards: list[Guard], deps: Dependencies
+) -> tuple[Ticket, Message]:
+    now = deps.clock.now()
+    ticket = current.model_copy(deep=True)
+    added = append_message(ticket, new, now)
     ticket.version = current.version + 1
     ticket.updated_at = now
-    events: list[EventData] = [message_posted(ticket, message, first_response)]
-    events += change_events(ticket, changes, actor, now, reason)
+    events: list[EventData] = [message_posted(ticket, added.message, added.first_response)]
+    events += change_events(ticket, added.changes, added.actor, now, added.reason)
     deps.repository.commit(
         Commit(
             ticket=ticket,
             previous=current,
-            messages=[message],
-            history=history_of(ticket, changes, actor, now),
+            messages=[added.message],
+            history=history_of(ticket, added.changes, added.actor, now),
             events=outgoing(events, now, new.correlation_id),
             guards=guards,
         )
     )
-    return ticket, message
+    return ticket, added.message

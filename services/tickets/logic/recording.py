@@ -17,10 +17,18 @@ from shared.events.envelope import EventData, OutgoingEvent
 
 
 def history_of(
-    ticket: Ticket, changes: list[Change], actor: str, at: datetime
+    ticket: Ticket, changes: list[Change], actor: str, at: datetime, reason: str | None = None
 ) -> list[HistoryEntry]:
     return [
-        HistoryEntry(ticket_id=ticket.id, field=c.field, old=c.old, new=c.new, actor=actor, at=at)
+        HistoryEntry(
+            ticket_id=ticket.id,
+            field=c.field,
+            old=c.old,
+            new=c.new,
+            actor=actor,
+            at=at,
+            reason=reason,
+        )
         for c in changes
     ]
 

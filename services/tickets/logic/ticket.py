@@ -19,6 +19,7 @@ AuthorType = Literal["agent", "client", "system"]
 SlaState = Literal["ok", "at_risk", "breached", "met"]
 STATUSES: tuple[Status, ...] = ("open", "in_progress", "waiting_on_client", "resolved", "closed")
 SYSTEM = "system"  # the actor of automatic changes in history and events
+MAX_TAGS = 50  # on one ticket
 
 
 class Author(Model):
@@ -95,6 +96,8 @@ class Ticket(Model):
     first_response_at: datetime | None = None
     resolved_at: datetime | None = None
     closed_at: datetime | None = None
+    # When the client was last reminded of a ticket waiting on them (see logic.automations).
+    reminded_at: datetime | None = None
     merged_into: str | None = None
     follow_up_of: str | None = None
     # Mail named this ticket in its subject but could not prove it belongs there: agents decide.
@@ -124,6 +127,7 @@ class HistoryEntry(Model):
     new: Any = None
     actor: str  # agent email, or "system"
     at: datetime
+    reason: str | None = None  # why the system made an automatic change
 
 
 class Department(Model):

@@ -1,0 +1,111 @@
+"""The tickets' automatic steps through the HTTP API, the scheduled function run in-process and the
+one clock moved: a resolved ticket closes by itself; a ticket waiting on its client gets one
+reminder mail in its thread, then is resolved. The rules themselves are held on the in-memory
+storage (tests/unit/test_tickets_automations.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from local_stack.system import LocalSystem
+from services.tickets.handlers.automations import AUTOMATIONS_FUNCTION
+from shared.clock import get_clock
+from shared.settings import get_settings
+from tests.conftest import Delivery, HttpClient, sent_mail
+
+pytestmark = pytest.mark.service
+
+CLIENT = "carol@client.example.org"
+
+
+@pytest.fixture
+def desk(monkeypatch: pytest.MonkeyPatch, http: HttpClient) -> Iterator[None]:
+    """Billing with its channel; reminders after 2 days, resolution after 5 days of waiting."""
+    monkeypatch.setenv("HELPDESK_REMIND_AFTER", "2")
+    monkeypatch.setenv("HELPDESK_CLOSE_AFTER_WAITING", "5")
+    get_settings.cache_clear()
+    assert http.call("POST", "/departments", {"name": "Billing"}).status == 201
+    channel = {"address": "billing@example.com", "department_id": "billing"}
+    assert http.call("POST", "/channels", channel).status == 201
+    yield
+    get_settings.cache_clear()
+
+
+def run_automations(system: LocalSystem, days: float) -> dict[str, int]:
+    """Move the one clock `days` on, then run the schedule as EventBridge would."""
+    get_clock().advance(timedelta(days=days))
+    (schedule,) = [s for s in system.schedules() if s.name == AUTOMATIONS_FUNCTION]
+    assert schedule.aws_every == timedelta(minutes=1)
+    report: dict[str, int] = schedule.run()
+    return report
+
+
+def open_ticket(http: HttpClient) -> dict[str, Any]:
+    ticket = {
+        "subject": "Invoice twice",
+        "body": "Charged twice.",
+        "department_id": "billing",
+        "requester": {"email": CLIENT},
+    }
+    opened = http.call("POST", "/tickets", ticket)
+    assert opened.status == 201, opened.body
+    return dict(opened.body)
+
+
+def mail_to_client() -> list[Any]:
+    return [m for m in sent_mail() if m["To"] == CLIENT]
+
+
+@pytest.mark.usefixtures("desk")
+def test_a_resolved_ticket_closes_automatically(
+    http: HttpClient, system: LocalSystem, delivery: Delivery
+) -> None:
+    ticket = open_ticket(http)
+    resolved = http.call("PATCH", f"/tickets/{ticket['id']}", {"status": "resolved"})
+    assert resolved.status == 200, resolved.body
+    assert run_automations(system, 3.9)["closed"] == 0
+    assert run_automations(system, 0.2)["closed"] == 1
+    closed = http.expect(200, "GET", f"/tickets/{ticket['id']}")
+    assert closed["status"] == "closed"
+    assert closed["version"] == resolved.body["version"] + 1
+    history = http.expect(200, "GET", f"/tickets/{ticket['id']}/history")["items"]
+    (entry,) = [e for e in history if e["field"] == "status" and e["new"] == "closed"]
+    assert entry["actor"] == "system"
+    assert entry["reason"].startswith("closed automatically")
+    assert run_automations(system, 1)["read"] == 0
+
+
+@pytest.mark.usefixtures("desk")
+def test_a_waiting_client_is_reminded_once_in_the_thread_then_resolved(
+    http: HttpClient, system: LocalSystem, delivery: Delivery
+) -> None:
+    ticket = open_ticket(http)
+    reply = {"body": "Which invoice number?"}
+    assert http.call("POST", f"/tickets/{ticket['id']}/messages", reply).status == 201
+    delivery.run()
+    (answer,) = mail_to_client()
+    assert run_automations(system, 2)["reminded"] == 1
+    delivery.run()
+    assert run_automations(system, 0.5)["read"] == 0
+    delivery.run()
+    (_, reminder) = mail_to_client()  # one reminder, however often the schedule runs
+    assert reminder["Auto-Submitted"] == "auto-generated"
+    assert reminder["From"].addresses[0].addr_spec == "billing@example.com"
+    assert reminder["In-Reply-To"] == answer["Message-ID"]  # in the ticket's thread
+    assert reminder["Subject"] == f"[{ticket['number']}] Invoice twice"
+    assert "Reply to this mail" in reminder.get_content()
+    history = http.expect(200, "GET", f"/tickets/{ticket['id']}/history")["items"]
+    assert [e["actor"] for e in history if e["field"] == "reminder"] == ["system"]
+
+    assert run_automations(system, 2.6)["resolved"] == 1
+    delivery.run()
+    resolved = http.expect(200, "GET", f"/tickets/{ticket['id']}")
+    assert resolved["status"] == "resolved"
+    messages = http.expect(200, "GET", f"/tickets/{ticket['id']}/messages")["items"]
+    note = messages[-1]
+    assert (note["visibility"], note["author"]["type"]) == ("internal", "system")
+    assert len(mail_to_client()) == 2  # the note is no mail
