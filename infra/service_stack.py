@@ -185,6 +185,10 @@ def _environment(
         # Mail to agents links to the console: the deployment stores its address once the
         # edge has one (the edge is deployed after the services).
         variables[environment_variable("console_url_ref")] = settings.console_url_parameter
+        # Rating links in mail to clients lead to the edge, stored likewise.
+        variables[environment_variable("edge_url_ref")] = settings.edge_url_parameter
+    if stack.checks_rating_links:
+        variables[environment_variable("reply_token_secret_ref")] = settings.reply_token_parameter
     if stack.serves_files:
         # Links to files go through the edge: the deployment stores its address and the key's
         # id once the edge exists, and the key before.

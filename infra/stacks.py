@@ -41,6 +41,8 @@ class ServiceStack:
     # Its API signs download links to the files of messages, which the edge serves from the mail
     # bucket (it reads the signing key and the edge's address, never the files).
     serves_files: bool = False
+    # Its API checks the rating links of clients, signed with the reply-token secret.
+    checks_rating_links: bool = False
     # A scheduled function that must succeed regularly, and the metric it publishes when it did:
     # none for five minutes raises an alarm.
     heartbeat: str | None = None
@@ -72,6 +74,7 @@ SERVICES: tuple[ServiceStack, ...] = (
         extra_table_actions=("BatchWriteItem",),  # a merge copies the conversation in batches
         manages_agents=True,
         serves_files=True,
+        checks_rating_links=True,
         heartbeat="run_automations",
         heartbeat_metric="TicketAutomationsCompleted",
     ),

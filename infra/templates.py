@@ -983,6 +983,7 @@ def function_policy(stack: ServiceStack, settings: Settings) -> dict[str, Any]:
                     for parameter in (
                         settings.reply_token_parameter,
                         settings.console_url_parameter,
+                        settings.edge_url_parameter,
                     )
                 ],
             },
@@ -1008,6 +1009,16 @@ def function_policy(stack: ServiceStack, settings: Settings) -> dict[str, Any]:
                         settings.file_link_key_parameter,
                     )
                 ],
+            }
+        )
+    if stack.checks_rating_links:
+        statements.append(
+            {
+                # The secret rating links are signed with (the reply-token secret).
+                "Effect": "Allow",
+                "Action": "ssm:GetParameter",
+                "Resource": f"arn:aws:ssm:{region}:{account}:parameter"
+                f"{settings.reply_token_parameter}",
             }
         )
     if stack.manages_agents:

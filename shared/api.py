@@ -8,6 +8,8 @@ from the code.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import logging
 from collections.abc import Callable
@@ -81,6 +83,28 @@ class Reply:
     body: BaseModel | None
     status: int | None = None
     headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class HtmlPage:
+    """A view's answer for a person's browser rather than a program: a small HTML page that may
+    load nothing and run nothing (its only style is allowed by its hash), is never cached and
+    never tells another site the address it was opened at (its link may be a credential)."""
+
+    html: str
+    status: int = 200
+    style: str = ""
+
+    def headers(self) -> dict[str, str]:
+        digest = base64.b64encode(hashlib.sha256(self.style.encode()).digest()).decode()
+        return {
+            "Content-Type": "text/html; charset=utf-8",
+            "Content-Security-Policy": f"default-src 'none'; style-src 'sha256-{digest}'; "
+            "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            "Cache-Control": "no-store",
+            "Referrer-Policy": "no-referrer",
+            "X-Content-Type-Options": "nosniff",
+        }
 
 
 @dataclass(frozen=True)
@@ -247,6 +271,8 @@ class Api:
 
 
 def _answer(operation: Operation, result: Any) -> Answer:
+    if isinstance(result, HtmlPage):
+        return Answer(status=result.status, body=result.html, headers=result.headers())
     reply = result if isinstance(result, Reply) else Reply(result)
     headers = dict(reply.headers)
     if reply.body is not None:

@@ -152,6 +152,12 @@ class Settings(Model):
         description="Days a ticket waits on the client before it is resolved by itself; 0: never",
         json_schema_extra=PARAMETER,
     )
+    csat_mail: bool = Field(
+        True,
+        description="When a ticket is resolved, mail the client two links to rate it good or bad "
+        "(valid 14 days); false: no rating mail",
+        json_schema_extra=PARAMETER,
+    )
     # How often the local stack runs the sweeps that run every minute in AWS (SLA breaches,
     # grouped notifications, tickets' automatic steps).
     sla_sweep_seconds: float = Field(60, gt=0, json_schema_extra=LOCAL)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from email import policy
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
@@ -91,11 +92,14 @@ class HttpClient:
         assert answer.status == status, (answer.status, answer.body)
         return answer.body
 
-    def fetch(self, url: str, method: str = "GET") -> Fetched:
-        """Follow a link to the edge (a file's), as a browser does: no token, the bytes back."""
+    def fetch(self, url: str, method: str = "GET", form: dict[str, str] | None = None) -> Fetched:
+        """Follow a link to the edge (a file's, a rating page's), as a browser does: no token,
+        the bytes back; `form`: send it as a page's form is sent."""
         edge = get_settings().edge_url or ""
         assert url.startswith(f"{edge}/"), url
-        response = self._gateway.handle(method, url.removeprefix(edge), {}, b"")
+        headers = {"Content-Type": "application/x-www-form-urlencoded"} if form is not None else {}
+        body = urlencode(form).encode() if form is not None else b""
+        response = self._gateway.handle(method, url.removeprefix(edge), headers, body)
         body = b"".join(response.stream) if response.stream is not None else response.body
         return Fetched(response.status, response.headers, body)
 

@@ -11,8 +11,10 @@ from pydantic import EmailStr, Field, StringConstraints, field_validator
 from services.tickets.logic.agent_directory import Agent, AgentStatus
 from services.tickets.logic.attachments import Download, attachment_id, download_path
 from services.tickets.logic.list_tickets import Sort
+from services.tickets.logic.repository import AgentLoad
 from services.tickets.logic.ticket import (
     MAX_TAGS,
+    Assignment,
     DeliveryState,
     Department,
     HistoryEntry,
@@ -139,6 +141,12 @@ class SlaOut(ResponseModel):
     resolution_due_at: datetime | None = None
 
 
+class SatisfactionOut(ResponseModel):
+    rating: str = Field(description="`good` or `bad`")
+    comment: str | None
+    rated_at: datetime
+
+
 class TicketOut(ResponseModel):
     id: str
     number: str
@@ -159,6 +167,9 @@ class TicketOut(ResponseModel):
     merged_into: str | None
     follow_up_of: str | None
     possible_follow_up_of: str | None
+    satisfaction: SatisfactionOut | None = Field(
+        None, description="the client's rating of the ticket's resolution, by the rating mail"
+    )
     version: int
     created_at: datetime
     updated_at: datetime
@@ -303,6 +314,17 @@ class DepartmentIn(RequestModel):
 class DepartmentPatchIn(RequestModel):
     name: SingleLine | None = Field(None, min_length=1, max_length=100)
     archived: bool | None = None
+    assignment: Assignment | None = Field(
+        None,
+        description="`round_robin`: each new ticket goes to the next available member in turn; "
+        "`manual` (the default): agents assign by hand",
+    )
+    open_limit: int | None = Field(
+        None,
+        ge=1,
+        le=10000,
+        description="a member with this many open tickets is skipped in turn; null: no limit",
+    )
 
 
 class MemberIn(RequestModel):
@@ -314,6 +336,8 @@ class DepartmentOut(ResponseModel):
     name: str
     members: list[str]
     archived: bool
+    assignment: Assignment
+    open_limit: int | None
 
     @classmethod
     def of(cls, department: Department) -> DepartmentOut:
@@ -363,10 +387,21 @@ class AgentOut(ResponseModel):
         description="`invited` (has not signed in yet), `active` or `disabled`"
     )
     admin: bool
+    available: bool = Field(
+        description="takes new tickets by turns; only they set it (PUT /agents/me/availability)"
+    )
+    open_tickets: int = Field(description="tickets assigned to them, neither resolved nor closed")
 
     @classmethod
-    def of(cls, agent: Agent) -> AgentOut:
-        return cls(email=agent.email, name=agent.name, status=agent.status, admin=agent.admin)
+    def of(cls, agent: Agent, load: AgentLoad) -> AgentOut:
+        return cls(
+            email=agent.email,
+            name=agent.name,
+            status=agent.status,
+            admin=agent.admin,
+            available=load.available,
+            open_tickets=load.open_tickets,
+        )
 
 
 class AgentPage(ResponseModel):

@@ -196,6 +196,25 @@ class ClientReminderDue(EventData):
     )
 
 
+class TicketRated(EventData):
+    """The client rated the resolution of their ticket (or changed their rating) by the links of
+    the rating mail. `agent` and `department_id` are the ticket's at rating time: who the rating
+    counts for."""
+
+    source_service = "tickets"
+    event_name = "TicketRated"
+
+    ticket_id: str
+    number: str
+    rating: str = Field(description="`good` or `bad`")
+    previous_rating: str | None = Field(None, description="the rating it replaces, if any")
+    comment: str | None = None
+    resolved_at: str = Field(description="the resolution rated")
+    agent: str | None = Field(description="the assignee when the client rated")
+    department_id: str | None
+    rated_at: str
+
+
 class EmailSent(EventData):
     """A public reply went out by mail; `message_id` is the Message-ID we gave it."""
 
@@ -508,6 +527,7 @@ CATALOGUE: tuple[type[EventData], ...] = (
     MessagePosted,
     TicketMerged,
     ClientReminderDue,
+    TicketRated,
     DepartmentMembersChanged,
     EmailReceived,
     EmailSent,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from urllib.parse import quote, urlencode
 
 from services.tickets.logic.agent_directory import Agent, AgentExists, UnknownAgent
@@ -28,14 +28,20 @@ from services.tickets.logic.pending_steps import (
     pending_step,
 )
 from services.tickets.logic.repository import (
+    AgentLoad,
     Commit,
     Guard,
     GuardFailed,
     ListPlan,
     MemberGuard,
     OpenDepartmentGuard,
+    RatingTally,
+    Rotation,
     StaleVersion,
     TicketFilter,
+    Turn,
+    TurnTaken,
+    open_assignee,
 )
 from services.tickets.logic.search import Candidate, SearchDoc, StaleDoc
 from services.tickets.logic.ticket import (
@@ -69,7 +75,12 @@ class FakeTicketRepository:
         self._members: set[tuple[str, str]] = set()  # (email, department id)
         self._counts: dict[str | None, dict[Status, int]] = {}
         self._counter = 0
+        self._available: dict[str, bool] = {}  # by agent email
+        self._open_tickets: dict[str, int] = {}  # by assignee email
+        self._rotations: dict[str, Rotation] = {}  # by department id
         self._merge_copies: dict[str, MergeCopy] = {}  # by source ticket id
+        # (department id, day, agent) -> [good, bad]: clients' ratings, as counted by commits
+        self._tallies: dict[tuple[str | None, date, str | None], list[int]] = {}
         self.outbox: list[OutgoingEvent] = []
 
     # --- tickets -------------------------------------------------------------------------------
@@ -103,10 +114,17 @@ class FakeTicketRepository:
             if not fresh:
                 raise StaleVersion(commit.ticket.id)
         for commit in commits:
+            if commit.turn is not None and not self._turn_free(commit.turn):
+                raise TurnTaken(commit.turn.department_id)
+        for commit in commits:
             # As the DynamoDB repository does, the caller's ticket learns its new revision.
             previous = commit.previous
             commit.ticket.revision = previous.revision + 1 if previous is not None else 1
             self._count(previous, commit.ticket)
+            self._count_open(previous, commit.ticket)
+            if commit.turn is not None:
+                turns = commit.turn.taken + 1
+                self._rotations[commit.turn.department_id] = Rotation(turns, commit.turn.assignee)
             self._tickets[commit.ticket.id] = _stored_ticket(commit.ticket)
             step = pending_step(commit.ticket, self._automations)
             if step is None:
@@ -120,6 +138,11 @@ class FakeTicketRepository:
                 # Keyed like DynamoDB's items: an entry at the same key replaces the older one.
                 entries[f"{entry.at.isoformat()}#{number:03d}#{entry.field}"] = entry.model_copy()
             self.outbox.extend(commit.events)
+            for tally in commit.tallies:
+                key = (tally.department_id, tally.day, tally.agent)
+                counts = self._tallies.setdefault(key, [0, 0])
+                counts[0] += tally.good
+                counts[1] += tally.bad
         if job is not None:
             self._merge_copies[job.source_id] = job
 
@@ -369,6 +392,48 @@ class FakeTicketRepository:
 
     def counts(self, department_id: str | None) -> dict[Status, int]:
         return dict(self._counts_of(department_id))
+
+    # --- assignment by turns -------------------------------------------------------------------
+
+    def _turn_free(self, turn: Turn) -> bool:
+        rotation = self._rotations.get(turn.department_id, Rotation())
+        below_limit = (
+            turn.open_limit is None or self._open_tickets.get(turn.assignee, 0) < turn.open_limit
+        )
+        return rotation.turns == turn.taken and below_limit
+
+    def _count_open(self, previous: Ticket | None, ticket: Ticket) -> None:
+        before, after = open_assignee(previous), open_assignee(ticket)
+        if before == after:
+            return
+        if before is not None:
+            self._open_tickets[before] = self._open_tickets.get(before, 0) - 1
+        if after is not None:
+            self._open_tickets[after] = self._open_tickets.get(after, 0) + 1
+
+    def set_available(self, email: str, available: bool) -> AgentLoad:
+        self._available[email] = available
+        return self.loads([email])[email]
+
+    def loads(self, emails: list[str]) -> dict[str, AgentLoad]:
+        return {
+            email: AgentLoad(self._available.get(email, False), self._open_tickets.get(email, 0))
+            for email in emails
+        }
+
+    def rotation(
+        self, department_id: str, emails: list[str]
+    ) -> tuple[Rotation, dict[str, AgentLoad]]:
+        return self._rotations.get(department_id, Rotation()), self.loads(emails)
+
+    def tallies(self, department_id: str | None, first: date, last: date) -> list[RatingTally]:
+        return [
+            RatingTally(day, department, agent, good, bad)
+            for (department, day, agent), (good, bad) in sorted(
+                self._tallies.items(), key=lambda item: (item[0][1], item[0][2] or "")
+            )
+            if department == department_id and first <= day <= last and (good or bad)
+        ]
 
 
 def _stored_ticket(ticket: Ticket) -> Ticket:

@@ -34,8 +34,10 @@ def _open(stack: RunningStack, token: str, subject: str) -> dict[str, Any]:
     return opened  # type: ignore[no-any-return]
 
 
-def _to_carol(stack: RunningStack) -> list[dict[str, Any]]:
-    return [mail for mail in stack.call("GET", "/local/outbox")[1] if CAROL in mail["to"]]
+def _to_carol(stack: RunningStack, number: str) -> list[dict[str, Any]]:
+    """Carol's mail about one ticket (the resolved one also asks her to rate it)."""
+    outbox = stack.call("GET", "/local/outbox")[1]
+    return [m for m in outbox if CAROL in m["to"] and m["subject"].startswith(f"[{number}]")]
 
 
 def test_a_resolved_ticket_closes_and_a_waiting_client_is_reminded(stack: RunningStack) -> None:
@@ -49,7 +51,7 @@ def test_a_resolved_ticket_closes_and_a_waiting_client_is_reminded(stack: Runnin
     waiting = _open(stack, admin, "Invoice")
     question = {"body": "Which invoice number?"}
     assert stack.call("POST", f"/tickets/{waiting['id']}/messages", question, admin)[0] == 201
-    (asked,) = eventually(lambda: _to_carol(stack))
+    (asked,) = eventually(lambda: _to_carol(stack, waiting["number"]))
 
     # When four days and a minute pass
     stack.call("POST", "/local/clock", {"advance_minutes": 4 * 24 * 60 + 1})
@@ -65,7 +67,7 @@ def test_a_resolved_ticket_closes_and_a_waiting_client_is_reminded(stack: Runnin
     assert entry["actor"] == "system"
     assert entry["reason"].startswith("closed automatically")
     # And Carol has one reminder, in the thread of the question she has not answered
-    mails = eventually(lambda: _to_carol(stack), lambda mails: len(mails) >= 2)
+    mails = eventually(lambda: _to_carol(stack, waiting["number"]), lambda mails: len(mails) >= 2)
     (_, reminder) = mails
     assert reminder["subject"] == f"[{waiting['number']}] Invoice"
     assert reminder["in_reply_to"] == asked["message_id"]

@@ -129,12 +129,14 @@ def test_only_the_edge_distribution_reads_the_mail_buckets_files_and_nothing_els
 def test_the_tickets_functions_read_the_signing_key_and_the_edge_and_no_file() -> None:
     statements = function_policy(service("tickets"), NAMES)["Statement"]
     parameters = "arn:aws:ssm:${AWS::Region}:${AWS::AccountId}:parameter/helpdesk/${Stage}"
-    [read] = [s for s in statements if s["Action"] == "ssm:GetParameter"]
-    assert read["Resource"] == [
+    reads = [s["Resource"] for s in statements if s["Action"] == "ssm:GetParameter"]
+    assert [
         f"{parameters}/edge-url",
         f"{parameters}/file-links/key-id",
         f"{parameters}/file-links/private-key",
-    ]
+    ] in reads
+    # Beside those, only the secret rating links are signed with
+    assert [r for r in reads if isinstance(r, str)] == [f"{parameters}/reply-token-secret"]
     assert not [s for s in statements if "s3:GetObject" in str(s["Action"])]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import fnmatch
 import importlib
 import json
+import pkgutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -33,6 +34,7 @@ from infra.stacks import (
 from infra.templates import service_data, shared_stack
 from services.sla.handlers.sweep import SWEEP_COMPLETED_METRIC
 from services.tickets.handlers.automations import AUTOMATIONS_COMPLETED_METRIC
+from shared.api import Api
 from tests.infra.conftest import MACHINE_REGION, MACHINE_STAGE, Run
 
 pytestmark = pytest.mark.infra
@@ -81,9 +83,15 @@ def _of_type(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
 
 
 def _public_routes(stack: ServiceStack) -> set[tuple[str, str]]:
-    """The routes the code declares public (no caller): a CRM's signed webhook, say."""
-    api = importlib.import_module(f"services.{stack.service}.handlers.http").api
-    return {(o.path, o.method.lower()) for o in api.operations if not o.authenticated}
+    """The routes the code declares public (no caller): a CRM's signed webhook, a client's rating
+    page, say; in any of the service's route modules."""
+    handlers = importlib.import_module(f"services.{stack.service}.handlers")
+    public = set()
+    for info in pkgutil.iter_modules(handlers.__path__):
+        api = getattr(importlib.import_module(f"{handlers.__name__}.{info.name}"), "api", None)
+        if isinstance(api, Api):
+            public |= {(o.path, o.method.lower()) for o in api.operations if not o.authenticated}
+    return public
 
 
 def _statements(template: dict[str, Any]) -> Iterator[dict[str, Any]]:

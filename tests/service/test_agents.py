@@ -115,11 +115,12 @@ def test_any_agent_lists_every_agent_page_by_page(http: HttpClient, pool: LocalU
     agents = _all_agents(http, limit=2, as_=AGENT)
 
     # Then every agent is there once, with their name, status and role
+    idle = {"available": False, "open_tickets": 0}
     assert sorted(agents, key=lambda a: a["email"]) == [
-        {"email": "admin@example.com", "name": None, "status": "active", "admin": True},
-        {"email": "alice@example.com", "name": "Alice", "status": "active", "admin": False},
-        {"email": "bob@example.com", "name": None, "status": "invited", "admin": False},
-        {"email": "carol@example.com", "name": None, "status": "disabled", "admin": True},
+        {"email": "admin@example.com", "name": None, "status": "active", "admin": True, **idle},
+        {"email": "alice@example.com", "name": "Alice", "status": "active", "admin": False, **idle},
+        {"email": "bob@example.com", "name": None, "status": "invited", "admin": False, **idle},
+        {"email": "carol@example.com", "name": None, "status": "disabled", "admin": True, **idle},
     ]
 
 
@@ -144,6 +145,8 @@ def test_an_admin_invites_an_agent_and_the_pool_mails_the_invitation(
         "name": "Dana",
         "status": "invited",
         "admin": False,
+        "available": False,
+        "open_tickets": 0,
     }
     # And the pool holds her account, waiting for her first sign-in with the temporary password,
     # her address verified (the invitation goes there, and only its owner can use it)

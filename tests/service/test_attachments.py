@@ -380,7 +380,6 @@ def test_the_tickets_api_reads_its_signing_key_and_the_edge_but_no_file() -> Non
         settings.file_link_key_parameter,
     ):
         assert refused("ssm", "GetParameter", {"Name": parameter}) == []
-    assert refused("ssm", "GetParameter", {"Name": settings.reply_token_parameter})
     # The edge reads the files for the link's holder: the functions read none
     for key in ("attachments/0100018c/1-a.pdf", "uploads/6f1c/a.pdf", "inbound/0100018c"):
         assert refused("s3", "GetObject", {"Bucket": settings.mail_bucket, "Key": key}) == [

@@ -108,4 +108,7 @@ def test_a_waiting_client_is_reminded_once_in_the_thread_then_resolved(
     messages = http.expect(200, "GET", f"/tickets/{ticket['id']}/messages")["items"]
     note = messages[-1]
     assert (note["visibility"], note["author"]["type"]) == ("internal", "system")
-    assert len(mail_to_client()) == 2  # the note is no mail
+    # The note is no mail: what follows the reminder is only the request to rate the resolution
+    (*_, rating_request) = mail_to_client()
+    assert len(mail_to_client()) == 3
+    assert "How did we do?" in rating_request.get_content()

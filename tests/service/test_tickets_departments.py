@@ -71,6 +71,8 @@ def test_an_admin_creates_a_department_whose_id_is_a_slug_of_its_name(http: Http
         "name": "Technical Support",
         "members": [],
         "archived": False,
+        "assignment": "manual",
+        "open_limit": None,
     }
     # And it is found under that id
     found = http.call("GET", "/departments/technical-support")

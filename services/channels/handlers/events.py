@@ -1,9 +1,11 @@
 """The channels service's event consumers: ticket threads, replies to mail out, reminders to
-clients, the mail of erased requesters, and notifications to agents."""
+clients, rating mail for resolved tickets, the mail of erased requesters, and notifications to
+agents."""
 
 from __future__ import annotations
 
 from services.channels.handlers.wiring import dependencies
+from services.channels.logic.ask_rating import ask_for_rating
 from services.channels.logic.follow_tickets import (
     follow_message,
     follow_requester,
@@ -24,6 +26,7 @@ from shared.events.catalogue import (
     SlaBreached,
     SlaWarning,
     TicketCreated,
+    TicketStatusChanged,
     TicketUpdated,
 )
 from shared.events.consumer import EventConsumer
@@ -57,6 +60,11 @@ def on_message_posted(data: MessagePosted, envelope: Envelope) -> None:
 @consumer.on(ClientReminderDue)
 def on_client_reminder_due(data: ClientReminderDue, envelope: Envelope) -> None:
     remind_client(data, dependencies())
+
+
+@consumer.on(TicketStatusChanged)
+def on_ticket_status_changed(data: TicketStatusChanged, envelope: Envelope) -> None:
+    ask_for_rating(data, dependencies())
 
 
 @consumer.on(SlaWarning)

@@ -15,6 +15,7 @@ from services.channels.logic.dependencies import (
     Dependencies,
     HourlyLimits,
     MailPolicy,
+    RatingLinks,
     ReplyTokens,
 )
 from shared.clock import get_clock
@@ -32,6 +33,13 @@ def dependencies() -> Dependencies:
     secret = resolve_secret(settings.reply_token_secret, settings.reply_token_secret_ref)
     # Where mail to agents links: set, or stored by the deployment once the edge has an address.
     console_url = resolve_secret(settings.console_url, settings.console_url_ref)
+    # Rating links lead to the edge, whose address the deployment stores once it has one.
+    public_url = resolve_secret(settings.edge_url, settings.edge_url_ref)
+    rating_links = (
+        RatingLinks(secret, public_url.rstrip("/"))
+        if settings.csat_mail and secret and public_url
+        else None
+    )
     bind_table(ChannelsTable, SERVICE)
     return Dependencies(
         channels=DynamoChannelRepository(),
@@ -57,5 +65,6 @@ def dependencies() -> Dependencies:
             triage_department=settings.triage_department,
             console_url=console_url.rstrip("/") if console_url else None,
             mail_domain=settings.mail_domain,
+            rating_links=rating_links,
         ),
     )

@@ -273,6 +273,15 @@ class ReplyTokens:
 
 
 @dataclass(frozen=True)
+class RatingLinks:
+    """How rating links are made: the secret that signs them and the public address (the edge's)
+    they lead to."""
+
+    secret: str
+    public_url: str
+
+
+@dataclass(frozen=True)
 class MailPolicy:
     """The deployment's choices about mail in and out."""
 
@@ -283,6 +292,7 @@ class MailPolicy:
     triage_department: str | None = None  # sees the tickets that have no department
     console_url: str | None = None  # where the agent console is, for links in mail to agents
     mail_domain: str | None = None  # the domain SES receives and sends for; None: any
+    rating_links: RatingLinks | None = None  # None: no rating mail when a ticket is resolved
 
 
 @dataclass(frozen=True)

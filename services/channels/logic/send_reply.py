@@ -29,6 +29,7 @@ from services.channels.logic.uploads import MAX_UPLOAD_BYTES
 from shared.clock import Clock, isoformat
 from shared.events.catalogue import Attachment, EmailSent, MessagePosted
 from shared.events.envelope import OutgoingEvent
+from shared.rating_links import Rating
 from shared.text import CONTROL_CHARACTERS
 
 REPLIES = uuid.UUID("0b6f3c1e-8d2a-4f57-a8e9-5c4d7b2e1f90")  # namespace of replies' Message-IDs
@@ -268,6 +269,61 @@ def write_reminder(
         text = REMINDER.format(number=thread.number, subject=_quoted_subject(thread.subject))
         if resolves_at is not None:
             text += REMINDER_DEADLINE.format(date=resolves_at.strftime("%-d %B %Y, %H:%M UTC"))
+        if channel.signature:
+            text = f"{text}\n\n-- \n{channel.signature}"
+        message.set_content(text)
+        return message
+
+    return written_mail(compose)
+
+
+RATING_REQUESTS = uuid.UUID("5d1e8b47-2c9a-4f63-9e0b-8a7c3d2f1e64")  # their Message-IDs' namespace
+RATING_REQUEST = (
+    "Ticket {number} is resolved: {subject}.\n\n"
+    "How did we do? One click tells us:\n\n"
+    "Good: {good}\n\n"
+    "Bad: {bad}\n\n"
+    "The link opens a page where you can add a comment before you send your rating; you can "
+    "change it for {days} days. If the matter is not settled, reply to this mail."
+)
+
+
+def address_rating_request(thread: Thread, channel: Channel, resolved_at: str) -> Outgoing:
+    """The rating mail's Message-ID (the same for every delivery of the resolution's event) and
+    recipient: the requester."""
+    domain = channel.address.partition("@")[2]
+    message_id = f"{uuid.uuid5(RATING_REQUESTS, f'{thread.ticket_id}/{resolved_at}')}@{domain}"
+    return Outgoing(message_id, [thread.requester])
+
+
+def write_rating_request(
+    thread: Thread,
+    channel: Channel,
+    outgoing: Outgoing,
+    links: dict[Rating, str],
+    days: int,
+    clock: Clock,
+    secret: str | None,
+) -> bytes:
+    """The mail that asks a client to rate the resolution of their ticket, with a link per
+    rating (`links`). Automatic (RFC 3834), yet answerable like a reminder: an answer threads
+    into the ticket and re-opens it."""
+
+    def compose() -> EmailMessage:
+        message = EmailMessage()
+        message["From"] = Address(
+            display_name=header_text(channel.department_id), addr_spec=channel.address
+        )
+        message["To"] = ", ".join(outgoing.to)
+        _thread_headers(message, thread, channel, outgoing.message_id, clock, secret)
+        message["Auto-Submitted"] = "auto-generated"
+        text = RATING_REQUEST.format(
+            number=thread.number,
+            subject=_quoted_subject(thread.subject),
+            good=links["good"],
+            bad=links["bad"],
+            days=days,
+        )
         if channel.signature:
             text = f"{text}\n\n-- \n{channel.signature}"
         message.set_content(text)

@@ -13,9 +13,11 @@ from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.models import BatchWrite
 
+from services.tickets.data.ratings_dynamodb import add_tallies
 from services.tickets.data.tables import (
     INDEXES,
     SERVICE,
+    AgentLoadItem,
     CounterItem,
     CountsItem,
     DepartmentItem,
@@ -23,6 +25,7 @@ from services.tickets.data.tables import (
     MemberItem,
     MergeCopyItem,
     MessageItem,
+    RotationItem,
     TicketItem,
     TicketsOutbox,
     TicketsTable,
@@ -36,14 +39,18 @@ from services.tickets.logic.pending_steps import (
     pending_step,
 )
 from services.tickets.logic.repository import (
+    AgentLoad,
     Commit,
     Guard,
     GuardFailed,
     ListPlan,
     MemberGuard,
     OpenDepartmentGuard,
+    Rotation,
     StaleVersion,
     TicketFilter,
+    TurnTaken,
+    open_assignee,
 )
 from services.tickets.logic.ticket import (
     DELIVERY_RANK,
@@ -53,6 +60,7 @@ from services.tickets.logic.ticket import (
     Department,
     HistoryEntry,
     Message,
+    Satisfaction,
     Sla,
     Status,
     Ticket,
@@ -78,6 +86,8 @@ TICKET_NUMBER_COUNTER = "COUNTER#ticket-number"
 TICKET_SK = "#TICKET"
 DEPARTMENTS_PK = "DEPTS"
 MERGE_SK = "MERGE"
+LOAD_SK = "LOAD"
+ROTATION_SK = "ROTATION"
 
 
 def ticket_key(ticket_id: str) -> str:
@@ -98,6 +108,14 @@ def counts_key(department_id: str | None) -> str:
 
 def merge_key(source_id: str) -> str:
     return f"MERGE#{source_id}"
+
+
+def load_key(email: str) -> str:
+    return f"AGENT#{email}"
+
+
+def rotation_key(department_id: str) -> str:
+    return f"ROTATION#{department_id}"
 
 
 class DynamoTicketRepository:
@@ -150,6 +168,9 @@ class DynamoTicketRepository:
                 if job is not None:
                     write.save(_merge_copy_item(job, now))
                 self._count(write, commits)
+                add_tallies(write, [t for commit in commits for t in commit.tallies])
+                self._count_open(write, commits)
+                self._take_turns(write, commits)
         except TransactWriteError as error:
             failed = failed_conditions(write, error)
             for guard in guards:
@@ -158,6 +179,18 @@ class DynamoTicketRepository:
             for commit in commits:
                 if (ticket_key(commit.ticket.id), TICKET_SK) in failed:
                     raise StaleVersion(commit.ticket.id) from None
+            turns = [commit.turn for commit in commits if commit.turn is not None]
+            for turn in turns:
+                taken = {
+                    (rotation_key(turn.department_id), ROTATION_SK),
+                    (load_key(turn.assignee), LOAD_SK),
+                }
+                if taken & failed:
+                    raise TurnTaken(turn.department_id) from None
+            # Writers taking the same turn at the same instant cancel each other.
+            reasons = error.cancellation_reasons or []
+            if turns and any(r is not None and r.code == "TransactionConflict" for r in reasons):
+                raise TurnTaken(turns[0].department_id) from None
             raise
 
     @staticmethod
@@ -181,6 +214,56 @@ class DynamoTicketRepository:
             if actions:
                 actions.append(CountsItem.kind.set(CountsItem))
                 write.update(CountsItem(counts_key(department), "COUNTS"), actions=actions)
+
+    @staticmethod
+    def _count_open(write: Any, commits: tuple[Commit, ...]) -> None:
+        """Keep each assignee's count of open tickets in step, in the same transaction; a ticket
+        given by turns counts only if its assignee is still below the department's limit."""
+        deltas: dict[str, int] = {}
+        for commit in commits:
+            for ticket, delta in ((commit.previous, -1), (commit.ticket, 1)):
+                holder = open_assignee(ticket)
+                if holder is not None:
+                    deltas[holder] = deltas.get(holder, 0) + delta
+        limits = {
+            commit.turn.assignee: commit.turn.open_limit
+            for commit in commits
+            if commit.turn is not None and commit.turn.open_limit is not None
+        }
+        for email, delta in deltas.items():
+            if not delta:
+                continue
+            limit = limits.get(email)
+            write.update(
+                AgentLoadItem(load_key(email), LOAD_SK),
+                actions=[
+                    AgentLoadItem.open_tickets.add(delta),
+                    AgentLoadItem.kind.set(AgentLoadItem),
+                ],
+                condition=None
+                if limit is None
+                else AgentLoadItem.open_tickets.does_not_exist()
+                | (AgentLoadItem.open_tickets < limit),
+            )
+
+    @staticmethod
+    def _take_turns(write: Any, commits: tuple[Commit, ...]) -> None:
+        """Count each turn taken, on the condition that nobody took it since it was read."""
+        for commit in commits:
+            turn = commit.turn
+            if turn is None:
+                continue
+            write.update(
+                RotationItem(rotation_key(turn.department_id), ROTATION_SK),
+                actions=[
+                    RotationItem.turns.set(turn.taken + 1),
+                    RotationItem.last.set(turn.assignee),
+                    RotationItem.kind.set(RotationItem),
+                ],
+                condition=RotationItem.turns.does_not_exist()
+                if turn.taken == 0
+                else RotationItem.turns == turn.taken,
+            )
 
     def get(self, ticket_id: str) -> Ticket | None:
         try:
@@ -435,6 +518,8 @@ class DynamoTicketRepository:
             name=department.name,
             members=set(department.members) or None,
             archived=department.archived,
+            assignment=department.assignment,
+            open_limit=department.open_limit,
         )
         write = transaction(TicketsTable)
         try:
@@ -463,6 +548,40 @@ class DynamoTicketRepository:
         except CountsItem.DoesNotExist:
             return dict.fromkeys(STATUSES, 0)
         return {status: int(getattr(item, status) or 0) for status in STATUSES}
+
+    # --- assignment by turns -------------------------------------------------------------------
+
+    def set_available(self, email: str, available: bool) -> AgentLoad:
+        item = AgentLoadItem(load_key(email), LOAD_SK)
+        item.update(
+            actions=[AgentLoadItem.available.set(available), AgentLoadItem.kind.set(AgentLoadItem)]
+        )
+        return _load(item)
+
+    def loads(self, emails: list[str]) -> dict[str, AgentLoad]:
+        return self._read_loads(None, emails)[1]
+
+    def rotation(
+        self, department_id: str, emails: list[str]
+    ) -> tuple[Rotation, dict[str, AgentLoad]]:
+        return self._read_loads(department_id, emails)
+
+    @staticmethod
+    def _read_loads(
+        department_id: str | None, emails: list[str]
+    ) -> tuple[Rotation, dict[str, AgentLoad]]:
+        keys = [(load_key(email), LOAD_SK) for email in dict.fromkeys(emails)]
+        if department_id is not None:
+            keys.append((rotation_key(department_id), ROTATION_SK))
+        rotation = Rotation()
+        loads = dict.fromkeys(emails, AgentLoad())
+        # Consistent: a turn read stale would only lose its race and be read again.
+        for item in TicketsTable.batch_get(keys, consistent_read=True):
+            if isinstance(item, RotationItem):
+                rotation = Rotation(turns=int(item.turns or 0), last=item.last)
+            elif isinstance(item, AgentLoadItem):
+                loads[item.pk.removeprefix("AGENT#")] = _load(item)
+        return rotation, loads
 
 
 def _guarded_item(guard: Guard) -> tuple[Any, str, str, Condition]:
@@ -531,6 +650,7 @@ def ticket_item(ticket: Ticket, step: PendingStep | None = None) -> TicketItem:
         merged_into=ticket.merged_into,
         follow_up_of=ticket.follow_up_of,
         possible_follow_up_of=ticket.possible_follow_up_of,
+        satisfaction=ticket.satisfaction.model_dump() if ticket.satisfaction else None,
         created_at=ticket.created_at,
         updated_at=ticket.updated_at,
         version=ticket.version,
@@ -578,10 +698,25 @@ def _ticket(item: TicketItem) -> Ticket:
         merged_into=item.merged_into,
         follow_up_of=item.follow_up_of,
         possible_follow_up_of=item.possible_follow_up_of,
+        satisfaction=_satisfaction(item),
         created_at=item.created_at,
         updated_at=item.updated_at,
         version=int(item.version),
         revision=int(item.revision if item.revision is not None else item.version),
+    )
+
+
+def _satisfaction(item: TicketItem) -> Satisfaction | None:
+    rated = item.satisfaction
+    if rated is None:
+        return None
+    return Satisfaction(
+        rating=rated.rating,
+        comment=rated.comment,
+        rated_at=rated.rated_at,
+        resolved_at=rated.resolved_at,
+        agent=rated.agent,
+        department_id=rated.department_id,
     )
 
 
@@ -674,8 +809,17 @@ def _history(item: HistoryItem) -> HistoryEntry:
 
 def _department(item: DepartmentItem) -> Department:
     return Department(
-        id=item.id, name=item.name, members=sorted(item.members or ()), archived=bool(item.archived)
+        id=item.id,
+        name=item.name,
+        members=sorted(item.members or ()),
+        archived=bool(item.archived),
+        assignment=item.assignment or "manual",
+        open_limit=int(item.open_limit) if item.open_limit is not None else None,
     )
+
+
+def _load(item: AgentLoadItem) -> AgentLoad:
+    return AgentLoad(available=bool(item.available), open_tickets=int(item.open_tickets or 0))
 
 
 # --- list helpers --------------------------------------------------------------------------------

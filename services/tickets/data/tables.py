@@ -8,10 +8,13 @@
 | department | `DEPTS` | `DEPT#<id>` |
 | membership | `MEMBER#<agent email>` | `DEPT#<department id>` |
 | counts per status | `COUNTS#<department id or -none->` | `COUNTS` |
+| agent's availability and open tickets | `AGENT#<agent email>` | `LOAD` |
+| department's turns | `ROTATION#<department id>` | `ROTATION` |
 | number counter | `COUNTER#ticket-number` | `COUNTER` |
 | merge's copy job | `MERGE#<source ticket id>` | `MERGE` |
 | macro | `MACRO#<id>` | `MACRO` |
 | macro listed by name | `MACROS#<owner; -none- if shared>` | `NAME#<name, case-folded>` |
+| clients' ratings of a day | `RATINGS#<department id or -none->` | `<day>#<agent or -none->` |
 | outbox event | `OUTBOX#<event id>` | `OUTBOX` |
 
 `#TICKET` sorts before `MSG#`, so a ticket and the first page of its conversation are one Query.
@@ -102,6 +105,15 @@ class SlaAttribute(MapAttribute[str, object]):
     sequence = NumberAttribute(null=True)
 
 
+class SatisfactionAttribute(MapAttribute[str, object]):
+    rating = UnicodeAttribute()
+    comment = UnicodeAttribute(null=True)
+    rated_at = UTCDateTimeAttribute()
+    resolved_at = UnicodeAttribute()
+    agent = UnicodeAttribute(null=True)
+    department_id = UnicodeAttribute(null=True)
+
+
 class TicketItem(TicketsTable, discriminator="ticket"):
     id = UnicodeAttribute()
     number = UnicodeAttribute()
@@ -123,6 +135,7 @@ class TicketItem(TicketsTable, discriminator="ticket"):
     merged_into = UnicodeAttribute(null=True)
     follow_up_of = UnicodeAttribute(null=True)
     possible_follow_up_of = UnicodeAttribute(null=True)
+    satisfaction = SatisfactionAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     version = NumberAttribute()
@@ -175,6 +188,8 @@ class DepartmentItem(TicketsTable, discriminator="department"):
     name = UnicodeAttribute()
     members = UnicodeSetAttribute(null=True)
     archived = BooleanAttribute(default=False)
+    assignment = UnicodeAttribute(null=True)  # null on departments written before it existed
+    open_limit = NumberAttribute(null=True)
 
 
 class MemberItem(TicketsTable, discriminator="member"):
@@ -188,6 +203,29 @@ class CountsItem(TicketsTable, discriminator="counts"):
     waiting_on_client = NumberAttribute(default=0)
     resolved = NumberAttribute(default=0)
     closed = NumberAttribute(default=0)
+
+
+class AgentLoadItem(TicketsTable, discriminator="agent_load"):
+    """Whether an agent takes tickets by turns, and how many open tickets they are assigned (kept
+    by every commit that changes a ticket's assignee or status)."""
+
+    available = BooleanAttribute(null=True)
+    open_tickets = NumberAttribute(null=True)
+
+
+class RotationItem(TicketsTable, discriminator="rotation"):
+    """A department's turns: each ticket assigned by turns counts one, on the condition that the
+    count is still the one read."""
+
+    turns = NumberAttribute(default=0)
+    last = UnicodeAttribute(null=True)
+
+
+class RatingTallyItem(TicketsTable, discriminator="rating_tally"):
+    """How many clients rated good and bad on one day, for one department and agent."""
+
+    good = NumberAttribute(default=0)
+    bad = NumberAttribute(default=0)
 
 
 class CounterItem(TicketsTable, discriminator="counter"):

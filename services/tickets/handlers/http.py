@@ -15,6 +15,7 @@ from services.tickets.logic.agents import (
     list_agents,
 )
 from services.tickets.logic.attachments import download
+from services.tickets.logic.availability import loads_of
 from services.tickets.logic.change_ticket import UNSET, ExpectedVersion, TicketPatch, change_ticket
 from services.tickets.logic.departments import (
     add_member,
@@ -28,6 +29,7 @@ from services.tickets.logic.list_tickets import TicketQuery, list_tickets, queue
 from services.tickets.logic.merge_tickets import merge_tickets
 from services.tickets.logic.open_ticket import OpenTicket, open_ticket
 from services.tickets.logic.post_message import NewMessage, post_agent_message
+from services.tickets.logic.repository import AgentLoad
 from services.tickets.logic.ticket import Author, Ticket
 from services.tickets.models import (
     AgentOut,
@@ -326,19 +328,22 @@ def get_one_department(request: ApiRequest[Any, Any]) -> DepartmentOut:
 @api.route(
     "/departments/{department_id}",
     "PATCH",
-    summary="Rename or archive a department (admins)",
+    summary="Rename or archive a department, choose how its tickets are assigned (admins)",
     body=DepartmentPatchIn,
     response=DepartmentOut,
     errors=(403, 404),
     tag="departments",
 )
 def patch_department(request: ApiRequest[DepartmentPatchIn, Any]) -> DepartmentOut:
+    body = request.body
     department = update_department(
         request.path["department_id"],
-        request.body.name,
-        request.body.archived,
+        body.name,
+        body.archived,
         request.caller,
         dependencies(),
+        assignment=body.assignment,
+        open_limit=body.open_limit if "open_limit" in body.model_fields_set else UNSET,
     )
     return DepartmentOut.of(department)
 
@@ -397,8 +402,12 @@ def get_counts(request: ApiRequest[Any, Any]) -> CountsOut:
     tag="agents",
 )
 def get_agents(request: ApiRequest[Any, AgentsQuery]) -> AgentPage:
-    page = list_agents(dependencies(), request.query.limit, request.query.cursor)
-    return AgentPage(items=[AgentOut.of(a) for a in page.items], next_cursor=page.cursor)
+    deps = dependencies()
+    page = list_agents(deps, request.query.limit, request.query.cursor)
+    loads = loads_of(page.items, deps)
+    return AgentPage(
+        items=[AgentOut.of(a, loads[a.email]) for a in page.items], next_cursor=page.cursor
+    )
 
 
 @api.route(
@@ -414,7 +423,7 @@ def get_agents(request: ApiRequest[Any, AgentsQuery]) -> AgentPage:
 def post_agent(request: ApiRequest[InviteAgentIn, Any]) -> AgentOut:
     body = request.body
     invitation = Invitation(email=str(body.email), name=body.name, admin=body.admin)
-    return AgentOut.of(invite_agent(invitation, request.caller, dependencies()))
+    return AgentOut.of(invite_agent(invitation, request.caller, dependencies()), AgentLoad())
 
 
 @api.route(
@@ -429,4 +438,6 @@ def post_agent(request: ApiRequest[InviteAgentIn, Any]) -> AgentOut:
 def patch_agent(request: ApiRequest[AgentPatchIn, Any]) -> AgentOut:
     email = unquote(request.path["email"])  # `@` may arrive percent-encoded
     change = AgentChange(disabled=request.body.disabled, admin=request.body.admin)
-    return AgentOut.of(change_agent(email, change, request.caller, dependencies()))
+    deps = dependencies()
+    agent = change_agent(email, change, request.caller, deps)
+    return AgentOut.of(agent, loads_of([agent], deps)[agent.email])

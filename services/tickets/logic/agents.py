@@ -64,6 +64,9 @@ def change_agent(email: str, change: AgentChange, caller: Caller, deps: Dependen
     try:
         if changed.enabled != agent.enabled:
             deps.agents.set_enabled(agent.email, changed.enabled)
+            if not changed.enabled:
+                # They can no longer sign in to say they are away: out of the turns too.
+                deps.repository.set_available(agent.email, False)
         if changed.admin != agent.admin:
             deps.agents.set_admin(agent.email, changed.admin)
     except UnknownAgent:  # removed from the pool since it was read

@@ -1,13 +1,15 @@
-"""Departments and their members: admins create, rename, archive and manage members; everyone
-signed in may list them. Membership changes are announced for the services that need them."""
+"""Departments and their members: admins create, rename, archive, manage members and choose how
+new tickets are assigned (by hand, or by turns: `logic.assign_by_turns`); everyone signed in may
+list them. Membership changes are announced for the services that need them."""
 
 from __future__ import annotations
 
 import re
 
+from services.tickets.logic.change_ticket import UNSET
 from services.tickets.logic.dependencies import Dependencies
 from services.tickets.logic.repository import GuardFailed
-from services.tickets.logic.ticket import Department
+from services.tickets.logic.ticket import Assignment, Department
 from shared.errors import Conflict, FieldError, Forbidden, Invalid, not_found
 from shared.events.catalogue import DepartmentMembersChanged
 from shared.events.envelope import OutgoingEvent
@@ -55,14 +57,24 @@ def get_department(department_id: str, deps: Dependencies) -> Department:
 
 
 def update_department(
-    department_id: str, name: str | None, archived: bool | None, caller: Caller, deps: Dependencies
+    department_id: str,
+    name: str | None,
+    archived: bool | None,
+    caller: Caller,
+    deps: Dependencies,
+    *,
+    assignment: Assignment | None = None,
+    open_limit: int | object | None = UNSET,
 ) -> Department:
+    """Only what is not None changes, but `open_limit`: None there takes the limit away."""
     _admin_only(caller)
     department = get_department(department_id, deps)
     changed = department.model_copy(
         update={
             "name": name if name is not None else department.name,
             "archived": archived if archived is not None else department.archived,
+            "assignment": assignment if assignment is not None else department.assignment,
+            "open_limit": open_limit if open_limit is not UNSET else department.open_limit,
         }
     )
     if changed != department:

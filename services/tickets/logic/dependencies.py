@@ -11,7 +11,7 @@ from typing import Protocol
 from services.tickets.logic.agent_directory import Agent
 from services.tickets.logic.merge_copy import MergeCopy
 from services.tickets.logic.pending_steps import AutomationTimings
-from services.tickets.logic.repository import Commit, ListPlan
+from services.tickets.logic.repository import AgentLoad, Commit, ListPlan, Rotation
 from services.tickets.logic.ticket import (
     Delivery,
     Department,
@@ -92,6 +92,20 @@ class TicketRepository(Protocol):
         ...
 
     def counts(self, department_id: str | None) -> dict[Status, int]: ...
+
+    def set_available(self, email: str, available: bool) -> AgentLoad:
+        """Note whether the agent takes tickets by turns now; their load as it is then."""
+        ...
+
+    def loads(self, emails: list[str]) -> dict[str, AgentLoad]:
+        """Each agent's availability and open tickets (the default for one never counted)."""
+        ...
+
+    def rotation(
+        self, department_id: str, emails: list[str]
+    ) -> tuple[Rotation, dict[str, AgentLoad]]:
+        """Where the department's turns stand and the loads of these agents, in one read."""
+        ...
 
     def record_delivery(
         self, ticket_id: str, message_id: str, posted_at: datetime, outcomes: dict[str, Delivery]

@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from services.tickets.logic.access import write_guards
+from services.tickets.logic.assign_by_turns import commit_new_ticket
 from services.tickets.logic.dependencies import Dependencies
 from services.tickets.logic.recording import outgoing
 from services.tickets.logic.repository import (
@@ -19,6 +20,7 @@ from services.tickets.logic.repository import (
 from services.tickets.logic.ticket import (
     SYSTEM,
     Author,
+    Department,
     HistoryEntry,
     Message,
     Priority,
@@ -57,8 +59,9 @@ class OpenTicket:
 def open_ticket(command: OpenTicket, caller: Caller | None, deps: Dependencies) -> Ticket:
     """Open a ticket for an agent (`caller`) or for mail (`caller` None, the system)."""
     guards: list[Guard] = []
+    department = None
     if command.department_id is not None:
-        _check_department(command.department_id, caller, deps)
+        department = _check_department(command.department_id, caller, deps)
         guards.append(OpenDepartmentGuard(command.department_id))
     if caller is not None:
         if not caller.is_admin and command.department_id is None is deps.config.triage_department:
@@ -120,7 +123,7 @@ def open_ticket(command: OpenTicket, caller: Caller | None, deps: Dependencies) 
         ticket_id=ticket.id, field="created", new=ticket.number, actor=actor, at=now
     )
     try:
-        deps.repository.commit(
+        ticket = commit_new_ticket(
             Commit(
                 ticket=ticket,
                 previous=None,
@@ -128,7 +131,10 @@ def open_ticket(command: OpenTicket, caller: Caller | None, deps: Dependencies) 
                 history=[opened],
                 events=outgoing([created], now, command.correlation_id),
                 guards=guards,
-            )
+            ),
+            department,
+            command.correlation_id,
+            deps,
         )
     except GuardFailed as failed:
         # Checked before numbering too; this is a change in between (and leaves a gap).
@@ -141,7 +147,7 @@ def open_ticket(command: OpenTicket, caller: Caller | None, deps: Dependencies) 
     return ticket
 
 
-def _check_department(department_id: str, caller: Caller | None, deps: Dependencies) -> None:
+def _check_department(department_id: str, caller: Caller | None, deps: Dependencies) -> Department:
     """Refuse a department that cannot take the ticket before a number is drawn for it, so a
     refused request leaves no gap in the numbering."""
     agent = caller.email if caller is not None and not caller.is_admin else None
@@ -150,6 +156,7 @@ def _check_department(department_id: str, caller: Caller | None, deps: Dependenc
         raise _refused(missing=True)
     if agent is not None and not member:
         raise _refused(missing=False)
+    return department
 
 
 class DepartmentUnavailable(Invalid):

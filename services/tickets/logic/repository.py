@@ -4,6 +4,7 @@ written all or nothing, with the guards it is written under; and the plans lists
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Literal
 
 from services.tickets.logic.ticket import (
@@ -45,6 +46,56 @@ class StaleVersion(Exception):
     """The ticket changed since it was read: its version is no longer the expected one."""
 
 
+@dataclass(frozen=True)
+class Turn:
+    """A new ticket given to `assignee` as the department's turn number `taken`: stored only if
+    no other ticket took that turn meanwhile and the assignee is still below `open_limit`."""
+
+    department_id: str
+    assignee: str
+    taken: int  # the rotation's count of turns when it was read
+    open_limit: int | None = None
+
+
+class TurnTaken(Exception):
+    """Another ticket took the turn first, or the assignee reached the limit meanwhile."""
+
+
+@dataclass(frozen=True)
+class AgentLoad:
+    """What an agent said of themself (available for turns) and how many of the tickets they
+    are assigned are still open (neither resolved nor closed), kept with every commit."""
+
+    available: bool = False
+    open_tickets: int = 0
+
+
+def open_assignee(ticket: Ticket | None) -> str | None:
+    """Whose count of open tickets the ticket is in: its assignee's, until it is resolved."""
+    if ticket is None or ticket.status in ("resolved", "closed"):
+        return None
+    return ticket.assignee
+
+
+@dataclass(frozen=True)
+class Rotation:
+    """Where a department's turns stand: how many were taken and who had the last one."""
+
+    turns: int = 0
+    last: str | None = None
+
+
+@dataclass(frozen=True)
+class RatingTally:
+    """A change to the count of clients' ratings of one day, department and agent."""
+
+    day: date
+    department_id: str | None
+    agent: str | None
+    good: int = 0
+    bad: int = 0
+
+
 @dataclass
 class Commit:
     """One change of one ticket, stored in one transaction with its events."""
@@ -55,6 +106,8 @@ class Commit:
     history: list[HistoryEntry] = field(default_factory=list)
     events: list[OutgoingEvent] = field(default_factory=list)
     guards: list[Guard] = field(default_factory=list)
+    tallies: list[RatingTally] = field(default_factory=list)  # kept with a rating
+    turn: Turn | None = None  # a new ticket assigned by turns
 
 
 @dataclass(frozen=True)

@@ -79,6 +79,20 @@ class Sla(Model):
         return self.resolution_due_at
 
 
+class Satisfaction(Model):
+    """The client's rating of a resolution of their ticket, by the links of the rating mail."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rating: Literal["good", "bad"]
+    comment: str | None = None
+    rated_at: datetime
+    resolved_at: str  # the resolution rated, as its rating link names it
+    # Whom the rating counts for: the ticket's assignee and department when the client rated.
+    agent: str | None = None
+    department_id: str | None = None
+
+
 class Ticket(Model):
     id: str
     number: str
@@ -102,6 +116,7 @@ class Ticket(Model):
     follow_up_of: str | None = None
     # Mail named this ticket in its subject but could not prove it belongs there: agents decide.
     possible_follow_up_of: str | None = None
+    satisfaction: Satisfaction | None = None
     created_at: datetime
     updated_at: datetime
     # What agents see and name in If-Match: it moves when people change the ticket. The system's
@@ -130,11 +145,17 @@ class HistoryEntry(Model):
     reason: str | None = None  # why the system made an automatic change
 
 
+Assignment = Literal["manual", "round_robin"]
+
+
 class Department(Model):
     id: str
     name: str
     members: list[str] = Field(default_factory=list)
     archived: bool = False
+    # round_robin: new tickets go to the next available member in turn (logic.assign_by_turns)
+    assignment: Assignment = "manual"
+    open_limit: int | None = None  # a member with this many open tickets is skipped
 
 
 def format_number(prefix: str, width: int, value: int) -> str:

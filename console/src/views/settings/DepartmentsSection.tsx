@@ -1,7 +1,7 @@
 // Departments and who is in them. A member is picked from the agents or typed as an address.
 
 import { useState } from "preact/hooks";
-import { api, call, idempotencyKey, onlyChanged, type Department } from "../../api/client";
+import { api, call, idempotencyKey, onlyChanged, type Department, type Schemas } from "../../api/client";
 import { Button, Field, Loading, ProblemAlert, fieldProblem } from "../../ui/components";
 import { useAction, useLoad } from "../../ui/hooks";
 import { allAgents } from "./settingsApi";
@@ -64,7 +64,7 @@ function DepartmentCard({ department, onChanged }: { department: Department; onC
   const [member, setMember] = useState("");
   const path = { params: { path: { department_id: department.id } } };
   const change = useAction(async (patch: { name?: string; archived?: boolean }) => {
-    await call(api().PATCH("/departments/{department_id}", { ...path, body: onlyChanged(patch) }));
+    await call(api().PATCH("/departments/{department_id}", { ...path, body: onlyChanged<Schemas["DepartmentPatchIn"]>(patch) }));
     setRenaming(false);
     onChanged();
   });
