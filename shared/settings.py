@@ -158,6 +158,13 @@ class Settings(Model):
         "(valid 14 days); false: no rating mail",
         json_schema_extra=PARAMETER,
     )
+    csat_delay: int = Field(
+        0,
+        ge=0,
+        description="Minutes after a ticket is resolved that its rating mail goes, if the ticket "
+        "is still resolved or closed then; 0: when it is resolved",
+        json_schema_extra=PARAMETER,
+    )
     # How often the local stack runs the sweeps that run every minute in AWS (SLA breaches,
     # grouped notifications, tickets' automatic steps).
     sla_sweep_seconds: float = Field(60, gt=0, json_schema_extra=LOCAL)

@@ -39,6 +39,7 @@ from tests.fakes.channels import (
     FakeMailSender,
     FakeNotificationStore,
     FakeOutboundRepository,
+    FakeRatingRequestStore,
     FakeThreadRepository,
 )
 from tests.fakes.departments import FakeDepartmentStore
@@ -82,6 +83,7 @@ class Desk:
             policy=policy,
             notifications=FakeNotificationStore(),
             departments=FakeDepartmentStore(),
+            rating_requests=FakeRatingRequestStore(),
         )
         self.tickets: dict[str, TicketCreated] = {}
         self._handled: set[str] = set()  # the events the tickets service has taken

@@ -33,6 +33,7 @@ from services.channels.logic.notifications import (
     Window,
 )
 from services.channels.logic.quarantine import QuarantinedMail, is_held, quarantine_id
+from services.channels.logic.rating_requests import RatingRequest
 from services.channels.logic.receive_mail import INBOUND_PREFIX, TooManyNewTickets
 from services.channels.logic.ticket_thread import Thread
 from services.channels.logic.uploads import NAMED_UPLOAD_TAG, UNNAMED_UPLOAD_TAG, UPLOADS_PREFIX
@@ -541,3 +542,37 @@ class FakeNotificationStore:
 
     def sent_notification(self, message_ids: list[str]) -> SentNotification | None:
         return next((self._sent[m] for m in message_ids if m in self._sent), None)
+
+
+class FakeRatingRequestStore:
+    """Rating mails waiting in memory, keeping the DynamoDB store's promises: a request is held
+    unless a re-open or a resolution as late or later is known; it is due at its time, the
+    oldest first, and taken once, while no re-open followed its resolution and no other
+    resolution followed it."""
+
+    def __init__(self) -> None:
+        self._due: dict[tuple[datetime, str], RatingRequest] = {}
+        self._resolved: dict[str, str] = {}
+        self._reopened: dict[str, str] = {}
+
+    def hold(self, request: RatingRequest) -> None:
+        latest = self._resolved.get(request.ticket_id, request.resolved_at)
+        if self._reopened_since(request) or latest > request.resolved_at:
+            return
+        self._resolved[request.ticket_id] = request.resolved_at
+        self._due[(request.due_at, request.ticket_id)] = request
+
+    def reopened(self, ticket_id: str, at: str) -> None:
+        self._reopened[ticket_id] = max(at, self._reopened.get(ticket_id, at))
+
+    def due(self, now: datetime, limit: int) -> list[RatingRequest]:
+        return [self._due[key] for key in sorted(self._due) if key[0] <= now][:limit]
+
+    def take(self, request: RatingRequest) -> bool:
+        if self._due.pop((request.due_at, request.ticket_id), None) is None:
+            return False
+        latest = self._resolved.get(request.ticket_id)
+        return latest == request.resolved_at and not self._reopened_since(request)
+
+    def _reopened_since(self, request: RatingRequest) -> bool:
+        return self._reopened.get(request.ticket_id, "") >= request.resolved_at

@@ -27,6 +27,8 @@
 | a window with notices due | `NOTIFY_DUE` | `<due at>#<agent>#<ticket id>` |
 | an event claimed for an agent | `NOTIFIED#<event id>` | `<agent>` |
 | a notification we mailed, by its Message-ID | `NOTIFICATION#<Message-ID>` | `REF` |
+| a ticket's latest resolution to rate, and latest re-open | `RATING#<ticket id>` | `RATING` |
+| a rating mail due after the delay | `RATING_DUE` | `<due at>#<ticket id>` |
 """
 
 from __future__ import annotations
@@ -203,6 +205,20 @@ class NotificationRefItem(ChannelsTable):
     agent = UnicodeAttribute()
     ticket_id = UnicodeAttribute()
     expires_at = TTLAttribute()
+
+
+class RatingTicketItem(ChannelsTable):
+    """What decides whether a rating mail that waited still goes: the resolution it is for must
+    be the ticket's latest, and no re-open may have followed it. Times as the events name them."""
+
+    resolved_at = UnicodeAttribute(null=True)
+    reopened_at = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute(null=True)
+
+
+class RatingDueItem(ChannelsTable):
+    ticket_id = UnicodeAttribute()
+    resolved_at = UnicodeAttribute()
 
 
 ChannelsOutbox = outbox_model(ChannelsTable)

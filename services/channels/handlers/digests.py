@@ -1,5 +1,6 @@
-"""The scheduled sweep that mails what waited for agents: every minute in AWS; locally as often
-as the SLA sweep, so a moved clock shows its effect quickly."""
+"""The scheduled sweep that mails what waited: agents' grouped notifications, then clients'
+rating requests held for the deployment's delay. Every minute in AWS; locally as often as the SLA
+sweep, so a moved clock shows its effect quickly."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 from chalice.app import Blueprint, Chalice
 
 from services.channels.handlers.wiring import dependencies
+from services.channels.logic.ask_rating import send_due_rating_requests
 from services.channels.logic.notify_agents import send_due_digests
 
 DIGEST_FUNCTION = "send_grouped_notifications"
@@ -21,8 +23,13 @@ def register_digests(app: Chalice | Blueprint) -> Any:
 
     @app.schedule(DIGEST_RATE, name=DIGEST_FUNCTION)
     def send_grouped_notifications(event: Any) -> dict[str, int]:
-        sent = send_due_digests(dependencies())
-        logger.info("grouped notifications", extra={"sent": sent})
-        return {"sent": sent}
+        deps = dependencies()
+        sent = send_due_digests(deps)
+        rating_requests = send_due_rating_requests(deps)
+        logger.info(
+            "grouped notifications and rating requests",
+            extra={"sent": sent, "rating_requests": rating_requests},
+        )
+        return {"sent": sent, "rating_requests": rating_requests}
 
     return send_grouped_notifications

@@ -3,11 +3,14 @@ deployment's settings."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from services.channels.data.channels import DynamoChannelRepository
 from services.channels.data.dynamodb import DynamoInboundRepository
 from services.channels.data.mail_bucket import S3MailStore
 from services.channels.data.notifications import DynamoNotificationStore
 from services.channels.data.outbound import DynamoOutboundRepository
+from services.channels.data.rating_requests import DynamoRatingRequestStore
 from services.channels.data.ses import SesMailSender
 from services.channels.data.tables import SERVICE, ChannelsTable, DepartmentsItem
 from services.channels.data.threads import DynamoThreadRepository
@@ -54,6 +57,7 @@ def dependencies() -> Dependencies:
         clock=clock,
         notifications=DynamoNotificationStore(),
         departments=DynamoDepartmentStore(DepartmentsItem),
+        rating_requests=DynamoRatingRequestStore(),
         policy=MailPolicy(
             reply_tokens=ReplyTokens(secret, settings.reply_token_days),
             acknowledgements=HourlyLimits(
@@ -66,5 +70,6 @@ def dependencies() -> Dependencies:
             console_url=console_url.rstrip("/") if console_url else None,
             mail_domain=settings.mail_domain,
             rating_links=rating_links,
+            rating_delay=timedelta(minutes=settings.csat_delay),
         ),
     )

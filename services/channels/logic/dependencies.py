@@ -20,6 +20,7 @@ from services.channels.logic.notifications import (
     Window,
 )
 from services.channels.logic.quarantine import QuarantinedMail, UnknownAddressPolicy
+from services.channels.logic.rating_requests import RatingRequest
 from services.channels.logic.ticket_thread import Thread
 from shared.clock import Clock
 from shared.departments import DepartmentStore
@@ -264,6 +265,31 @@ class NotificationStore(Protocol):
         ...
 
 
+class RatingRequestStore(Protocol):
+    """The rating mails that wait for the deployment's delay, listed by when they are due, and
+    the latest re-open of each ticket that has one waiting. Times are the tickets service's
+    (`isoformat`), which order as their text does."""
+
+    def hold(self, request: RatingRequest) -> None:
+        """List the request as due, unless the ticket was re-opened after its resolution or
+        resolved again since (those events can arrive first)."""
+        ...
+
+    def reopened(self, ticket_id: str, at: str) -> None:
+        """The ticket left resolved and closed at `at`: no request for a resolution before it is
+        taken any more."""
+        ...
+
+    def due(self, now: datetime, limit: int) -> list[RatingRequest]:
+        """The requests due by `now`, the oldest first; no more than `limit`."""
+        ...
+
+    def take(self, request: RatingRequest) -> bool:
+        """Take the request off the due list, in one write; True only for the first to take it,
+        and only while its resolution is the ticket's latest and no re-open followed it."""
+        ...
+
+
 @dataclass(frozen=True)
 class ReplyTokens:
     """How the deployment signs reply-to addresses: no secret, no reply-to addresses."""
@@ -293,6 +319,7 @@ class MailPolicy:
     console_url: str | None = None  # where the agent console is, for links in mail to agents
     mail_domain: str | None = None  # the domain SES receives and sends for; None: any
     rating_links: RatingLinks | None = None  # None: no rating mail when a ticket is resolved
+    rating_delay: timedelta = timedelta()  # how long after the resolution the rating mail goes
 
 
 @dataclass(frozen=True)
@@ -310,3 +337,4 @@ class Dependencies:
     policy: MailPolicy
     notifications: NotificationStore
     departments: DepartmentStore
+    rating_requests: RatingRequestStore
