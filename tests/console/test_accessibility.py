@@ -70,6 +70,24 @@ def test_every_main_view_has_no_serious_violation(page: Page, stack: RunningStac
         page.wait_for_load_state("networkidle")
         assert_accessible(page, view)
 
+    # The composer with a macro's preview open, and the queue with its bulk toolbar open
+    macro = {
+        "name": "Scanner fixed",
+        "scope": "shared",
+        "body": "Hello, {ticket.number} is fixed.",
+        "changes": {"status": "resolved", "tags_add": ["fixed"]},
+    }
+    assert stack.call("POST", "/macros", macro, stack.token())[0] == 201
+    page.goto(stack.base + f"/#/tickets/{ids['ticket']}")
+    page.get_by_role("combobox", name="Macros").select_option(label="Scanner fixed")
+    page.get_by_role("button", name="Preview macro").click()
+    page.get_by_text("Status → Resolved").wait_for()
+    assert_accessible(page, "ticket with a macro's preview")
+    page.goto(stack.base + "/#/")
+    page.get_by_role("row").filter(has_text="Scanner jammed").get_by_role("checkbox").check()
+    page.get_by_role("form", name="Change the selected tickets").wait_for()
+    assert_accessible(page, "queue with the bulk toolbar")
+
     # The header's search with its suggestions open, the first one chosen
     page.get_by_role("combobox", name="Search tickets").fill("scan")
     page.get_by_role("option", name="Scanner jammed").wait_for()

@@ -1,11 +1,13 @@
 // The console's home: the tickets of one status, filtered and sorted as the URL says, with the
 // number of tickets per status on the tabs. It looks for new tickets every `poll_seconds` and
-// says how many arrived, without moving focus.
+// says how many arrived, without moving focus. Tickets selected by their checkboxes can be changed
+// together; what happened is said in a polite live region, and the selection clears.
 
 import { useEffect, useMemo, useState } from "preact/hooks";
 import type { ViewProps } from "../../app";
 import { humanize, LoadMore, Loading, PageHeader, ProblemAlert, Button } from "../../ui/components";
 import { useInterval, useLoad } from "../../ui/hooks";
+import { BulkToolbar } from "./BulkToolbar";
 import { FilterBar } from "./FilterBar";
 import { filtersFrom, isFiltered, queryOf, type QueueFilters } from "./filters";
 import { fetchAgents, fetchCounts, fetchDepartments } from "./queueApi";
@@ -22,6 +24,21 @@ export function QueueView({ config, session, route }: ViewProps) {
   };
 
   const list = useTicketList(filters);
+  const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
+  const [bulkOutcome, setBulkOutcome] = useState("");
+  // A selection belongs to the list it was made in: other filters show other tickets.
+  const listKey = queryOf(filters).toString();
+  useEffect(() => setSelected(new Set()), [listKey]);
+  const select = (ids: string[], picked: boolean) =>
+    setSelected((now) => {
+      const next = new Set(now);
+      for (const id of ids) {
+        if (picked) next.add(id);
+        else next.delete(id);
+      }
+      return next;
+    });
+  const selectedTickets = list.tickets.filter((ticket) => selected.has(ticket.id));
   // The names and counts wait for the first rows: the server answers the list sooner alone.
   const [rowsFirst, setRowsFirst] = useState(true);
   const departments = useLoad(() => (rowsFirst ? Promise.resolve(undefined) : fetchDepartments()), [rowsFirst]);
@@ -94,6 +111,22 @@ export function QueueView({ config, session, route }: ViewProps) {
             {list.news}
           </p>
         </div>
+        <p class="queue-bulk-outcome" role="status" aria-live="polite">
+          {bulkOutcome}
+        </p>
+        {selectedTickets.length > 0 && (
+          <BulkToolbar
+            tickets={selectedTickets}
+            agents={agents.data ?? []}
+            me={session.email}
+            onDone={(outcome) => {
+              setBulkOutcome(outcome);
+              setSelected(new Set());
+              refresh();
+            }}
+            onClear={() => setSelected(new Set())}
+          />
+        )}
         {!list.loaded && !list.error && <Loading what="Loading tickets" />}
         {list.loaded && list.tickets.length === 0 && (
           <p class="queue-empty">
@@ -102,7 +135,15 @@ export function QueueView({ config, session, route }: ViewProps) {
               : `No ${humanize(filters.status).toLowerCase()} tickets.`}
           </p>
         )}
-        {list.tickets.length > 0 && <TicketTable tickets={list.tickets} names={names} newIds={list.newIds} />}
+        {list.tickets.length > 0 && (
+          <TicketTable
+            tickets={list.tickets}
+            names={names}
+            newIds={list.newIds}
+            selected={selected}
+            onSelect={select}
+          />
+        )}
         <LoadMore more={showMore} loading={list.loadingMore} />
       </div>
     </>

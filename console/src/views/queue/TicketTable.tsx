@@ -1,5 +1,6 @@
 // The queue's rows, rendered plainly from one page of tickets and two name lists. A ticket at
-// risk or breached stands out by its row's colour and says so in words (its SLA badge).
+// risk or breached stands out by its row's colour and says so in words (its SLA badge). Each row has
+// a checkbox for bulk changes, and the header one that selects every row shown.
 
 import type { Ticket } from "../../api/client";
 import { href } from "../../router";
@@ -24,12 +25,29 @@ export function ticketLinkId(ticketId: string): string {
   return `queue-ticket-${ticketId}`;
 }
 
-export function TicketTable(props: { tickets: Ticket[]; names: Names; newIds: ReadonlySet<string> }) {
+export function TicketTable(props: {
+  tickets: Ticket[];
+  names: Names;
+  newIds: ReadonlySet<string>;
+  selected: ReadonlySet<string>;
+  onSelect: (ids: string[], picked: boolean) => void;
+}) {
+  const { tickets, selected, onSelect } = props;
+  const picked = tickets.filter((ticket) => selected.has(ticket.id)).length;
   return (
     <div class="queue-table-scroll">
       <table class="queue-table">
         <thead>
           <tr>
+            <th scope="col" class="queue-pick">
+              <input
+                type="checkbox"
+                aria-label="Select all on this page"
+                checked={picked > 0 && picked === tickets.length}
+                indeterminate={picked > 0 && picked < tickets.length}
+                onChange={(e) => onSelect(tickets.map((ticket) => ticket.id), e.currentTarget.checked)}
+              />
+            </th>
             <th scope="col">Number</th>
             <th scope="col">Subject</th>
             <th scope="col">Requester</th>
@@ -42,8 +60,15 @@ export function TicketTable(props: { tickets: Ticket[]; names: Names; newIds: Re
           </tr>
         </thead>
         <tbody>
-          {props.tickets.map((ticket) => (
-            <TicketRow key={ticket.id} ticket={ticket} names={props.names} isNew={props.newIds.has(ticket.id)} />
+          {tickets.map((ticket) => (
+            <TicketRow
+              key={ticket.id}
+              ticket={ticket}
+              names={props.names}
+              isNew={props.newIds.has(ticket.id)}
+              picked={selected.has(ticket.id)}
+              onPick={(checked) => onSelect([ticket.id], checked)}
+            />
           ))}
         </tbody>
       </table>
@@ -51,11 +76,26 @@ export function TicketTable(props: { tickets: Ticket[]; names: Names; newIds: Re
   );
 }
 
-function TicketRow({ ticket, names, isNew }: { ticket: Ticket; names: Names; isNew: boolean }) {
+function TicketRow(props: {
+  ticket: Ticket;
+  names: Names;
+  isNew: boolean;
+  picked: boolean;
+  onPick: (checked: boolean) => void;
+}) {
+  const { ticket, names, isNew } = props;
   const state = ticket.sla.state;
   const flagged = state === "at_risk" || state === "breached";
   return (
     <tr class={flagged ? `row-${state}` : undefined}>
+      <td class="queue-pick">
+        <input
+          type="checkbox"
+          aria-label={`Select ${ticket.number}: ${ticket.subject}`}
+          checked={props.picked}
+          onChange={(e) => props.onPick(e.currentTarget.checked)}
+        />
+      </td>
       <td class="queue-number">{ticket.number}</td>
       <td class="queue-subject">
         <a id={ticketLinkId(ticket.id)} href={href("tickets", ticket.id)}>

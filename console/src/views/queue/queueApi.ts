@@ -5,6 +5,8 @@ import {
   api,
   ApiError,
   call,
+  idempotencyKey,
+  onlyChanged,
   STATUSES,
   type Agent,
   type Department,
@@ -15,6 +17,8 @@ import { listQuery, type QueueFilters } from "./filters";
 
 export type TicketPage = Schemas["TicketPage"];
 export type StatusCounts = Record<Status, number>;
+export type BulkChanges = Partial<Schemas["BulkChangesIn"]>;
+export type BulkItem = Schemas["BulkChangeOut"]["items"][number];
 
 export function fetchTicketPage(filters: QueueFilters, cursor: string | null): Promise<TicketPage> {
   return call(api().GET("/tickets", { params: { query: listQuery(filters, cursor) } }));
@@ -55,4 +59,15 @@ export async function fetchCounts(queues: string[]): Promise<StatusCounts> {
     if (counts) for (const status of STATUSES) total[status] += counts[status];
   }
   return total;
+}
+
+/** The same changes to each ticket, each changed or refused on its own: one answer per ticket. */
+export async function changeTickets(ticketIds: string[], changes: BulkChanges): Promise<BulkItem[]> {
+  const answer = await call(
+    api().POST("/tickets/bulk", {
+      params: { header: idempotencyKey() },
+      body: { ticket_ids: ticketIds, changes: onlyChanged(changes) },
+    }),
+  );
+  return answer.items;
 }

@@ -10,14 +10,24 @@ import { useAction } from "../../ui/hooks";
 import { fileSize } from "./format";
 import { LockIcon } from "../../ui/icons";
 import { ForwardPicker, ticketFiles, type TicketFile } from "./ForwardPicker";
-import { postMessage, type MessageDraft } from "./ticketApi";
+import { MacroChooser, MacroPreviewPanel } from "./Macros";
+import { postMessage, type Macro, type MessageDraft } from "./ticketApi";
 import { useUploads, type Upload } from "./uploads";
 
 type Visibility = Draft["visibility"];
 type Posted = Awaited<ReturnType<typeof postMessage>>;
 
-export function Composer(props: { ticket: Ticket; messages: Message[]; onPosted: (posted: Posted) => void }) {
+export function Composer(props: {
+  ticket: Ticket;
+  messages: Message[];
+  me: string;
+  onPosted: (posted: Posted) => void;
+  onReload: () => Promise<void>;
+}) {
   const { ticket, onPosted } = props;
+  // A macro's preview takes the form's place; the draft stays as it was underneath.
+  const [macro, setMacro] = useState<Macro | null>(null);
+  const [applied, setApplied] = useState("");
   const [draft, setDraft] = useState<Draft>(() => loadDraft(ticket.id) ?? { body: "", visibility: "public" });
   const [status, setStatus] = useState<Status | "">("");
   const uploads = useUploads();
@@ -68,64 +78,96 @@ export function Composer(props: { ticket: Ticket; messages: Message[]; onPosted:
     if (ready) void send.run();
   };
 
-  return (
-    <form
-      class={internal ? "composer composer-internal" : "composer"}
-      aria-labelledby="composer-title"
-      onSubmit={submit}
-      onKeyDown={(event) => {
-        if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) submit(event);
+  const chooser = (
+    <MacroChooser
+      applied={applied}
+      onChoose={(chosen) => {
+        setApplied("");
+        setMacro(chosen);
       }}
-    >
-      <h2 id="composer-title" class="visually-hidden">
-        Reply or internal note
-      </h2>
-      <fieldset class="composer-choice">
-        <legend class="visually-hidden">What to write</legend>
-        <VisibilityChoice value="public" current={draft.visibility} onChange={(visibility) => change({ ...draft, visibility })}>
-          <span aria-hidden="true">✉ </span>Reply to client
-        </VisibilityChoice>
-        <VisibilityChoice value="internal" current={draft.visibility} onChange={(visibility) => change({ ...draft, visibility })}>
-          <LockIcon /> Internal note
-        </VisibilityChoice>
-      </fieldset>
-      <p class="composer-mode">
-        {internal
-          ? "Only agents will see this note. It is never mailed."
-          : `This reply will be mailed to ${ticket.requester.email}${ticket.cc.length ? ` (copy to ${ticket.cc.join(", ")})` : ""}.`}
-      </p>
-      <Field label={internal ? "Your note" : "Your reply"}>
-        <textarea value={draft.body} onInput={(e) => change({ ...draft, body: e.currentTarget.value })} />
-      </Field>
-      <div class="composer-row">
-        <Field label="Attach files" inline>
-          <input
-            type="file"
-            multiple
-            onChange={(e) => {
-              uploads.add(e.currentTarget.files);
-              e.currentTarget.value = "";
-            }}
-          />
-        </Field>
-        <Select<Status | "">
-          label="And set status"
-          inline
-          value={status}
-          options={[{ value: "", label: `Keep (${humanize(ticket.status)})` }, ...STATUSES]}
-          onChange={setStatus}
+    />
+  );
+  if (macro) {
+    return (
+      <>
+        {chooser}
+        <MacroPreviewPanel
+          key={macro.id}
+          ticket={ticket}
+          macro={macro}
+          me={props.me}
+          onCancel={() => setMacro(null)}
+          onReload={props.onReload}
+          onApplied={async () => {
+            setMacro(null);
+            setApplied(`Macro “${macro.name}” applied.`);
+            await props.onReload();
+          }}
         />
-      </div>
-      {!internal && files.length > 0 && <ForwardPicker files={files} picked={forward} onPick={pick} />}
-      <FileList uploads={uploads.uploads} forwarded={forwarded} onRemove={uploads.remove} onUnpick={(id) => pick(id, false)} />
-      <ProblemAlert error={send.error} />
-      <div class="composer-actions">
-        <span class="muted">Ctrl+Enter (⌘+Enter) sends</span>
-        <Button tone="primary" type="submit" busy={send.busy} disabled={!ready}>
-          {internal ? "Add internal note" : `Send reply to ${ticket.requester.email}`}
-        </Button>
-      </div>
-    </form>
+      </>
+    );
+  }
+  return (
+    <>
+      {chooser}
+      <form
+        class={internal ? "composer composer-internal" : "composer"}
+        aria-labelledby="composer-title"
+        onSubmit={submit}
+        onKeyDown={(event) => {
+          if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) submit(event);
+        }}
+      >
+        <h2 id="composer-title" class="visually-hidden">
+          Reply or internal note
+        </h2>
+        <fieldset class="composer-choice">
+          <legend class="visually-hidden">What to write</legend>
+          <VisibilityChoice value="public" current={draft.visibility} onChange={(visibility) => change({ ...draft, visibility })}>
+            <span aria-hidden="true">✉ </span>Reply to client
+          </VisibilityChoice>
+          <VisibilityChoice value="internal" current={draft.visibility} onChange={(visibility) => change({ ...draft, visibility })}>
+            <LockIcon /> Internal note
+          </VisibilityChoice>
+        </fieldset>
+        <p class="composer-mode">
+          {internal
+            ? "Only agents will see this note. It is never mailed."
+            : `This reply will be mailed to ${ticket.requester.email}${ticket.cc.length ? ` (copy to ${ticket.cc.join(", ")})` : ""}.`}
+        </p>
+        <Field label={internal ? "Your note" : "Your reply"}>
+          <textarea value={draft.body} onInput={(e) => change({ ...draft, body: e.currentTarget.value })} />
+        </Field>
+        <div class="composer-row">
+          <Field label="Attach files" inline>
+            <input
+              type="file"
+              multiple
+              onChange={(e) => {
+                uploads.add(e.currentTarget.files);
+                e.currentTarget.value = "";
+              }}
+            />
+          </Field>
+          <Select<Status | "">
+            label="And set status"
+            inline
+            value={status}
+            options={[{ value: "", label: `Keep (${humanize(ticket.status)})` }, ...STATUSES]}
+            onChange={setStatus}
+          />
+        </div>
+        {!internal && files.length > 0 && <ForwardPicker files={files} picked={forward} onPick={pick} />}
+        <FileList uploads={uploads.uploads} forwarded={forwarded} onRemove={uploads.remove} onUnpick={(id) => pick(id, false)} />
+        <ProblemAlert error={send.error} />
+        <div class="composer-actions">
+          <span class="muted">Ctrl+Enter (⌘+Enter) sends</span>
+          <Button tone="primary" type="submit" busy={send.busy} disabled={!ready}>
+            {internal ? "Add internal note" : `Send reply to ${ticket.requester.email}`}
+          </Button>
+        </div>
+      </form>
+    </>
   );
 }
 

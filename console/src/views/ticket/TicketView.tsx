@@ -28,7 +28,7 @@ async function loadShown(ticketId: string): Promise<Shown> {
   return { ticket, messages: await loadMessages(ticket.id) };
 }
 
-export function TicketView({ ticketId, route }: ViewProps & { ticketId: string }) {
+export function TicketView({ ticketId, route, session }: ViewProps & { ticketId: string }) {
   const loaded = useLoad(() => loadShown(ticketId), [ticketId]);
   const [shown, setShown] = useState<Shown>();
   const [merging, setMerging] = useState(false);
@@ -74,7 +74,9 @@ export function TicketView({ ticketId, route }: ViewProps & { ticketId: string }
               key={ticket.id}
               ticket={ticket}
               messages={messages}
+              me={session.email}
               onPosted={(posted) => setShown({ ticket: posted.ticket, messages: [...messages, posted.message] })}
+              onReload={loaded.reload}
             />
           )}
         </div>

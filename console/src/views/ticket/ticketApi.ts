@@ -20,6 +20,8 @@ export type HistoryEntry = Schemas["HistoryOut"];
 export type SlaTimer = Schemas["TimerOut"];
 export type SlaTarget = Schemas["TargetOut"];
 export type ContactTicket = Schemas["ContactTicketOut"];
+export type Macro = Schemas["MacroOut"];
+export type MacroPreview = Schemas["PreviewOut"];
 
 const MESSAGES_PER_PAGE = 200;
 
@@ -78,6 +80,32 @@ export function mergeTicket(ticketId: string, into: string) {
     api().POST("/tickets/{ticket_id}/merge", {
       params: { path: { ticket_id: ticketId }, header: idempotencyKey() },
       body: { into },
+    }),
+  );
+}
+
+/** The shared macros, then the caller's own, each by name. */
+export async function loadMacros(): Promise<Macro[]> {
+  return (await call(api().GET("/macros"))).items;
+}
+
+/** What the macro would post and change on this ticket now; nothing is written. */
+export function previewMacro(ticketId: string, macroId: string): Promise<MacroPreview> {
+  return call(
+    api().POST("/tickets/{ticket_id}/macros/{macro_id}/preview", {
+      params: { path: { ticket_id: ticketId, macro_id: macroId } },
+    }),
+  );
+}
+
+/** Posts the macro's text and makes its changes at once, over the version that was read (a 412
+ * when someone changed the ticket since). `key` is the same for a retry of the same apply. */
+export function applyMacro(ticket: Ticket, macroId: string, key: string) {
+  return call(
+    api().POST("/tickets/{ticket_id}/macros/{macro_id}", {
+      params: { path: { ticket_id: ticket.id, macro_id: macroId }, header: { "Idempotency-Key": key } },
+      headers: ifMatch(ticket.version),
+      body: onlyChanged<Schemas["ApplyMacroIn"]>({}),
     }),
   );
 }
