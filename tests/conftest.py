@@ -7,6 +7,7 @@ import email
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from email import policy
 from pathlib import Path
 from typing import Any
@@ -199,3 +200,12 @@ def delivery(system: LocalSystem) -> Delivery:
 def http(system: LocalSystem, tmp_path: Path) -> HttpClient:
     tokens = DevTokens(tmp_path / "key")
     return HttpClient(Gateway(system.apps, tokens, {}, files=LocalFiles(get_settings())), tokens)
+
+
+def run_schedule(system: LocalSystem, name: str, after: timedelta) -> dict[str, int]:
+    """Move the one clock `after` on, then run an every-minute schedule as EventBridge would."""
+    get_clock().advance(after)
+    (schedule,) = [s for s in system.schedules() if s.name == name]
+    assert schedule.aws_every == timedelta(minutes=1)
+    report: dict[str, int] = schedule.run()
+    return report

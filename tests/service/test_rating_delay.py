@@ -15,7 +15,7 @@ from local_stack.system import LocalSystem
 from services.channels.handlers.digests import DIGEST_FUNCTION
 from shared.clock import get_clock
 from shared.settings import get_settings
-from tests.conftest import Delivery, HttpClient, sent_mail
+from tests.conftest import Delivery, HttpClient, run_schedule, sent_mail
 
 pytestmark = pytest.mark.service
 
@@ -35,12 +35,7 @@ def desk(monkeypatch: pytest.MonkeyPatch, http: HttpClient) -> Iterator[None]:
 
 
 def sweep(system: LocalSystem, minutes: float) -> dict[str, int]:
-    """Move the one clock on, then run the channels' schedule as EventBridge would."""
-    get_clock().advance(timedelta(minutes=minutes))
-    (schedule,) = [s for s in system.schedules() if s.name == DIGEST_FUNCTION]
-    assert schedule.aws_every == timedelta(minutes=1)
-    report: dict[str, int] = schedule.run()
-    return report
+    return run_schedule(system, DIGEST_FUNCTION, timedelta(minutes=minutes))
 
 
 def change_status(http: HttpClient, ticket: dict[str, Any], status: str) -> None:

@@ -13,9 +13,8 @@ import pytest
 
 from local_stack.system import LocalSystem
 from services.tickets.handlers.automations import AUTOMATIONS_FUNCTION
-from shared.clock import get_clock
 from shared.settings import get_settings
-from tests.conftest import Delivery, HttpClient, sent_mail
+from tests.conftest import Delivery, HttpClient, run_schedule, sent_mail
 
 pytestmark = pytest.mark.service
 
@@ -36,12 +35,7 @@ def desk(monkeypatch: pytest.MonkeyPatch, http: HttpClient) -> Iterator[None]:
 
 
 def run_automations(system: LocalSystem, days: float) -> dict[str, int]:
-    """Move the one clock `days` on, then run the schedule as EventBridge would."""
-    get_clock().advance(timedelta(days=days))
-    (schedule,) = [s for s in system.schedules() if s.name == AUTOMATIONS_FUNCTION]
-    assert schedule.aws_every == timedelta(minutes=1)
-    report: dict[str, int] = schedule.run()
-    return report
+    return run_schedule(system, AUTOMATIONS_FUNCTION, timedelta(days=days))
 
 
 def open_ticket(http: HttpClient) -> dict[str, Any]:

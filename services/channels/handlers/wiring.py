@@ -12,7 +12,7 @@ from services.channels.data.notifications import DynamoNotificationStore
 from services.channels.data.outbound import DynamoOutboundRepository
 from services.channels.data.rating_requests import DynamoRatingRequestStore
 from services.channels.data.ses import SesMailSender
-from services.channels.data.tables import SERVICE, ChannelsTable, DepartmentsItem
+from services.channels.data.tables import DepartmentsItem
 from services.channels.data.threads import DynamoThreadRepository
 from services.channels.logic.dependencies import (
     Dependencies,
@@ -25,7 +25,6 @@ from shared.clock import get_clock
 from shared.department_store import DynamoDepartmentStore
 from shared.secrets import resolve_secret
 from shared.settings import get_settings
-from shared.storage import bind_table
 
 
 def dependencies() -> Dependencies:
@@ -43,7 +42,6 @@ def dependencies() -> Dependencies:
         if settings.csat_mail and secret and public_url
         else None
     )
-    bind_table(ChannelsTable, SERVICE)
     return Dependencies(
         channels=DynamoChannelRepository(),
         threads=DynamoThreadRepository(clock),

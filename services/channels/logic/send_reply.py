@@ -102,9 +102,7 @@ def write_reply(
             message["Cc"] = ", ".join(outgoing.cc)
         _thread_headers(message, thread, channel, outgoing.message_id, clock, secret)
         message["Auto-Submitted"] = "no"  # a person wrote this; auto-responders may answer it
-        text = posted.body or ""
-        if channel.signature:
-            text = f"{text}\n\n-- \n{channel.signature}"
+        text = _signed(posted.body or "", channel)
         message.set_content(text)
         paragraphs = "".join(f"<p>{html.escape(p)}</p>" for p in text.split("\n\n"))
         message.add_alternative(f"<html><body>{paragraphs}</body></html>", subtype="html")
@@ -139,6 +137,30 @@ def _thread_headers(
         message["In-Reply-To"] = f"<{thread.message_ids[-1]}>"
         message["References"] = " ".join(f"<{m}>" for m in thread.message_ids)
     message["Date"] = format_datetime(clock.now())
+
+
+def _automatic(
+    thread: Thread,
+    channel: Channel,
+    outgoing: Outgoing,
+    clock: Clock,
+    secret: str | None,
+    auto_submitted: str,
+) -> EmailMessage:
+    """An automatic mail of ours to the client in the ticket's thread, from the department's
+    address, declared as `auto_submitted` (RFC 3834); its body is the caller's."""
+    message = EmailMessage()
+    message["From"] = Address(
+        display_name=header_text(channel.department_id), addr_spec=channel.address
+    )
+    message["To"] = ", ".join(outgoing.to)
+    _thread_headers(message, thread, channel, outgoing.message_id, clock, secret)
+    message["Auto-Submitted"] = auto_submitted
+    return message
+
+
+def _signed(text: str, channel: Channel) -> str:
+    return f"{text}\n\n-- \n{channel.signature}" if channel.signature else text
 
 
 def written_mail(compose: Callable[[], EmailMessage]) -> bytes:
@@ -211,13 +233,7 @@ def write_acknowledgement(
     and asks autoresponders not to answer, so two robots never talk to each other."""
 
     def compose() -> EmailMessage:
-        message = EmailMessage()
-        message["From"] = Address(
-            display_name=header_text(channel.department_id), addr_spec=channel.address
-        )
-        message["To"] = ", ".join(outgoing.to)
-        _thread_headers(message, thread, channel, outgoing.message_id, clock, secret)
-        message["Auto-Submitted"] = "auto-replied"
+        message = _automatic(thread, channel, outgoing, clock, secret, "auto-replied")
         message["X-Auto-Response-Suppress"] = "All"
         template = channel.acknowledge_template or DEFAULT_ACKNOWLEDGEMENT
         fields = {"number": created_number, "subject": _quoted_subject(thread.subject)}
@@ -259,19 +275,11 @@ def write_reminder(
     re-opens it like any reply."""
 
     def compose() -> EmailMessage:
-        message = EmailMessage()
-        message["From"] = Address(
-            display_name=header_text(channel.department_id), addr_spec=channel.address
-        )
-        message["To"] = ", ".join(outgoing.to)
-        _thread_headers(message, thread, channel, outgoing.message_id, clock, secret)
-        message["Auto-Submitted"] = "auto-generated"
+        message = _automatic(thread, channel, outgoing, clock, secret, "auto-generated")
         text = REMINDER.format(number=thread.number, subject=_quoted_subject(thread.subject))
         if resolves_at is not None:
             text += REMINDER_DEADLINE.format(date=resolves_at.strftime("%-d %B %Y, %H:%M UTC"))
-        if channel.signature:
-            text = f"{text}\n\n-- \n{channel.signature}"
-        message.set_content(text)
+        message.set_content(_signed(text, channel))
         return message
 
     return written_mail(compose)
@@ -310,13 +318,7 @@ def write_rating_request(
     into the ticket and re-opens it."""
 
     def compose() -> EmailMessage:
-        message = EmailMessage()
-        message["From"] = Address(
-            display_name=header_text(channel.department_id), addr_spec=channel.address
-        )
-        message["To"] = ", ".join(outgoing.to)
-        _thread_headers(message, thread, channel, outgoing.message_id, clock, secret)
-        message["Auto-Submitted"] = "auto-generated"
+        message = _automatic(thread, channel, outgoing, clock, secret, "auto-generated")
         text = RATING_REQUEST.format(
             number=thread.number,
             subject=_quoted_subject(thread.subject),
@@ -324,9 +326,7 @@ def write_rating_request(
             bad=links["bad"],
             days=days,
         )
-        if channel.signature:
-            text = f"{text}\n\n-- \n{channel.signature}"
-        message.set_content(text)
+        message.set_content(_signed(text, channel))
         return message
 
     return written_mail(compose)
