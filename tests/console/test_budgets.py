@@ -1,13 +1,13 @@
-"""The console's budgets: what the first load costs on the wire, and how soon a full queue can be
-used. The time is read from the browser's own performance timeline (navigation start to the
-queue's `queue-interactive` mark), not from the test's clock."""
+"""The console's budgets as counts: what the first load costs on the wire, and how many calls a
+full queue costs. How soon that queue is usable is a time, so it is measured by `make bench`
+(bench/bench_console.py, against a bare page in the same run), never asserted here."""
 
 from __future__ import annotations
 
-import statistics
+from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, Request
 
 from infra.console_build import DIST, first_load_scripts, gzipped_bytes
 from local_stack.browser import queue_interactive_ms
@@ -16,8 +16,9 @@ from tests.flow.conftest import RunningStack
 
 FIRST_LOAD_BUDGET_BYTES = 200 * 1024
 QUEUE_TICKETS = 100
-QUEUE_INTERACTIVE_BUDGET_MS = 1000
-LOADS = 3  # the median of a few loads: one load on a shared machine says little
+# What a fresh load asks the API for: its settings, one page of tickets, the departments, the
+# agents and the department's counts. Nothing per row: 100 rows cost what 1 row costs.
+QUEUE_LOAD_CALLS = 5
 
 
 def test_the_first_load_is_at_most_200_kb_of_javascript_gzipped():
@@ -34,17 +35,27 @@ def test_the_sign_in_library_is_not_part_of_the_first_load():
     assert not any("cognito" in script.name for script in first_load_scripts())
 
 
-def test_a_queue_of_100_tickets_is_interactive_within_a_second(page: Page, stack: RunningStack):
+def test_a_queue_of_100_tickets_costs_one_list_call_and_nothing_per_row(
+    page: Page, stack: RunningStack
+):
     stack.open_tickets(QUEUE_TICKETS, "Budget ticket")
     stack.settle(QUEUE_TICKETS)
     sign_in_with_dev_token(page, stack, "admin@example.com", "admin")
     page.goto(stack.base + f"/#/?limit={QUEUE_TICKETS}")
-    loads = []
-    for _ in range(LOADS):
-        page.reload()  # a fresh load, signed in: what an agent opening the console gets
-        loads.append(queue_interactive_ms(page))
+    queue_interactive_ms(page)
+    page.wait_for_load_state("networkidle")  # the first load is done before calls are counted
+    requests: list[Request] = []
+    page.on("request", lambda request: requests.append(request))
+    page.reload()  # a fresh load, signed in: what an agent opening the console gets
+    queue_interactive_ms(page)
+    page.wait_for_load_state("networkidle")  # calls made after the first rows count as well
+    # Only what the reloaded page asked for
+    reloaded = max(i for i, request in enumerate(requests) if request.resource_type == "document")
+    calls = [urlsplit(r.url).path for r in requests[reloaded:] if r.resource_type == "fetch"]
     rows = page.get_by_role("link", name="Budget ticket")
     assert rows.count() >= QUEUE_TICKETS
-    assert statistics.median(loads) <= QUEUE_INTERACTIVE_BUDGET_MS, f"{loads} ms"
+    assert calls.count("/tickets") == 1, calls
+    assert not [path for path in calls if path.startswith("/tickets/")], calls
+    assert len(calls) <= QUEUE_LOAD_CALLS, calls
     rows.first.click()  # interactive: the first row opens its ticket
     page.wait_for_url("**/#/tickets/*")

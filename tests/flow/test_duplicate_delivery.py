@@ -7,7 +7,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 import smtplib
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -85,7 +84,6 @@ def test_a_mail_delivered_three_times_opens_one_ticket_round_after_round(
     assert stack.call("POST", "/departments", {"name": "Claims"}, admin)[0] == 201
     channel = {"address": ADDRESS, "department_id": "claims"}
     assert stack.call("POST", "/channels", channel, admin)[0] == 201
-    started = time.monotonic()
     with ThreadPoolExecutor(COPIES) as pool:
         for round_ in range(ROUNDS):
             _one_round(stack, admin, pool, round_)
@@ -106,4 +104,3 @@ def test_a_mail_delivered_three_times_opens_one_ticket_round_after_round(
     # before finding its ticket taken, leaving a gap
     numbers = sorted(int(t["number"].split("-")[1]) for t in tickets)
     assert numbers == list(range(1, ROUNDS + 2))
-    assert time.monotonic() - started < 120
