@@ -3,22 +3,18 @@ open tickets of which a fixed 10 are due (resolved long enough ago to close). Wh
 grow with the steps due, not with the open tickets.
 
 Half of the other tickets are open (no pending step: not in the index at all), half resolved a day
-ago (in the index, due in three days): the run must read neither. As in bench_sla_sweep.py, the
-tickets are put straight into the emulator's table, and moto's Query walks the whole table (so its
-time grows with the table though the items read do not); the whole run, with its ten conditional
-transactions, runs at 1k.
+ago (in the index, due in three days): the run must read neither. How the tickets get into the
+emulator, and what its times mean, as for every sweep: bench/due_sweeps.py.
 """
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
-from moto.core import DEFAULT_ACCOUNT_ID
-from moto.dynamodb.models import dynamodb_backends
-
-from bench.harness import DynamoCalls, Row, emulated_system
+from bench.due_sweeps import TEMPLATE_ID, EmulatedTable, read_rows, whole_run_row
+from bench.harness import Row, emulated_system
 from services.tickets.data.dynamodb import DynamoTicketRepository, ticket_item
 from services.tickets.logic.automations import run_automations
 from services.tickets.logic.dependencies import Dependencies, DeskConfig
@@ -31,7 +27,6 @@ from services.tickets.logic.pending_steps import (
 from services.tickets.logic.ticket import Status, Ticket
 from shared.clock import FixedClock
 from shared.events.catalogue import Person
-from shared.settings import get_settings
 from tests.fakes.tickets import FakeAgentDirectory, FakeFileLinks
 
 SIZES = (1_000, 10_000)
@@ -44,7 +39,7 @@ def _template(status: Status, changed: datetime) -> dict[str, Any]:
     """The stored attributes of a ticket last changed at `changed`, as the service writes them;
     copies differ only in the ticket id."""
     ticket = Ticket(
-        id="TEMPLATE",
+        id=TEMPLATE_ID,
         number="TKT-0001",
         subject="Bench",
         status=status,
@@ -55,19 +50,6 @@ def _template(status: Status, changed: datetime) -> dict[str, Any]:
         resolved_at=changed if status == "resolved" else None,
     )
     return ticket_item(ticket, pending_step(ticket, TIMINGS)).serialize()  # type: ignore[no-any-return]
-
-
-def _fill(table: Any, template: dict[str, Any], prefix: str, count: int) -> None:
-    for number in range(count):
-        ticket_id = f"{prefix}-{number:06d}"
-        item = {
-            name: {kind: value.replace("TEMPLATE", ticket_id) if isinstance(value, str) else value}
-            for name, attribute in template.items()
-            for kind, value in attribute.items()
-        }
-        if "automation_bucket" in item:  # spread over the buckets as the service does
-            item["automation_bucket"] = {"S": str(automation_bucket(ticket_id))}
-        table.put_item(item)
 
 
 def _deps() -> Dependencies:
@@ -88,46 +70,24 @@ def _read_side(deps: Dependencies) -> int:
     )
 
 
+def _whole_run(deps: Dependencies) -> None:
+    report = run_automations(deps)
+    assert (report.read, report.closed) == (DUE, DUE), report
+
+
 def run() -> list[Row]:
     rows: list[Row] = []
     for size in SIZES:
         with emulated_system():
             deps = _deps()
-            backend = dynamodb_backends[DEFAULT_ACCOUNT_ID][get_settings().region]
-            table = backend.get_table(get_settings().table_name("tickets"))
+            table = EmulatedTable("tickets", "automation_bucket", automation_bucket)
             quiet = (size - DUE) // 2
-            _fill(table, _template("open", NOW - timedelta(days=10)), "open", quiet)
-            _fill(table, _template("resolved", NOW - timedelta(days=1)), "fresh", quiet)
-            _fill(table, _template("resolved", NOW - timedelta(days=5)), "due", DUE)
+            table.fill(_template("open", NOW - timedelta(days=10)), "open", quiet)
+            table.fill(_template("resolved", NOW - timedelta(days=1)), "fresh", quiet)
+            table.fill(_template("resolved", NOW - timedelta(days=5)), "due", DUE)
             label = f"ticket automations, {size:,} open tickets, {DUE} due"
-            with DynamoCalls() as calls:
-                started = time.perf_counter()
-                read = _read_side(deps)
-                elapsed_ms = (time.perf_counter() - started) * 1000
-            rows += [
-                Row(f"{label}: tickets read", str(read), f"= {DUE}"),
-                Row(
-                    f"{label}: reads' round trips and time (moto)",
-                    f"{len(calls.operations)} {'/'.join(sorted(set(calls.operations)))}, "
-                    f"{elapsed_ms:.0f} ms",
-                    f"{AUTOMATION_BUCKETS} Query, no Scan",
-                ),
-            ]
+            rows += read_rows(label, "tickets", DUE, AUTOMATION_BUCKETS, partial(_read_side, deps))
             if size == SIZES[0]:
-                with DynamoCalls() as calls:
-                    started = time.perf_counter()
-                    report = run_automations(deps)
-                    elapsed_ms = (time.perf_counter() - started) * 1000
-                assert (report.read, report.closed) == (DUE, DUE), report
-                operations = ", ".join(
-                    f"{calls.operations.count(name)} {name}"
-                    for name in sorted(set(calls.operations))
-                )
-                rows.append(
-                    Row(
-                        f"{label}: whole run, tickets closed (moto)",
-                        f"{operations}; {elapsed_ms:.0f} ms",
-                        f"{DUE} transactions",
-                    )
-                )
+                what = f"{label}: whole run, tickets closed (moto)"
+                rows.append(whole_run_row(what, DUE, partial(_whole_run, deps)))
     return rows
