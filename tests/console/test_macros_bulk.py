@@ -1,6 +1,7 @@
 """Less clicking in the console: a shared macro previewed in the composer (its text filled in for
 the ticket, its changes in words) and applied in one step, and a status set on several tickets
-of the queue at once, in a real browser against the local stack."""
+of the queue at once, then moved to another department with a tag taken off, in a real browser
+against the local stack."""
 
 from __future__ import annotations
 
@@ -29,7 +30,9 @@ def refunds(stack: RunningStack) -> str:
     return str(created["id"])
 
 
-def _settled_ticket(stack: RunningStack, department: str, subject: str) -> dict[str, Any]:
+def _settled_ticket(
+    stack: RunningStack, department: str, subject: str, **more: Any
+) -> dict[str, Any]:
     """A ticket opened over the API, once its events were handled: its contact linked and its SLA
     running both change it, and a page must read the version they leave."""
     admin = stack.token()
@@ -38,6 +41,7 @@ def _settled_ticket(stack: RunningStack, department: str, subject: str) -> dict[
         "body": f"{subject}, please.",
         "department_id": department,
         "requester": {"email": "henry@client.example.org", "name": "Henry"},
+        **more,
     }
     status, ticket = stack.call("POST", "/tickets", body, admin)
     assert status == 201, ticket
@@ -122,12 +126,18 @@ def test_a_macro_over_a_stale_ticket_offers_a_reload(page: Page, stack: RunningS
     assert (now["status"], now["priority"]) == ("in_progress", "urgent")
 
 
-def test_two_tickets_of_the_queue_change_status_at_once(
+def test_two_tickets_of_the_queue_change_status_then_department_and_tags_at_once(
     page: Page, stack: RunningStack, refunds: str
 ):
-    first = _settled_ticket(stack, refunds, "Refund to an old card")
-    second = _settled_ticket(stack, refunds, "Refund in the wrong currency")
-    untouched = _settled_ticket(stack, refunds, "Refund receipt missing")
+    tags = ["check-bank", "vip"]
+    first = _settled_ticket(stack, refunds, "Refund to an old card", tags=tags)
+    second = _settled_ticket(stack, refunds, "Refund in the wrong currency", tags=tags)
+    untouched = _settled_ticket(stack, refunds, "Refund receipt missing", tags=tags)
+    admin = stack.token()
+    status, warranty = stack.call("POST", "/departments", {"name": "Warranty"}, admin)
+    assert status == 201, warranty
+    added = stack.call("POST", f"/departments/{warranty['id']}/members", {"email": ALICE}, admin)
+    assert added[0] == 200, added
 
     sign_in_with_dev_token(page, stack, ALICE, "agent")
     page.goto(f"{stack.base}/#/?department={refunds}")
@@ -151,3 +161,25 @@ def test_two_tickets_of_the_queue_change_status_at_once(
         expect(_row(page, ticket["subject"]).get_by_text("In progress")).to_be_visible()
     _, now = stack.call("GET", f"/tickets/{untouched['id']}", token=stack.token())
     assert now["status"] == "open"
+
+    # Both again, from the keyboard: moved to Warranty and a tag taken off, Enter applying
+    for ticket in (first, second):
+        _row(page, ticket["subject"]).get_by_role("checkbox").check()
+    # The last outcome cleared, so the next one is announced anew
+    expect(page.get_by_role("status").filter(has_text="2 changed")).to_have_count(0)
+    toolbar.get_by_label("Move to department").select_option(label="Warranty")
+    toolbar.get_by_label("Remove tag").fill("check-bank")
+    toolbar.get_by_label("Remove tag").press("Enter")
+    expect(toolbar).to_have_count(0)
+    expect(page.get_by_role("status").filter(has_text="2 changed")).to_be_visible()
+    # They left the Refunds queue for Warranty's, where they keep their other tag
+    expect(page.get_by_role("link", name=first["subject"])).to_have_count(0)
+    filters = page.get_by_role("search", name="Filter tickets")
+    filters.get_by_label("Department").select_option(label="Warranty")
+    for ticket in (first, second):
+        tags_shown = _row(page, ticket["subject"]).get_by_role("list", name="Tags")
+        expect(tags_shown.get_by_role("listitem")).to_have_text(["vip"])
+        _, now = stack.call("GET", f"/tickets/{ticket['id']}", token=admin)
+        assert (now["department_id"], now["tags"]) == (warranty["id"], ["vip"])
+    _, now = stack.call("GET", f"/tickets/{untouched['id']}", token=admin)
+    assert (now["department_id"], sorted(now["tags"])) == (refunds, tags)

@@ -12,7 +12,12 @@ from typing import Any
 import pytest
 from playwright.sync_api import Locator, Page, Route, expect
 
-from tests.console.conftest import screenshot, serious_violations, sign_in_with_dev_token
+from tests.console.conftest import (
+    VIEWPORT,
+    screenshot,
+    serious_violations,
+    sign_in_with_dev_token,
+)
 from tests.flow.conftest import FAST_SLA, RunningStack, eventually, running_stack
 
 ADMIN = ("admin@example.com", "admin")
@@ -77,6 +82,19 @@ def department(stack: RunningStack, token: str, name: str, *members: str) -> str
 
 def row_of(page: Page, subject: str) -> Locator:
     return page.get_by_role("row").filter(has=page.get_by_role("link", name=subject, exact=True))
+
+
+def assert_shown_whole(page: Page, badge: Locator) -> None:
+    """The badge lies inside the table's visible area: the part of its scrolling region that is
+    on the screen, with nothing cut off at either edge."""
+    shown = badge.bounding_box()
+    region = page.get_by_role("region", name="Tickets").bounding_box()
+    assert shown is not None
+    assert region is not None
+    left = max(region["x"], 0)
+    right = min(region["x"] + region["width"], VIEWPORT["width"])
+    assert shown["x"] >= left, (shown, region)
+    assert shown["x"] + shown["width"] <= right, (shown, region)
 
 
 def test_mail_shows_in_an_open_queue_without_a_reload(page: Page, stack: RunningStack):
@@ -183,6 +201,8 @@ def test_tickets_at_risk_and_breached_stand_out_in_words(page: Page, stack: Runn
     breached = row_of(page, "Checkout page is down")
     expect(breached.get_by_text("SLA: Breached")).to_be_visible(timeout=SLA_WAIT_MS)
     expect(breached).to_have_class(re.compile(r"\brow-breached\b"))
+    # Every column fits beside the selection checkboxes at the tests' width of 1280 px
+    assert_shown_whole(page, breached.get_by_text("SLA: Breached"))
     at_risk = row_of(page, "Invoices arrive a week late")
     expect(at_risk.get_by_text("SLA: At risk")).to_be_visible(timeout=SLA_WAIT_MS)
     expect(at_risk).to_have_class(re.compile(r"\brow-at_risk\b"))

@@ -1,6 +1,7 @@
 """The ticket view: a client's mail, the agent's reply and note, the controls, a stale write, an
 expired session, an attached file that downloads again, a mail shown as sent with its inline
-image and a client's file forwarded in a reply, in a real browser against the local stack."""
+image, a client's file forwarded in a reply and the client's rating of a resolved ticket, in a
+real browser against the local stack."""
 
 from __future__ import annotations
 
@@ -398,6 +399,38 @@ def test_the_mail_as_sent_and_the_files_of_the_ticket_have_no_serious_violation(
     page.frame_locator("iframe").get_by_role("img", name="Screenshot").wait_for()
     page.get_by_role("button", name="Attach from this ticket").click()
     page.get_by_role("checkbox", name="report.txt").check()
+    assert not serious_violations(page)
+
+
+@pytest.mark.axe
+def test_the_clients_rating_shows_with_its_comment(page: Page, stack: RunningStack, support: str):
+    ticket = _opened_ticket(stack, "Mouse double-clicks")
+    resolved = {"status": "resolved"}
+    assert stack.call("PATCH", f"/tickets/{ticket['id']}", resolved, stack.token())[0] == 200
+    sign_in_with_dev_token(page, stack, *ADMIN)
+    _open(page, stack, ticket)
+    expect(page.get_by_role("group", name="Client's rating")).to_have_count(0)
+
+    # The client follows the "bad" link of the rating mail and sends the page's form
+    asked = eventually(
+        lambda: [
+            m for m in _outbox(stack) if "/ratings/" in m["text"] and ticket["number"] in m["text"]
+        ]
+    )
+    assert asked, "the rating mail was never sent"
+    (bad,) = re.findall(r"http\S+/ratings/\S+\?choice=bad", asked[0]["text"])
+    page.goto(bad)
+    expect(page.get_by_role("radio", name="Bad, I am not satisfied")).to_be_checked()
+    page.get_by_label("Anything to add?").fill("Fixed, but it took a week.")
+    page.get_by_role("button", name="Send my rating").click()
+    page.get_by_role("heading", name="Thank you").wait_for()
+
+    _open(page, stack, ticket)
+    rated = stack.call("GET", f"/tickets/{ticket['id']}", token=stack.token())[1]["satisfaction"]
+    rating = page.get_by_role("group", name="Client's rating")
+    expect(rating.get_by_text("Rated bad", exact=True)).to_be_visible()
+    expect(rating.get_by_text("Fixed, but it took a week.", exact=True)).to_be_visible()
+    expect(rating.locator(f'time[datetime="{rated["rated_at"]}"]')).to_be_visible()
     assert not serious_violations(page)
 
 

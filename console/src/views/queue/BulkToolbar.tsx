@@ -3,7 +3,15 @@
 // which in words (see `outcomeOf`).
 
 import { useState } from "preact/hooks";
-import { PRIORITIES, STATUSES, type Agent, type Priority, type Status, type Ticket } from "../../api/client";
+import {
+  PRIORITIES,
+  STATUSES,
+  type Agent,
+  type Department,
+  type Priority,
+  type Status,
+  type Ticket,
+} from "../../api/client";
 import { Button, Field, ProblemAlert, Select } from "../../ui/components";
 import { useAction } from "../../ui/hooks";
 import { changeTickets, type BulkChanges, type BulkItem } from "./queueApi";
@@ -14,6 +22,7 @@ const NOBODY = "nobody";
 export function BulkToolbar(props: {
   tickets: Ticket[]; // the selected ones
   agents: Agent[];
+  departments: Department[];
   me: string;
   onDone: (outcome: string) => void;
   onClear: () => void;
@@ -22,12 +31,16 @@ export function BulkToolbar(props: {
   const [status, setStatus] = useState<Status | "">(KEEP);
   const [assignee, setAssignee] = useState(KEEP);
   const [priority, setPriority] = useState<Priority | "">(KEEP);
+  const [department, setDepartment] = useState(KEEP);
   const [tag, setTag] = useState("");
+  const [untag, setUntag] = useState("");
   const changes: BulkChanges = {
     ...(status && { status }),
     ...(assignee && { assignee: assignee === NOBODY ? null : assignee }),
     ...(priority && { priority }),
+    ...(department && { department_id: department }),
     ...(tag.trim() && { tags_add: [tag.trim()] }),
+    ...(untag.trim() && { tags_remove: [untag.trim()] }),
   };
   const chosen = Object.keys(changes).length > 0;
   const send = useAction(async () => {
@@ -37,6 +50,11 @@ export function BulkToolbar(props: {
   const others = props.agents
     .filter((agent) => agent.status !== "disabled" && agent.email !== props.me)
     .map((agent) => ({ value: agent.email, label: agent.name ? `${agent.name} (${agent.email})` : agent.email }))
+    .sort((a, b) => a.label.localeCompare(b.label));
+  // Archived departments take no new tickets.
+  const destinations = props.departments
+    .filter((d) => !d.archived)
+    .map((d) => ({ value: d.id, label: d.name }))
     .sort((a, b) => a.label.localeCompare(b.label));
   const count = `${tickets.length} ${tickets.length === 1 ? "ticket" : "tickets"}`;
 
@@ -76,15 +94,29 @@ export function BulkToolbar(props: {
         options={[{ value: KEEP, label: "Keep" }, ...PRIORITIES]}
         onChange={setPriority}
       />
-      <Field inline label="Add tag">
-        <input type="text" value={tag} size={12} onInput={(event) => setTag(event.currentTarget.value)} />
-      </Field>
+      <Select
+        inline
+        label="Move to department"
+        value={department}
+        options={[{ value: KEEP, label: "Keep" }, ...destinations]}
+        onChange={setDepartment}
+      />
+      <TagField label="Add tag" value={tag} onChange={setTag} />
+      <TagField label="Remove tag" value={untag} onChange={setUntag} />
       <Button tone="primary" type="submit" busy={send.busy} disabled={!chosen}>
         Apply to {count}
       </Button>
       <Button onClick={props.onClear}>Clear selection</Button>
       <ProblemAlert error={send.error} />
     </form>
+  );
+}
+
+function TagField(props: { label: string; value: string; onChange: (value: string) => void }) {
+  return (
+    <Field inline label={props.label}>
+      <input type="text" value={props.value} size={12} onInput={(event) => props.onChange(event.currentTarget.value)} />
+    </Field>
   );
 }
 

@@ -29,7 +29,9 @@ export function QueueView({ config, session, route }: ViewProps) {
   // A selection belongs to the list it was made in: other filters show other tickets.
   const listKey = queryOf(filters).toString();
   useEffect(() => setSelected(new Set()), [listKey]);
-  const select = (ids: string[], picked: boolean) =>
+  const select = (ids: string[], picked: boolean) => {
+    // A new selection clears the last outcome, so the next one is announced even when it reads the same.
+    setBulkOutcome("");
     setSelected((now) => {
       const next = new Set(now);
       for (const id of ids) {
@@ -38,6 +40,7 @@ export function QueueView({ config, session, route }: ViewProps) {
       }
       return next;
     });
+  };
   const selectedTickets = list.tickets.filter((ticket) => selected.has(ticket.id));
   // The names and counts wait for the first rows: the server answers the list sooner alone.
   const [rowsFirst, setRowsFirst] = useState(true);
@@ -118,6 +121,7 @@ export function QueueView({ config, session, route }: ViewProps) {
           <BulkToolbar
             tickets={selectedTickets}
             agents={agents.data ?? []}
+            departments={departments.data ?? []}
             me={session.email}
             onDone={(outcome) => {
               setBulkOutcome(outcome);

@@ -1,6 +1,7 @@
 // The queue's rows, rendered plainly from one page of tickets and two name lists. A ticket at
 // risk or breached stands out by its row's colour and says so in words (its SLA badge). Each row has
-// a checkbox for bulk changes, and the header one that selects every row shown.
+// a checkbox for bulk changes, and the header one that selects every row shown. The table scrolls
+// sideways in its own region when a screen is too narrow for it.
 
 import type { Ticket } from "../../api/client";
 import { href } from "../../router";
@@ -35,7 +36,7 @@ export function TicketTable(props: {
   const { tickets, selected, onSelect } = props;
   const picked = tickets.filter((ticket) => selected.has(ticket.id)).length;
   return (
-    <div class="queue-table-scroll">
+    <div class="queue-table-scroll" role="region" aria-label="Tickets">
       <table class="queue-table">
         <thead>
           <tr>
@@ -110,7 +111,7 @@ function TicketRow(props: {
           </ul>
         )}
       </td>
-      <td>
+      <td class="queue-person">
         {ticket.requester.name ?? ticket.requester.email}
         {ticket.requester.name && <div class="queue-secondary">{ticket.requester.email}</div>}
       </td>
@@ -120,7 +121,7 @@ function TicketRow(props: {
       <td>
         <PriorityBadge priority={ticket.priority} />
       </td>
-      <td>
+      <td class="queue-person">
         {ticket.assignee ? (
           (names.agents.get(ticket.assignee) ?? ticket.assignee)
         ) : (

@@ -1,5 +1,6 @@
 // One ticket: its conversation and composer, and beside them its controls, requester, SLA and
-// history. The ticket and its messages are read together; a reload keeps the composer as it is.
+// history; above them its state, with the client's rating once they gave one. The ticket and its
+// messages are read together; a reload keeps the composer as it is.
 
 import { useEffect, useState } from "preact/hooks";
 import type { ViewProps } from "../../app";
@@ -7,6 +8,7 @@ import type { Message, Ticket } from "../../api/client";
 import { href } from "../../router";
 import { Button, DateTime, Loading, PageHeader, PriorityBadge, ProblemAlert, SlaBadge, StatusBadge } from "../../ui/components";
 import { useInterval, useLoad } from "../../ui/hooks";
+import { CheckIcon, StopIcon } from "../../ui/icons";
 import { Composer } from "./Composer";
 import { ContactCard } from "./ContactCard";
 import { Controls } from "./Controls";
@@ -114,7 +116,26 @@ function TicketSummary({ ticket }: { ticket: Ticket }) {
         opened <DateTime value={ticket.created_at} />
       </span>
       <span>{ticket.assignee ? `Assigned to ${ticket.assignee}` : "Not assigned"}</span>
+      <Rating satisfaction={ticket.satisfaction} />
     </p>
+  );
+}
+
+/** The client's rating of the resolution, from the rating mail: said in words, the icon and colour
+ * only repeat them. */
+function Rating({ satisfaction }: { satisfaction: Ticket["satisfaction"] }) {
+  if (!satisfaction) return null;
+  const good = satisfaction.rating === "good";
+  return (
+    <span class="ticket-rating" role="group" aria-label="Client's rating">
+      <span class={`badge ${good ? "rating-good" : "rating-bad"}`}>
+        {good ? <CheckIcon /> : <StopIcon />} Rated {satisfaction.rating}
+      </span>
+      {satisfaction.comment && <q class="rating-comment">{satisfaction.comment}</q>}
+      <span class="muted">
+        on <DateTime value={satisfaction.rated_at} />
+      </span>
+    </span>
   );
 }
 
