@@ -1,8 +1,9 @@
 """What the notifications count on from their store, held against the in-memory fake and the
 DynamoDB adapter alike: each part of a watched ticket keeps its newest value whatever order the
-events come in; preferences are kept per agent and read together; an event is claimed once per
-agent; a window changes only from the version that was read; what waits is due when its window
-ends, the oldest first, and is taken once; a notification sent is found by its Message-ID."""
+events come in, and an assignment that came before the ticket comes back with it; preferences
+are kept per agent and read together; an event is claimed once per agent; a window changes only
+from the version that was read; what waits is due when its window ends, the oldest first, and is
+taken once; a notification sent is found by its Message-ID."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from services.channels.data.notifications import DynamoNotificationStore
 from services.channels.logic.dependencies import NotificationStore
 from services.channels.logic.notifications import (
     GROUP_WINDOW,
+    Assignment,
     Notice,
     NotificationMail,
     SentNotification,
@@ -36,26 +38,55 @@ def _mail(at: datetime, name: str) -> NotificationMail:
     return NotificationMail(at, f"{name}@example.com")
 
 
+def _assignment(assignee: str | None, version: int) -> Assignment:
+    return Assignment(assignee, version, ALICE, T0, f"e{version}")
+
+
 def test_a_watched_ticket_keeps_the_newest_of_each_part_whatever_the_order(
     store: NotificationStore,
 ) -> None:
     assert store.watched("t1") is None
-    store.follow_assignee("t1", BOB, 3)  # before the ticket itself
+    assert store.follow_assignee("t1", _assignment(BOB, 3)) is None  # before the ticket itself
     assert store.watched("t1") is None  # nothing to tell agents of yet
     store.watch(TICKET)
-    store.follow_assignee("t1", ALICE, 2)  # older
+    assert store.follow_assignee("t1", _assignment(ALICE, 2)) is None  # older
     store.follow_department("t1", "sales", 4)
     store.follow_client_words("t1", "Later words", T0 + timedelta(minutes=2))
     store.follow_client_words("t1", "Earlier words", T0 + timedelta(minutes=1))
     assert store.watched("t1") == WatchedTicket(
-        "t1", "TKT-0001", "Invoice", "sales", "ch-1", assignee=BOB, client_words="Later words"
+        "t1",
+        "TKT-0001",
+        "Invoice",
+        "sales",
+        "ch-1",
+        assignee=BOB,
+        client_words="Later words",
+        assignment=_assignment(BOB, 3),
     )
-    store.follow_assignee("t1", None, 5)
+    store.follow_assignee("t1", _assignment(None, 5))
     store.forget_client_words("t1")
     store.follow_client_words("t1", "Words from before", T0 + timedelta(minutes=1))
     watched = store.watched("t1")
     assert watched is not None
     assert (watched.assignee, watched.client_words) == (None, None)
+
+
+def test_an_assignment_before_the_ticket_comes_back_with_it_and_a_later_one_with_itself(
+    store: NotificationStore,
+) -> None:
+    assert store.follow_assignee("t1", _assignment(BOB, 2)) is None
+    watched = store.watch(TICKET)
+    assert (watched.assignee, watched.assignment) == (BOB, _assignment(BOB, 2))
+    assert store.watch(TICKET) == watched  # the ticket's event delivered again: nothing older
+    later = store.follow_assignee("t1", _assignment(ALICE, 3))
+    assert later is not None
+    assert (later.number, later.assignee, later.assignment) == (
+        "TKT-0001",
+        ALICE,
+        _assignment(ALICE, 3),
+    )
+    assert store.follow_assignee("t1", _assignment(BOB, 2)) is None  # delivered again, late
+    assert store.watched("t1") == later
 
 
 def test_preferences_are_kept_per_agent_and_read_together(store: NotificationStore) -> None:

@@ -24,6 +24,7 @@ from services.channels.logic.delivery import Outbound, SendFailed
 from services.channels.logic.dependencies import HourlyLimits
 from services.channels.logic.mail_parser import ParsedAttachment
 from services.channels.logic.notifications import (
+    Assignment,
     DueDigest,
     Notice,
     NotificationMail,
@@ -413,9 +414,9 @@ class FakeMailBucket:
 
 class FakeNotificationStore:
     """Notifications in memory, keeping the DynamoDB store's promises: each part of a watched
-    ticket keeps its newest value; an event is claimed once per agent; a window changes only from
-    the version read (else StaleWindow); what waits is due when its window ends and is taken
-    once."""
+    ticket keeps its newest value, and a write that keeps one reads the ticket back as it left
+    it; an event is claimed once per agent; a window changes only from the version read (else
+    StaleWindow); what waits is due when its window ends and is taken once."""
 
     def __init__(self) -> None:
         self._watched: dict[str, dict[str, Any]] = {}
@@ -425,7 +426,7 @@ class FakeNotificationStore:
         self._claims: set[tuple[str, str]] = set()
         self._sent: dict[str, SentNotification] = {}
 
-    def watch(self, ticket: WatchedTicket) -> None:
+    def watch(self, ticket: WatchedTicket) -> WatchedTicket:
         item = self._watched.setdefault(ticket.ticket_id, {})
         item.update(number=ticket.number, subject=ticket.subject)
         if ticket.channel_id:
@@ -435,9 +436,14 @@ class FakeNotificationStore:
         item.setdefault("department_version", 0)
         if ticket.client_words:
             item.setdefault("client_words", ticket.client_words)
+        watched = self.watched(ticket.ticket_id)
+        assert watched is not None
+        return watched
 
-    def follow_assignee(self, ticket_id: str, assignee: str | None, version: int) -> None:
-        self._newer(ticket_id, "assignee", assignee, version)
+    def follow_assignee(self, ticket_id: str, assignment: Assignment) -> WatchedTicket | None:
+        if not self._newer(ticket_id, "assignment", assignment, assignment.version):
+            return None
+        return self.watched(ticket_id)
 
     def follow_department(self, ticket_id: str, department_id: str | None, version: int) -> None:
         self._newer(ticket_id, "department_id", department_id, version)
@@ -445,12 +451,13 @@ class FakeNotificationStore:
     def follow_client_words(self, ticket_id: str, words: str, at: datetime) -> None:
         self._newer(ticket_id, "client_words", words, at)
 
-    def _newer(self, ticket_id: str, field_: str, value: Any, order: Any) -> None:
+    def _newer(self, ticket_id: str, field_: str, value: Any, order: Any) -> bool:
         item = self._watched.setdefault(ticket_id, {})
         order_field = "department_version" if field_ == "department_id" else f"{field_}_order"
         if order_field in item and item[order_field] > order:
-            return
+            return False
         item[field_], item[order_field] = value, order
+        return True
 
     def forget_client_words(self, ticket_id: str) -> None:
         self._watched.setdefault(ticket_id, {}).pop("client_words", None)
@@ -459,14 +466,16 @@ class FakeNotificationStore:
         item = self._watched.get(ticket_id)
         if item is None or "number" not in item:
             return None
+        assignment: Assignment | None = item.get("assignment")
         return WatchedTicket(
             ticket_id=ticket_id,
             number=item["number"],
             subject=item["subject"],
             department_id=item.get("department_id"),
             channel_id=item.get("channel_id"),
-            assignee=item.get("assignee"),
+            assignee=assignment.assignee if assignment else None,
             client_words=item.get("client_words"),
+            assignment=assignment,
         )
 
     def defaults(self) -> dict[str, bool]:

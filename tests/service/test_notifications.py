@@ -1,19 +1,28 @@
 """Mail to agents through the services under the emulator: an agent's preferences and the admins'
 defaults over HTTP (and who may change what), the mail a new ticket sends its department's other
-members, and an agent's answer by mail becoming their internal note on the ticket."""
+members, an assignment told once whichever of its ticket's events comes first, and an agent's
+answer by mail becoming their internal note on the ticket."""
 
 from __future__ import annotations
 
+import json
+import uuid
 from typing import Any
 
 import pytest
 
 from local_stack.mail import ses_receipt_event
 from local_stack.system import LocalSystem
+from services.channels.handlers.digests import DIGEST_FUNCTION
+from services.channels.logic.notifications import GROUP_WINDOW
 from services.channels.logic.receive_mail import INBOUND_PREFIX
 from shared.aws import client
+from shared.clock import get_clock, isoformat
+from shared.events.catalogue import FieldChange, Person, TicketCreated, TicketUpdated
+from shared.events.consumer import CONSUMER_FUNCTION
+from shared.events.envelope import EventData, OutgoingEvent
 from shared.settings import get_settings
-from tests.conftest import Delivery, HttpClient, sent_mail
+from tests.conftest import Delivery, HttpClient, run_schedule, sent_mail
 
 pytestmark = pytest.mark.service
 
@@ -112,3 +121,74 @@ def test_a_ticket_an_agent_opens_is_mailed_to_the_other_members_and_their_answer
     assert note["body"].startswith("Checked: the fuser.")
     # A note: the client got nothing.
     assert [m for m in sent_mail() if "carol@client.example.org" in str(m["To"])] == []
+
+
+def _consume(system: LocalSystem, data: EventData) -> None:
+    """Hand one event to the channels service's consumer, as its queue would: EventBridge keeps
+    no order, so a test chooses it."""
+    event = OutgoingEvent.of(data, get_clock().now())
+    body = {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": event.detail_type,
+        "source": event.source,
+        "time": event.envelope.occurred_at,
+        "region": "eu-west-1",
+        "resources": [],
+        "detail": event.envelope.model_dump(mode="json"),
+    }
+    record = {
+        "messageId": str(uuid.uuid4()),
+        "receiptHandle": "handle",
+        "body": json.dumps(body),
+        "attributes": {},
+        "messageAttributes": {},
+        "md5OfBody": "",
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:eu-west-1:123456789012:channels-events",
+        "awsRegion": "eu-west-1",
+    }
+    answer = system.invoke("channels", CONSUMER_FUNCTION, {"Records": [record]})
+    assert answer == {"batchItemFailures": []}
+
+
+@pytest.mark.usefixtures("billing")
+@pytest.mark.parametrize("assigned_first", [True, False], ids=["assigned-first", "created-first"])
+def test_an_assignment_is_told_once_whichever_of_the_tickets_events_comes_first(
+    system: LocalSystem, assigned_first: bool
+) -> None:
+    # Given a ticket opened by mail in Billing, and Alice giving it to Bob
+    now = isoformat(get_clock().now())
+    created = TicketCreated(
+        ticket_id="t-order",
+        number="TKT-0042",
+        subject="Invoice twice",
+        status="open",
+        priority="medium",
+        department_id="billing",
+        requester=Person(email="carol@client.example.org"),
+        preview="I was charged twice.",
+        created_at=now,
+    )
+    assigned = TicketUpdated(
+        ticket_id="t-order",
+        number="TKT-0042",
+        changes=[FieldChange(field="assignee", old=None, new=BOB[0])],
+        actor=ALICE[0],
+        version=2,
+        updated_at=now,
+    )
+    # When the channels service gets the two events in either order
+    for event in (assigned, created) if assigned_first else (created, assigned):
+        _consume(system, event)
+    run_schedule(system, DIGEST_FUNCTION, GROUP_WINDOW)  # and what waited in a window goes
+    # Then Bob is told once that the ticket is his
+    assigned_mail = "[TKT-0042] Assigned to you: Invoice twice"
+    new_mail = "[TKT-0042] New ticket: Invoice twice"
+    bob = [m["Subject"] for m in _notifications(BOB[0])]
+    alice = [m["Subject"] for m in _notifications(ALICE[0])]
+    if assigned_first:
+        # The ticket is known to be Bob's when it arrives: nobody is told it is new.
+        assert (bob, alice) == ([assigned_mail], [])
+    else:
+        assert (bob, alice) == ([new_mail, assigned_mail], [new_mail])

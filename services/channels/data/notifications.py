@@ -11,6 +11,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
+from services.channels.data.due_list import DueList
 from services.channels.data.tables import (
     SERVICE,
     ChannelsTable,
@@ -22,6 +23,7 @@ from services.channels.data.tables import (
     WindowItem,
 )
 from services.channels.logic.notifications import (
+    Assignment,
     DueDigest,
     Notice,
     NotificationMail,
@@ -35,7 +37,7 @@ from shared.storage import bind_table, failed_conditions, transaction
 CLAIM_DAYS = 15  # longer than an event can come back (a dead-letter queue keeps it 14 days)
 REFERENCE_DAYS = 90  # how long an answer by mail to a notification is taken as one
 WINDOW_DAYS = 1  # a window item outlives its window, then goes
-DUE_PK = "NOTIFY_DUE"
+DUE = DueList("NOTIFY_DUE", DueItem)  # windows with notices waiting, by when their window ends
 DEFAULTS_KEY = ("NOTIFY_PREFS", "DEFAULTS")
 
 
@@ -51,8 +53,8 @@ def _window_key(agent: str, ticket_id: str) -> tuple[str, str]:
     return f"NOTIFY_WINDOW#{agent}", ticket_id
 
 
-def _due_key(agent: str, ticket_id: str, due_at: datetime) -> tuple[str, str]:
-    return DUE_PK, f"{due_at.isoformat()}#{agent}#{ticket_id}"
+def _due_name(agent: str, ticket_id: str) -> str:
+    return f"{agent}#{ticket_id}"
 
 
 class DynamoNotificationStore:
@@ -61,7 +63,7 @@ class DynamoNotificationStore:
 
     # --- tickets ---------------------------------------------------------------------------------
 
-    def watch(self, ticket: WatchedTicket) -> None:
+    def watch(self, ticket: WatchedTicket) -> WatchedTicket:
         actions = [
             WatchItem.number.set(ticket.number),
             WatchItem.subject.set(ticket.subject),
@@ -75,15 +77,26 @@ class DynamoNotificationStore:
             if ticket.client_words
             else None,
         ]
-        WatchItem(*_watch_key(ticket.ticket_id)).update(actions=[a for a in actions if a])
+        item = WatchItem(*_watch_key(ticket.ticket_id))
+        item.update(actions=[a for a in actions if a])  # reads back the item as it stands
+        watched = _watched(ticket.ticket_id, item)
+        assert watched is not None  # its number and subject were just written
+        return watched
 
-    def follow_assignee(self, ticket_id: str, assignee: str | None, version: int) -> None:
-        action = WatchItem.assignee.set(assignee) if assignee else WatchItem.assignee.remove()
-        self._newer(
+    def follow_assignee(self, ticket_id: str, assignment: Assignment) -> WatchedTicket | None:
+        assignee, version = assignment.assignee, assignment.version
+        item = self._newer(
             ticket_id,
-            [action, WatchItem.assignee_version.set(version)],
+            [
+                WatchItem.assignee.set(assignee) if assignee else WatchItem.assignee.remove(),
+                WatchItem.assignee_version.set(version),
+                WatchItem.assigned_by.set(assignment.by),
+                WatchItem.assigned_at.set(assignment.at),
+                WatchItem.assigned_in.set(assignment.cause),
+            ],
             WatchItem.assignee_version.does_not_exist() | (WatchItem.assignee_version <= version),
         )
+        return None if item is None else _watched(ticket_id, item)
 
     def follow_department(self, ticket_id: str, department_id: str | None, version: int) -> None:
         action = (
@@ -105,12 +118,18 @@ class DynamoNotificationStore:
             WatchItem.client_words_at.does_not_exist() | (WatchItem.client_words_at <= at),
         )
 
-    def _newer(self, ticket_id: str, actions: list[Action], condition: Condition) -> None:
+    def _newer(
+        self, ticket_id: str, actions: list[Action], condition: Condition
+    ) -> WatchItem | None:
+        """The item as the change left it; None when a later change is kept already."""
+        item = WatchItem(*_watch_key(ticket_id))
         try:
-            WatchItem(*_watch_key(ticket_id)).update(actions=actions, condition=condition)
+            item.update(actions=actions, condition=condition)
         except UpdateError as error:
             if error.cause_response_code != "ConditionalCheckFailedException":
-                raise  # otherwise a later change is kept already
+                raise
+            return None
+        return item
 
     def forget_client_words(self, ticket_id: str) -> None:
         # The time stays: words older than the erasure that arrive late are not kept either.
@@ -118,20 +137,9 @@ class DynamoNotificationStore:
 
     def watched(self, ticket_id: str) -> WatchedTicket | None:
         try:
-            item = WatchItem.get(*_watch_key(ticket_id))
+            return _watched(ticket_id, WatchItem.get(*_watch_key(ticket_id)))
         except WatchItem.DoesNotExist:
             return None
-        if item.number is None or item.subject is None:
-            return None  # changes arrived before the ticket itself
-        return WatchedTicket(
-            ticket_id=ticket_id,
-            number=item.number,
-            subject=item.subject,
-            department_id=item.department_id,
-            channel_id=item.channel_id,
-            assignee=item.assignee,
-            client_words=item.client_words,
-        )
 
     # --- preferences -----------------------------------------------------------------------------
 
@@ -176,7 +184,7 @@ class DynamoNotificationStore:
                 claim = _claim(write, cause, agent, sent.at)
                 _replace_window(write, opened, previous)
                 if previous is not None and previous.pending:
-                    write.delete(DueItem(*_due_key(agent, ticket_id, previous.due_at)))
+                    DUE.remove(write, previous.due_at, _due_name(agent, ticket_id))
                 _remember(write, sent, agent, ticket_id)
         except TransactWriteError as error:
             failed = failed_conditions(write, error)
@@ -199,13 +207,7 @@ class DynamoNotificationStore:
             with transaction(ChannelsTable) as write:
                 claim = _claim(write, cause, agent, notice.at)
                 _replace_window(write, waiting, previous)
-                write.save(
-                    DueItem(
-                        *_due_key(agent, previous.ticket_id, previous.due_at),
-                        agent=agent,
-                        ticket_id=previous.ticket_id,
-                    )
-                )
+                _list_due(write, agent, previous.ticket_id, previous.due_at)
         except TransactWriteError as error:
             failed = failed_conditions(write, error)
             if claim in failed:
@@ -224,28 +226,16 @@ class DynamoNotificationStore:
             else:
                 _replace_window(write, previous, opened)
                 if previous.pending:
-                    write.save(
-                        DueItem(
-                            *_due_key(opened.agent, opened.ticket_id, previous.due_at),
-                            agent=opened.agent,
-                            ticket_id=opened.ticket_id,
-                        )
-                    )
+                    _list_due(write, opened.agent, opened.ticket_id, previous.due_at)
 
     def due(self, now: datetime, limit: int) -> list[DueDigest]:
-        # The sort key starts with the due time: everything up to now, oldest first.
-        items = DueItem.query(DUE_PK, DueItem.sk <= f"{now.isoformat()}#\uffff", limit=limit)
-        return [
-            DueDigest(item.agent, item.ticket_id, datetime.fromisoformat(item.sk.partition("#")[0]))
-            for item in items
-        ]
+        return [DueDigest(item.agent, item.ticket_id, at) for at, item in DUE.due(now, limit)]
 
     def take_due(self, due: DueDigest, sent: NotificationMail) -> tuple[Notice, ...]:
         previous = self.window(due.agent, due.ticket_id)
-        due_key = _due_key(due.agent, due.ticket_id, due.due_at)
         try:
             with transaction(ChannelsTable) as write:
-                write.delete(DueItem(*due_key), condition=DueItem.pk.exists())
+                DUE.take(write, due.due_at, _due_name(due.agent, due.ticket_id))
                 if previous is not None:
                     opened = Window(due.agent, due.ticket_id, sent.at, previous.version + 1)
                     _replace_window(write, opened, previous)
@@ -274,6 +264,10 @@ def _claim(write: TransactWrite, cause: str, agent: str, at: datetime) -> tuple[
         condition=ClaimItem.pk.does_not_exist(),
     )
     return key
+
+
+def _list_due(write: TransactWrite, agent: str, ticket_id: str, due_at: datetime) -> None:
+    DUE.add(write, due_at, _due_name(agent, ticket_id), agent=agent, ticket_id=ticket_id)
 
 
 def _replace_window(write: TransactWrite, window: Window, previous: Window | None) -> None:
@@ -316,4 +310,28 @@ def _window(item: WindowItem) -> Window:
         sent_at=item.sent_at,
         version=int(item.version),
         pending=tuple(Notice.from_json(value) for value in item.pending or ()),
+    )
+
+
+def _watched(ticket_id: str, item: WatchItem) -> WatchedTicket | None:
+    if item.number is None or item.subject is None:
+        return None  # changes arrived before the ticket itself
+    assignment = None
+    if item.assigned_in is not None:  # none until an event changes the assignee
+        assignment = Assignment(
+            assignee=item.assignee,
+            version=int(item.assignee_version),
+            by=item.assigned_by,
+            at=item.assigned_at,
+            cause=item.assigned_in,
+        )
+    return WatchedTicket(
+        ticket_id=ticket_id,
+        number=item.number,
+        subject=item.subject,
+        department_id=item.department_id,
+        channel_id=item.channel_id,
+        assignee=item.assignee,
+        client_words=item.client_words,
+        assignment=assignment,
     )

@@ -1,6 +1,6 @@
-"""Rating mails waiting for the deployment's delay, on DynamoDB (pynamodb): a due list keyed by
-due time, as the grouped notifications' is, and an item per ticket that says whether what waits
-still goes. See tables.py for the keys."""
+"""Rating mails waiting for the deployment's delay, on DynamoDB (pynamodb): a due list (as the
+grouped notifications keep one), and an item per ticket that says whether what waits still goes.
+See tables.py for the keys."""
 
 from __future__ import annotations
 
@@ -8,22 +8,19 @@ from datetime import datetime, timedelta
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
+from services.channels.data.due_list import DueList
 from services.channels.data.notifications import CLAIM_DAYS
 from services.channels.data.tables import SERVICE, ChannelsTable, RatingDueItem, RatingTicketItem
 from services.channels.logic.rating_requests import RatingRequest
 from shared.storage import bind_table, failed_conditions, transaction
 
-DUE_PK = "RATING_DUE"
+DUE = DueList("RATING_DUE", RatingDueItem)  # one entry per ticket and due time
 # The ticket's item outlives what waits by as long as a late event can still come.
 KEPT = timedelta(days=CLAIM_DAYS)
 
 
 def _ticket_key(ticket_id: str) -> tuple[str, str]:
     return f"RATING#{ticket_id}", "RATING"
-
-
-def _due_key(request: RatingRequest) -> tuple[str, str]:
-    return DUE_PK, f"{request.due_at.isoformat()}#{request.ticket_id}"
 
 
 class DynamoRatingRequestStore:
@@ -49,10 +46,12 @@ class DynamoRatingRequestStore:
                     ],
                     condition=condition,
                 )
-                write.save(
-                    RatingDueItem(
-                        *_due_key(request), ticket_id=request.ticket_id, resolved_at=resolved_at
-                    )
+                DUE.add(
+                    write,
+                    request.due_at,
+                    request.ticket_id,
+                    ticket_id=request.ticket_id,
+                    resolved_at=resolved_at,
                 )
         except TransactWriteError as error:
             if not failed_conditions(write, error):
@@ -73,23 +72,16 @@ class DynamoRatingRequestStore:
                 raise  # otherwise a later re-open is kept already
 
     def due(self, now: datetime, limit: int) -> list[RatingRequest]:
-        # The sort key starts with the due time: everything up to now, oldest first.
-        items = RatingDueItem.query(
-            DUE_PK, RatingDueItem.sk <= f"{now.isoformat()}#\uffff", limit=limit
-        )
         return [
-            RatingRequest(
-                item.ticket_id, item.resolved_at, datetime.fromisoformat(item.sk.partition("#")[0])
-            )
-            for item in items
+            RatingRequest(item.ticket_id, item.resolved_at, due_at)
+            for due_at, item in DUE.due(now, limit)
         ]
 
     def take(self, request: RatingRequest) -> bool:
-        due_key, ticket_key = _due_key(request), _ticket_key(request.ticket_id)
-        ticket = RatingTicketItem
+        ticket_key, ticket = _ticket_key(request.ticket_id), RatingTicketItem
         try:
             with transaction(ChannelsTable) as write:
-                write.delete(RatingDueItem(*due_key), condition=RatingDueItem.pk.exists())
+                DUE.take(write, request.due_at, request.ticket_id)
                 write.condition_check(
                     RatingTicketItem,
                     *ticket_key,
@@ -102,7 +94,8 @@ class DynamoRatingRequestStore:
         except TransactWriteError as error:
             failed = failed_conditions(write, error)
             if failed == {ticket_key}:
-                RatingDueItem(*due_key).delete()  # re-opened, or resolved again: not sent
+                # Re-opened, or resolved again: not sent, and off the list.
+                DUE.drop(request.due_at, request.ticket_id)
                 return False
             if failed:
                 return False  # another sweep took it

@@ -176,6 +176,10 @@ class WatchItem(ChannelsTable):
     department_version = NumberAttribute(null=True)
     assignee = UnicodeAttribute(null=True)
     assignee_version = NumberAttribute(null=True)
+    # The change that gave it `assignee`: its notice waits here when it came before the ticket.
+    assigned_by = UnicodeAttribute(null=True)
+    assigned_at = UTCDateTimeAttribute(null=True)
+    assigned_in = UnicodeAttribute(null=True)  # the event's id
     client_words = UnicodeAttribute(null=True)
     client_words_at = UTCDateTimeAttribute(null=True)
 

@@ -12,6 +12,7 @@ from services.channels.logic.channel import Channel
 from services.channels.logic.delivery import Outbound
 from services.channels.logic.mail_parser import ParsedAttachment
 from services.channels.logic.notifications import (
+    Assignment,
     DueDigest,
     Notice,
     NotificationMail,
@@ -194,13 +195,16 @@ class NotificationStore(Protocol):
     """What channels keeps to tell agents of tickets: the tickets as they stand, preferences,
     each agent's window per ticket with what waits in it, and the notifications sent."""
 
-    def watch(self, ticket: WatchedTicket) -> None:
+    def watch(self, ticket: WatchedTicket) -> WatchedTicket:
         """Keep a new ticket: its number, subject, department, channel and first words; an
-        assignee or department already followed (events can arrive out of order) stays."""
+        assignee or department already followed (events can arrive out of order) stays. The
+        ticket as it stands now, in the same write."""
         ...
 
-    def follow_assignee(self, ticket_id: str, assignee: str | None, version: int) -> None:
-        """Keep the assignee of this version of the ticket, unless a later one is kept."""
+    def follow_assignee(self, ticket_id: str, assignment: Assignment) -> WatchedTicket | None:
+        """Keep the assignment, unless a later one is kept. The ticket as it stands now, in the
+        same write; None when a later assignment is kept or the ticket itself is not known yet
+        (`watch` then returns it with the assignment)."""
         ...
 
     def follow_department(self, ticket_id: str, department_id: str | None, version: int) -> None:

@@ -61,6 +61,7 @@ class WatchedTicket:
     channel_id: str | None = None
     assignee: str | None = None
     client_words: str | None = None  # the client's latest words, cut to PREVIEW_CHARACTERS
+    assignment: Assignment | None = None  # the change that gave it `assignee`, when one did
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,24 @@ class Notice:
     def from_json(value: str) -> Notice:
         fields = json.loads(value)
         return Notice(kind=fields["kind"], at=datetime.fromisoformat(fields["at"]))
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """A change of a ticket's assignee, as the event `cause` (its id) told it. The bus keeps no
+    order, so it may come before the ticket itself: it is kept, and told once the ticket is."""
+
+    assignee: str | None  # None: nobody has the ticket
+    version: int  # the ticket's, which orders the changes
+    by: str  # an agent's address, or `system`
+    at: datetime
+    cause: str  # its notice is claimed under it: sent once, by this event or the ticket's
+
+    @property
+    def notice(self) -> Notice | None:
+        if self.assignee is None:
+            return None
+        return Notice("assigned", self.at, caused_by=self.by, assignee=self.assignee)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from services.channels.logic.dependencies import Dependencies
 from services.channels.logic.notification_mail import write_notification
 from services.channels.logic.notifications import (
     KINDS,
+    Assignment,
     DueDigest,
     Kind,
     Notice,
@@ -37,8 +38,9 @@ DIGESTS_PER_SWEEP = 200  # a sweep that finds more leaves them to the next minut
 
 
 def ticket_opened(created: TicketCreated, cause: str, deps: Dependencies) -> int:
-    """Keep the new ticket; tell its department. Returns how many mails went out."""
-    deps.notifications.watch(
+    """Keep the new ticket; tell its department, or whoever an assignment that arrived first
+    gave it to. Returns how many mails went out."""
+    ticket = deps.notifications.watch(
         WatchedTicket(
             ticket_id=created.ticket_id,
             number=created.number,
@@ -49,9 +51,12 @@ def ticket_opened(created: TicketCreated, cause: str, deps: Dependencies) -> int
         )
     )
     at = datetime.fromisoformat(created.created_at)
-    return notify(
-        Notice("new_ticket", at, caused_by=created.opened_by), created.ticket_id, cause, deps
-    )
+    sent = _notify(Notice("new_ticket", at, caused_by=created.opened_by), ticket, cause, deps)
+    assignment = ticket.assignment
+    if assignment is not None and assignment.notice is not None:
+        # Claimed by the assignment's own event: sent once, even if that event sent it already.
+        sent += _notify(assignment.notice, ticket, assignment.cause, deps)
+    return sent
 
 
 def ticket_changed(updated: TicketUpdated, cause: str, deps: Dependencies) -> int:
@@ -65,12 +70,18 @@ def ticket_changed(updated: TicketUpdated, cause: str, deps: Dependencies) -> in
         elif change.field == "department_id":
             deps.notifications.follow_department(updated.ticket_id, change.new, updated.version)
         elif change.field == "assignee":
-            assignee = str(change.new).lower() if change.new else None
-            deps.notifications.follow_assignee(updated.ticket_id, assignee, updated.version)
-            if assignee is not None:
-                at = datetime.fromisoformat(updated.updated_at)
-                notice = Notice("assigned", at, caused_by=updated.actor, assignee=assignee)
-                sent += notify(notice, updated.ticket_id, cause, deps)
+            assignment = Assignment(
+                assignee=str(change.new).lower() if change.new else None,
+                version=updated.version,
+                by=updated.actor,
+                at=datetime.fromisoformat(updated.updated_at),
+                cause=cause,
+            )
+            # None when a later assignment is kept (no notice for one that is over), or when
+            # the ticket is not known yet (its own event then tells it).
+            ticket = deps.notifications.follow_assignee(updated.ticket_id, assignment)
+            if ticket is not None and assignment.notice is not None:
+                sent += _notify(assignment.notice, ticket, cause, deps)
     return sent
 
 
@@ -102,6 +113,10 @@ def notify(notice: Notice, ticket_id: str, cause: str, deps: Dependencies) -> in
             "no notification for a ticket opened before they began", extra={"ticket": ticket_id}
         )
         return 0
+    return _notify(notice, ticket, cause, deps)
+
+
+def _notify(notice: Notice, ticket: WatchedTicket, cause: str, deps: Dependencies) -> int:
     agents = recipients(notice, ticket, deps.departments.load(), deps.policy.triage_department)
     if not agents:
         return 0
