@@ -11,6 +11,7 @@ from typing_extensions import TypedDict
 
 from services.tickets.logic.apply_macro import MacroOutcome
 from services.tickets.logic.macros import ME, Macro, MacroChanges, Scope
+from services.tickets.logic.pending_steps import AutomationTimings
 from services.tickets.logic.ticket import MAX_TAGS, Priority, Status, Visibility
 from services.tickets.models import AGENT_EMAIL, MessageOut, TicketOut, valid_tags
 from shared.api import RequestModel, ResponseModel
@@ -129,11 +130,11 @@ class PreviewOut(ResponseModel):
     ticket: TicketOut = Field(description="the ticket as it would be")
 
     @classmethod
-    def of(cls, outcome: MacroOutcome) -> PreviewOut:
+    def of(cls, outcome: MacroOutcome, timings: AutomationTimings) -> PreviewOut:
         message = outcome.message
         return cls(
             body=message.body if message is not None else None,
             visibility=message.visibility if message is not None else None,
             changes=[ChangeOut(field=c.field, old=c.old, new=c.new) for c in outcome.changes],
-            ticket=TicketOut.of(outcome.ticket),
+            ticket=TicketOut.of(outcome.ticket, timings),
         )

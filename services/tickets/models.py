@@ -11,6 +11,7 @@ from pydantic import EmailStr, Field, StringConstraints, field_validator
 from services.tickets.logic.agent_directory import Agent, AgentStatus
 from services.tickets.logic.attachments import Download, attachment_id, download_path
 from services.tickets.logic.list_tickets import Sort
+from services.tickets.logic.pending_steps import AutomationTimings, Step, pending_step
 from services.tickets.logic.repository import AgentLoad
 from services.tickets.logic.ticket import (
     MAX_TAGS,
@@ -147,6 +148,17 @@ class SatisfactionOut(ResponseModel):
     rated_at: datetime
 
 
+class AutomationOut(ResponseModel):
+    step: Step = Field(
+        description="`close` (resolved: closes), `remind` (waiting on the client: one reminder "
+        "mail) or `resolve` (waiting on the client: resolved)"
+    )
+    due_at: datetime = Field(
+        description="when it is due: the next run of the automatic steps (every minute) takes "
+        "it, unless the ticket changes before"
+    )
+
+
 class TicketOut(ResponseModel):
     id: str
     number: str
@@ -170,13 +182,20 @@ class TicketOut(ResponseModel):
     satisfaction: SatisfactionOut | None = Field(
         None, description="the client's rating of the ticket's resolution, by the rating mail"
     )
+    automation: AutomationOut | None = Field(
+        description="the automatic step pending and when (closes automatically on …), by the "
+        "deployment's settings; null: none"
+    )
     version: int
     created_at: datetime
     updated_at: datetime
 
     @classmethod
-    def of(cls, ticket: Ticket) -> TicketOut:
-        return cls.model_validate(ticket.model_dump())
+    def of(cls, ticket: Ticket, timings: AutomationTimings) -> TicketOut:
+        """`timings`: the deployment's, the ones each commit files the ticket's step with."""
+        step = pending_step(ticket, timings)
+        automation = AutomationOut(step=step.step, due_at=step.due_at) if step else None
+        return cls.model_validate({**ticket.model_dump(), "automation": automation})
 
 
 class TicketPage(ResponseModel):

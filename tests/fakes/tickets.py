@@ -28,6 +28,7 @@ from services.tickets.logic.pending_steps import (
     pending_step,
 )
 from services.tickets.logic.repository import (
+    OPEN_STATUSES,
     AgentLoad,
     Commit,
     Guard,
@@ -116,12 +117,12 @@ class FakeTicketRepository:
         for commit in commits:
             if commit.turn is not None and not self._turn_free(commit.turn):
                 raise TurnTaken(commit.turn.department_id)
+        self._count_open(commits)
         for commit in commits:
             # As the DynamoDB repository does, the caller's ticket learns its new revision.
             previous = commit.previous
             commit.ticket.revision = previous.revision + 1 if previous is not None else 1
             self._count(previous, commit.ticket)
-            self._count_open(previous, commit.ticket)
             if commit.turn is not None:
                 turns = commit.turn.taken + 1
                 self._rotations[commit.turn.department_id] = Rotation(turns, commit.turn.assignee)
@@ -402,14 +403,17 @@ class FakeTicketRepository:
         )
         return rotation.turns == turn.taken and below_limit
 
-    def _count_open(self, previous: Ticket | None, ticket: Ticket) -> None:
-        before, after = open_assignee(previous), open_assignee(ticket)
-        if before == after:
-            return
-        if before is not None:
-            self._open_tickets[before] = self._open_tickets.get(before, 0) - 1
-        if after is not None:
-            self._open_tickets[after] = self._open_tickets.get(after, 0) + 1
+    def _count_open(self, commits: tuple[Commit, ...]) -> None:
+        """One change per assignee for the whole transaction, as DynamoDB's single update of
+        their count; never below zero (tickets assigned before counts were kept are in none)."""
+        deltas: dict[str, int] = {}
+        for commit in commits:
+            for ticket, delta in ((commit.previous, -1), (commit.ticket, 1)):
+                holder = open_assignee(ticket)
+                if holder is not None:
+                    deltas[holder] = deltas.get(holder, 0) + delta
+        for email, delta in deltas.items():
+            self._open_tickets[email] = max(self._open_tickets.get(email, 0) + delta, 0)
 
     def set_available(self, email: str, available: bool) -> AgentLoad:
         self._available[email] = available
@@ -425,6 +429,14 @@ class FakeTicketRepository:
         self, department_id: str, emails: list[str]
     ) -> tuple[Rotation, dict[str, AgentLoad]]:
         return self._rotations.get(department_id, Rotation()), self.loads(emails)
+
+    def recount_open(self, emails: list[str]) -> None:
+        index = _INDEXES["by_assignee"]
+        for email in emails:
+            self._open_tickets[email] = sum(
+                len(_in_index(self._tickets.values(), index, assignee_key(email, status)))
+                for status in OPEN_STATUSES
+            )
 
     def tallies(self, department_id: str | None, first: date, last: date) -> list[RatingTally]:
         return [

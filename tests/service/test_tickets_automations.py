@@ -1,12 +1,13 @@
 """The tickets' automatic steps through the HTTP API, the scheduled function run in-process and the
 one clock moved: a resolved ticket closes by itself; a ticket waiting on its client gets one
-reminder mail in its thread, then is resolved. The rules themselves are held on the in-memory
-storage (tests/unit/test_tickets_automations.py)."""
+reminder mail in its thread, then is resolved; every answer with a ticket says which step is
+pending and when. The rules themselves are held on the in-memory storage
+(tests/unit/test_tickets_automations.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -106,3 +107,76 @@ def test_a_waiting_client_is_reminded_once_in_the_thread_then_resolved(
     (*_, rating_request) = mail_to_client()
     assert len(mail_to_client()) == 3
     assert "How did we do?" in rating_request.get_content()
+
+
+def automation(ticket: dict[str, Any]) -> tuple[str, datetime] | None:
+    """The ticket's pending step as the API shows it: (step, due at), or None."""
+    pending = ticket["automation"]
+    return None if pending is None else (pending["step"], parse_time(pending["due_at"]))
+
+
+def parse_time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+@pytest.mark.usefixtures("desk")
+def test_a_resolved_ticket_says_when_it_closes_wherever_it_is_shown(http: HttpClient) -> None:
+    ticket = open_ticket(http)
+    assert ticket["automation"] is None  # open: nothing is automatic
+
+    resolved = http.expect(200, "PATCH", f"/tickets/{ticket['id']}", {"status": "resolved"})
+
+    # The clock starts at the ticket's last change: here, its resolution.
+    closes = ("close", parse_time(resolved["updated_at"]) + timedelta(days=4))
+    assert automation(resolved) == closes
+    assert automation(http.expect(200, "GET", f"/tickets/{ticket['id']}")) == closes
+    (listed,) = http.expect(200, "GET", "/tickets?status=resolved")["items"]
+    assert automation(listed) == closes
+    conversation = http.expect(200, "GET", f"/tickets/{ticket['id']}/messages")
+    assert automation(conversation["ticket"]) == closes
+
+
+@pytest.mark.usefixtures("desk")
+def test_a_waiting_tickets_step_moves_on_as_each_is_taken(
+    http: HttpClient, system: LocalSystem, delivery: Delivery
+) -> None:
+    ticket = open_ticket(http)
+    posted = http.expect(201, "POST", f"/tickets/{ticket['id']}/messages", {"body": "Which one?"})
+    waiting = posted["ticket"]
+    assert waiting["status"] == "waiting_on_client"
+    since = parse_time(waiting["updated_at"])
+    assert automation(waiting) == ("remind", since + timedelta(days=2))
+
+    assert run_automations(system, 2)["reminded"] == 1
+    reminded = http.expect(200, "GET", f"/tickets/{ticket['id']}")
+    assert automation(reminded) == ("resolve", since + timedelta(days=5))
+
+    assert run_automations(system, 3)["resolved"] == 1
+    resolved = http.expect(200, "GET", f"/tickets/{ticket['id']}")
+    assert automation(resolved) == ("close", parse_time(resolved["updated_at"]) + timedelta(4))
+
+    assert run_automations(system, 4)["closed"] == 1
+    assert http.expect(200, "GET", f"/tickets/{ticket['id']}")["automation"] is None
+
+
+def test_with_the_automatic_steps_off_a_ticket_has_none_pending(
+    http: HttpClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in (
+        "HELPDESK_AUTO_CLOSE_AFTER",
+        "HELPDESK_REMIND_AFTER",
+        "HELPDESK_CLOSE_AFTER_WAITING",
+    ):
+        monkeypatch.setenv(name, "0")
+    get_settings.cache_clear()
+    try:
+        http.expect(201, "POST", "/departments", {"name": "Billing"})
+        ticket = open_ticket(http)
+        path = f"/tickets/{ticket['id']}"
+
+        waiting = http.expect(200, "PATCH", path, {"status": "waiting_on_client"})
+        resolved = http.expect(200, "PATCH", path, {"status": "resolved"})
+
+        assert (waiting["automation"], resolved["automation"]) == (None, None)
+    finally:
+        get_settings.cache_clear()

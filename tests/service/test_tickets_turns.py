@@ -1,7 +1,8 @@
 """Assignment by turns through the HTTP API: admins opt a department in (agents may not; bad values
 are refused naming the field), each agent says whether they are available (only for themself) and
 the agents' list shows it; tickets opened at once by many writers go to the members strictly in
-turn, never past the open limit. Turn order, skipping and history are held on the fakes in
+turn, never past the open limit, which counts tickets assigned by hand before turns were turned
+on; no count goes below zero. Turn order, skipping and history are held on the fakes in
 `tests/unit/test_tickets_turns_logic.py`."""
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Any
 import pytest
 
 from local_stack.user_pool import LocalUserPool, set_up_user_pool
+from services.tickets.data.dynamodb import LOAD_SK, load_key
+from services.tickets.data.tables import AgentLoadItem
 from services.tickets.handlers.wiring import dependencies
 from services.tickets.logic.open_ticket import OpenTicket, open_ticket
 from services.tickets.logic.ticket import Author, Ticket
@@ -140,17 +143,7 @@ def test_a_ticket_opened_through_the_api_is_assigned_in_turn(http: HttpClient) -
     _department(http, ALICE, assignment="round_robin")
     _available(http, ALICE)
 
-    opened = http.expect(
-        201,
-        "POST",
-        "/tickets",
-        {
-            "subject": "Invoice twice",
-            "body": "I was charged twice.",
-            "department_id": "billing",
-            "requester": {"email": "client@example.org"},
-        },
-    )
+    opened = _open_in_billing(http)
 
     assert opened["assignee"] == ALICE[0]
     changes = http.expect(200, "GET", f"/tickets/{opened['id']}/history")["items"]
@@ -181,3 +174,76 @@ def test_tickets_opened_at_once_never_take_a_member_past_the_open_limit(http: Ht
 
     given = Counter(ticket.assignee for ticket in opened)
     assert given == {**{email: 3 for email, _ in MEMBERS[:4]}, None: 8}
+
+
+def _open_in_billing(http: HttpClient) -> dict[str, Any]:
+    return http.expect(
+        201,
+        "POST",
+        "/tickets",
+        {
+            "subject": "Invoice twice",
+            "body": "I was charged twice.",
+            "department_id": "billing",
+            "requester": {"email": "client@example.org"},
+        },
+    )
+
+
+BOB: Who = ("bob@example.com", "agent")  # after Alice in the order of turns
+
+
+def _assigned_by_hand(http: HttpClient, assignee: Who, status: str = "open") -> str:
+    """A ticket in Billing given to `assignee` by hand, left in `status`."""
+    opened = _open_in_billing(http)
+    http.expect(
+        200, "PATCH", f"/tickets/{opened['id']}", {"assignee": assignee[0], "status": status}
+    )
+    return str(opened["id"])
+
+
+def _as_before_counts_were_kept(*agents: Who) -> None:
+    """The agents' counts of open tickets as a desk that assigned before turns existed has them:
+    none at all."""
+    dependencies()  # binds the table
+    for email, _ in agents:
+        AgentLoadItem(load_key(email), LOAD_SK).update(
+            actions=[AgentLoadItem.open_tickets.remove()]
+        )
+
+
+def _open_tickets(agent: Who) -> int:
+    return dependencies().repository.loads([agent[0]])[agent[0]].open_tickets
+
+
+def test_tickets_assigned_by_hand_before_turns_count_toward_the_limit(http: HttpClient) -> None:
+    _department(http, ALICE, BOB)
+    _available(http, ALICE, BOB)
+    _assigned_by_hand(http, ALICE)
+    _assigned_by_hand(http, ALICE, "waiting_on_client")
+    _assigned_by_hand(http, ALICE, "resolved")  # no longer open: never counted
+    _as_before_counts_were_kept(ALICE, BOB)
+    assert _open_tickets(ALICE) == 0
+
+    http.expect(
+        200, "PATCH", "/departments/billing", {"assignment": "round_robin", "open_limit": 2}
+    )
+
+    assert (_open_tickets(ALICE), _open_tickets(BOB)) == (2, 0)
+    (ticket,) = _open_at_once(1)
+    assert ticket.assignee == BOB[0]  # Alice's turn came first, but she is at the limit
+
+
+def test_resolving_a_ticket_assigned_before_counts_were_kept_never_goes_below_zero(
+    http: HttpClient,
+) -> None:
+    _department(http, ALICE)
+    first, second = _assigned_by_hand(http, ALICE), _assigned_by_hand(http, ALICE)
+    _as_before_counts_were_kept(ALICE)
+
+    http.expect(200, "PATCH", f"/tickets/{first}", {"status": "resolved"})
+    http.expect(200, "PATCH", f"/tickets/{second}", {"assignee": None})
+
+    assert _open_tickets(ALICE) == 0
+    http.expect(200, "PATCH", f"/tickets/{first}", {"status": "open"})  # counts from here on
+    assert _open_tickets(ALICE) == 1

@@ -7,6 +7,7 @@ import itertools
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
@@ -39,6 +40,7 @@ from services.tickets.logic.pending_steps import (
     pending_step,
 )
 from services.tickets.logic.repository import (
+    OPEN_STATUSES,
     AgentLoad,
     Commit,
     Guard,
@@ -71,6 +73,7 @@ from shared.events.envelope import OutgoingEvent
 from shared.events.outbox import add_to_outbox
 from shared.keys import NO_KEY
 from shared.storage import (
+    STALE_WRITE_ATTEMPTS,
     Page,
     bad_cursor,
     bind_table,
@@ -79,6 +82,7 @@ from shared.storage import (
     encode_cursor,
     failed_conditions,
     is_key,
+    retry_on_stale,
     transaction,
 )
 
@@ -139,9 +143,26 @@ class DynamoTicketRepository:
         self._commit(commits, job)
 
     def _commit(self, commits: tuple[Commit, ...], job: MergeCopy | None) -> None:
+        # What the counts of assignees that refused a decrement hold: the next attempt takes off
+        # no more than that.
+        held: dict[str, int] = {}
+        for _ in range(STALE_WRITE_ATTEMPTS):
+            try:
+                self._write(commits, job, held)
+                return
+            except _CountShort as short:
+                loads = self.loads(short.emails)
+                held |= {email: load.open_tickets for email, load in loads.items()}
+        # The counts kept moving under it: like a lost race, the caller reads again.
+        raise StaleVersion(commits[0].ticket.id)
+
+    def _write(
+        self, commits: tuple[Commit, ...], job: MergeCopy | None, held: dict[str, int]
+    ) -> None:
         now = self._clock.now()
         guards = _distinct([guard for commit in commits for guard in commit.guards])
         write = transaction(TicketsTable)
+        shrinking: list[str] = []
         try:
             with write:
                 for guard in guards:
@@ -169,7 +190,7 @@ class DynamoTicketRepository:
                     write.save(_merge_copy_item(job, now))
                 self._count(write, commits)
                 add_tallies(write, [t for commit in commits for t in commit.tallies])
-                self._count_open(write, commits)
+                shrinking = self._count_open(write, commits, held)
                 self._take_turns(write, commits)
         except TransactWriteError as error:
             failed = failed_conditions(write, error)
@@ -179,6 +200,9 @@ class DynamoTicketRepository:
             for commit in commits:
                 if (ticket_key(commit.ticket.id), TICKET_SK) in failed:
                     raise StaleVersion(commit.ticket.id) from None
+            short = [email for email in shrinking if (load_key(email), LOAD_SK) in failed]
+            if short:
+                raise _CountShort(short) from None
             turns = [commit.turn for commit in commits if commit.turn is not None]
             for turn in turns:
                 taken = {
@@ -216,9 +240,12 @@ class DynamoTicketRepository:
                 write.update(CountsItem(counts_key(department), "COUNTS"), actions=actions)
 
     @staticmethod
-    def _count_open(write: Any, commits: tuple[Commit, ...]) -> None:
+    def _count_open(write: Any, commits: tuple[Commit, ...], held: dict[str, int]) -> list[str]:
         """Keep each assignee's count of open tickets in step, in the same transaction; a ticket
-        given by turns counts only if its assignee is still below the department's limit."""
+        given by turns counts only if its assignee is still below the department's limit. A count
+        never goes below zero (tickets assigned before counts were kept are in none): a decrement
+        is written on the condition that the count holds it, or no more than `held` says it
+        holds. Returns the assignees whose count goes down."""
         deltas: dict[str, int] = {}
         for commit in commits:
             for ticket, delta in ((commit.previous, -1), (commit.ticket, 1)):
@@ -230,21 +257,28 @@ class DynamoTicketRepository:
             for commit in commits
             if commit.turn is not None and commit.turn.open_limit is not None
         }
+        shrinking = []
         for email, delta in deltas.items():
+            delta = max(delta, -held.get(email, -delta))  # no more off than the count holds
             if not delta:
                 continue
-            limit = limits.get(email)
+            condition: Condition | None = None
+            if delta < 0:
+                condition = AgentLoadItem.open_tickets >= -delta
+                shrinking.append(email)
+            elif (limit := limits.get(email)) is not None:
+                condition = AgentLoadItem.open_tickets.does_not_exist() | (
+                    AgentLoadItem.open_tickets < limit
+                )
             write.update(
                 AgentLoadItem(load_key(email), LOAD_SK),
                 actions=[
                     AgentLoadItem.open_tickets.add(delta),
                     AgentLoadItem.kind.set(AgentLoadItem),
                 ],
-                condition=None
-                if limit is None
-                else AgentLoadItem.open_tickets.does_not_exist()
-                | (AgentLoadItem.open_tickets < limit),
+                condition=condition,
             )
+        return shrinking
 
     @staticmethod
     def _take_turns(write: Any, commits: tuple[Commit, ...]) -> None:
@@ -566,6 +600,35 @@ class DynamoTicketRepository:
     ) -> tuple[Rotation, dict[str, AgentLoad]]:
         return self._read_loads(department_id, emails)
 
+    def recount_open(self, emails: list[str]) -> None:
+        for email in dict.fromkeys(emails):
+            retry_on_stale(partial(self._recount, email), _CountMoved, _CountMoved(email))
+
+    def _recount(self, email: str) -> None:
+        """Count the agent's open tickets in the assignee index (one partition per open status),
+        and store the count on the condition that no commit moved it since it was read."""
+        held = self.loads([email])[email].open_tickets
+        count = sum(
+            TicketsTable.by_assignee.count(assignee_key(email, status)) for status in OPEN_STATUSES
+        )
+        if count == held:
+            return
+        unmoved = AgentLoadItem.open_tickets == held
+        if held == 0:
+            unmoved |= AgentLoadItem.open_tickets.does_not_exist()
+        try:
+            AgentLoadItem(load_key(email), LOAD_SK).update(
+                actions=[
+                    AgentLoadItem.open_tickets.set(count),
+                    AgentLoadItem.kind.set(AgentLoadItem),
+                ],
+                condition=unmoved,
+            )
+        except UpdateError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            raise _CountMoved(email) from None
+
     @staticmethod
     def _read_loads(
         department_id: str | None, emails: list[str]
@@ -582,6 +645,18 @@ class DynamoTicketRepository:
             elif isinstance(item, AgentLoadItem):
                 loads[item.pk.removeprefix("AGENT#")] = _load(item)
         return rotation, loads
+
+
+class _CountShort(Exception):
+    """These assignees' counts of open tickets hold less than a commit takes off them."""
+
+    def __init__(self, emails: list[str]) -> None:
+        super().__init__(emails)
+        self.emails = emails
+
+
+class _CountMoved(Exception):
+    """A commit changed the agent's count of open tickets while it was recounted."""
 
 
 def _guarded_item(guard: Guard) -> tuple[Any, str, str, Condition]:

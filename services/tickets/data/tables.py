@@ -207,7 +207,8 @@ class CountsItem(TicketsTable, discriminator="counts"):
 
 class AgentLoadItem(TicketsTable, discriminator="agent_load"):
     """Whether an agent takes tickets by turns, and how many open tickets they are assigned (kept
-    by every commit that changes a ticket's assignee or status)."""
+    by every commit that changes a ticket's assignee or status, never below zero; counted again
+    from the assignee index when a department turns assignment by turns on)."""
 
     available = BooleanAttribute(null=True)
     open_tickets = NumberAttribute(null=True)

@@ -24,6 +24,7 @@ from services.tickets.logic.departments import (
     remove_member,
     update_department,
 )
+from services.tickets.logic.dependencies import Dependencies
 from services.tickets.logic.find_ticket import conversation, find_ticket, history
 from services.tickets.logic.list_tickets import TicketQuery, list_tickets, queue_counts
 from services.tickets.logic.merge_tickets import merge_tickets
@@ -67,8 +68,9 @@ api = Api(__name__, tag="tickets", service="tickets")
 ETAG = re.compile(r'^(?:W/)?"?(\d+)"?$')
 
 
-def _with_etag(ticket: Ticket, status: int | None = None) -> Reply:
-    return Reply(TicketOut.of(ticket), status, {"ETag": f'"{ticket.version}"'})
+def _with_etag(ticket: Ticket, deps: Dependencies, status: int | None = None) -> Reply:
+    out = TicketOut.of(ticket, deps.config.automations)
+    return Reply(out, status, {"ETag": f'"{ticket.version}"'})
 
 
 @api.route(
@@ -82,6 +84,7 @@ def _with_etag(ticket: Ticket, status: int | None = None) -> Reply:
 )
 def create_ticket(request: ApiRequest[OpenTicketIn, Any]) -> Reply:
     body = request.body
+    deps = dependencies()
     ticket = open_ticket(
         OpenTicket(
             subject=body.subject,
@@ -96,9 +99,9 @@ def create_ticket(request: ApiRequest[OpenTicketIn, Any]) -> Reply:
             correlation_id=request.request_id,
         ),
         request.caller,
-        dependencies(),
+        deps,
     )
-    return _with_etag(ticket, 201)
+    return _with_etag(ticket, deps, 201)
 
 
 @api.route(
@@ -110,6 +113,7 @@ def create_ticket(request: ApiRequest[OpenTicketIn, Any]) -> Reply:
 )
 def list_all(request: ApiRequest[Any, ListTicketsQuery]) -> TicketPage:
     q = request.query
+    deps = dependencies()
     page = list_tickets(
         TicketQuery(
             statuses=tuple(dict.fromkeys(q.status)),
@@ -122,11 +126,12 @@ def list_all(request: ApiRequest[Any, ListTicketsQuery]) -> TicketPage:
             sort=q.sort,
         ),
         request.caller,
-        dependencies(),
+        deps,
         q.limit,
         q.cursor,
     )
-    return TicketPage(items=[TicketOut.of(t) for t in page.items], next_cursor=page.cursor)
+    items = [TicketOut.of(t, deps.config.automations) for t in page.items]
+    return TicketPage(items=items, next_cursor=page.cursor)
 
 
 @api.route(
@@ -137,7 +142,8 @@ def list_all(request: ApiRequest[Any, ListTicketsQuery]) -> TicketPage:
     errors=(404,),
 )
 def get_ticket(request: ApiRequest[Any, Any]) -> Reply:
-    return _with_etag(find_ticket(request.path["ticket_id"], request.caller, dependencies()))
+    deps = dependencies()
+    return _with_etag(find_ticket(request.path["ticket_id"], request.caller, deps), deps)
 
 
 @api.route(
@@ -161,15 +167,16 @@ def patch_ticket(request: ApiRequest[PatchTicketIn, Any]) -> Reply:
         department_id=body.department_id if "department_id" in sent else UNSET,
         tags=body.tags,
     )
+    deps = dependencies()
     ticket = change_ticket(
         request.path["ticket_id"],
         patch,
         expected_version(request.headers.get("if-match"), body.version),
         request.caller,
-        dependencies(),
+        deps,
         request.request_id,
     )
-    return _with_etag(ticket)
+    return _with_etag(ticket, deps)
 
 
 def expected_version(if_match: str | None, version: int | None) -> ExpectedVersion | None:
@@ -193,6 +200,7 @@ def expected_version(if_match: str | None, version: int | None) -> ExpectedVersi
 )
 def post_message(request: ApiRequest[MessageIn, Any]) -> PostedOut:
     body = request.body
+    deps = dependencies()
     ticket, message = post_agent_message(
         request.path["ticket_id"],
         NewMessage(
@@ -205,9 +213,11 @@ def post_message(request: ApiRequest[MessageIn, Any]) -> PostedOut:
             correlation_id=request.request_id,
         ),
         request.caller,
-        dependencies(),
+        deps,
     )
-    return PostedOut(ticket=TicketOut.of(ticket), message=MessageOut.of(message))
+    return PostedOut(
+        ticket=TicketOut.of(ticket, deps.config.automations), message=MessageOut.of(message)
+    )
 
 
 @api.route(
@@ -219,15 +229,16 @@ def post_message(request: ApiRequest[MessageIn, Any]) -> PostedOut:
     errors=(404,),
 )
 def get_messages(request: ApiRequest[Any, PageQuery]) -> MessagePage:
+    deps = dependencies()
     ticket, page = conversation(
         request.path["ticket_id"],
         request.caller,
-        dependencies(),
+        deps,
         request.query.limit,
         request.query.cursor,
     )
     return MessagePage(
-        ticket=TicketOut.of(ticket),
+        ticket=TicketOut.of(ticket, deps.config.automations),
         items=[MessageOut.of(m) for m in page.items],
         next_cursor=page.cursor,
     )
@@ -277,14 +288,16 @@ def get_history(request: ApiRequest[Any, PageQuery]) -> HistoryPage:
     idempotent=True,
 )
 def merge(request: ApiRequest[MergeIn, Any]) -> MergedOut:
+    deps = dependencies()
     source, target = merge_tickets(
         request.path["ticket_id"],
         request.body.into,
         request.caller,
-        dependencies(),
+        deps,
         request.request_id,
     )
-    return MergedOut(source=TicketOut.of(source), target=TicketOut.of(target))
+    timings = deps.config.automations
+    return MergedOut(source=TicketOut.of(source, timings), target=TicketOut.of(target, timings))
 
 
 @api.route(

@@ -120,18 +120,19 @@ def remove_macro(request: ApiRequest[Any, Any]) -> Reply:
     idempotent=True,
 )
 def post_apply_macro(request: ApiRequest[ApplyMacroIn, Any]) -> Reply:
+    deps = dependencies()
     outcome = apply_macro(
         request.path["ticket_id"],
         request.path["macro_id"],
         expected_version(request.headers.get("if-match"), request.body.version),
         request.caller,
-        dependencies(),
+        deps,
         macro_store(),
         request.request_id,
     )
     message = outcome.message
     applied = AppliedOut(
-        ticket=TicketOut.of(outcome.ticket),
+        ticket=TicketOut.of(outcome.ticket, deps.config.automations),
         message=MessageOut.of(message) if message is not None else None,
     )
     return Reply(applied, None, {"ETag": f'"{outcome.ticket.version}"'})
@@ -146,11 +147,12 @@ def post_apply_macro(request: ApiRequest[ApplyMacroIn, Any]) -> Reply:
     tag="tickets",
 )
 def post_preview_macro(request: ApiRequest[Any, Any]) -> PreviewOut:
+    deps = dependencies()
     outcome = preview_macro(
         request.path["ticket_id"],
         request.path["macro_id"],
         request.caller,
-        dependencies(),
+        deps,
         macro_store(),
     )
-    return PreviewOut.of(outcome)
+    return PreviewOut.of(outcome, deps.config.automations)

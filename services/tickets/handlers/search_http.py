@@ -23,11 +23,12 @@ api = Api(__name__, tag="tickets")
 )
 def search(request: ApiRequest[Any, SearchQueryIn]) -> SearchPage:
     q = request.query
-    page = search_tickets(q.q, request.caller, dependencies(), search_index(), q.limit, q.cursor)
+    deps = dependencies()
+    page = search_tickets(q.q, request.caller, deps, search_index(), q.limit, q.cursor)
     return SearchPage(
         items=[
             SearchHitOut(
-                ticket=TicketOut.of(hit.ticket),
+                ticket=TicketOut.of(hit.ticket, deps.config.automations),
                 snippet=hit.snippet,
                 matched_in=hit.source,
                 message_id=hit.message_id,

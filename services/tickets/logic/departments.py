@@ -66,7 +66,8 @@ def update_department(
     assignment: Assignment | None = None,
     open_limit: int | object | None = UNSET,
 ) -> Department:
-    """Only what is not None changes, but `open_limit`: None there takes the limit away."""
+    """Only what is not None changes, but `open_limit`: None there takes the limit away. Turning
+    assignment by turns on recounts the members' open tickets, which the limit is held to."""
     _admin_only(caller)
     department = get_department(department_id, deps)
     changed = department.model_copy(
@@ -77,6 +78,12 @@ def update_department(
             "open_limit": open_limit if open_limit is not UNSET else department.open_limit,
         }
     )
+    if changed.assignment == "round_robin" and department.assignment != "round_robin":
+        # Commits keep each agent's count of open tickets (one across all their departments, as
+        # the limit reads it), but tickets assigned before counts were kept are in none: count
+        # them again before turns rely on them. First, so that a failed recount leaves turns off
+        # and the change can be sent again.
+        deps.repository.recount_open(changed.members)
     if changed != department:
         deps.repository.save_department(changed, _announce(changed, deps))
     return changed

@@ -101,6 +101,12 @@ class TicketRepository(Protocol):
         """Each agent's availability and open tickets (the default for one never counted)."""
         ...
 
+    def recount_open(self, emails: list[str]) -> None:
+        """Set each agent's count of open tickets to the tickets assigned to them that are open
+        now, read through an index (never a scan). Commits keep the count from then on, and
+        never take it below zero."""
+        ...
+
     def rotation(
         self, department_id: str, emails: list[str]
     ) -> tuple[Rotation, dict[str, AgentLoad]]:

@@ -8,6 +8,7 @@ from datetime import date
 from typing import Literal
 
 from services.tickets.logic.ticket import (
+    STATUSES,
     HistoryEntry,
     Message,
     Status,
@@ -70,9 +71,13 @@ class AgentLoad:
     open_tickets: int = 0
 
 
+# The statuses a ticket counts in its assignee's open tickets with: until it is resolved.
+OPEN_STATUSES: tuple[Status, ...] = tuple(s for s in STATUSES if s not in ("resolved", "closed"))
+
+
 def open_assignee(ticket: Ticket | None) -> str | None:
     """Whose count of open tickets the ticket is in: its assignee's, until it is resolved."""
-    if ticket is None or ticket.status in ("resolved", "closed"):
+    if ticket is None or ticket.status not in OPEN_STATUSES:
         return None
     return ticket.assignee
 
