@@ -403,13 +403,20 @@ def test_the_mail_as_sent_and_the_files_of_the_ticket_have_no_serious_violation(
 
 
 @pytest.mark.axe
-def test_the_clients_rating_shows_with_its_comment(page: Page, stack: RunningStack, support: str):
+def test_the_pending_close_then_the_clients_rating_show_on_the_ticket(
+    page: Page, stack: RunningStack, support: str
+):
     ticket = _opened_ticket(stack, "Mouse double-clicks")
     resolved = {"status": "resolved"}
     assert stack.call("PATCH", f"/tickets/{ticket['id']}", resolved, stack.token())[0] == 200
     sign_in_with_dev_token(page, stack, *ADMIN)
     _open(page, stack, ticket)
     expect(page.get_by_role("group", name="Client's rating")).to_have_count(0)
+    # Until then the resolved ticket says when it closes by itself (auto_close_after)
+    due = stack.call("GET", f"/tickets/{ticket['id']}", token=stack.token())[1]["automation"]
+    assert due["step"] == "close"
+    pending = page.get_by_text("Closes by itself")
+    expect(pending.locator(f'time[datetime="{due["due_at"]}"]')).to_be_visible()
 
     # The client follows the "bad" link of the rating mail and sends the page's form
     asked = eventually(

@@ -116,8 +116,25 @@ function TicketSummary({ ticket }: { ticket: Ticket }) {
         opened <DateTime value={ticket.created_at} />
       </span>
       <span>{ticket.assignee ? `Assigned to ${ticket.assignee}` : "Not assigned"}</span>
+      <PendingStep automation={ticket.automation} />
       <Rating satisfaction={ticket.satisfaction} />
     </p>
+  );
+}
+
+const STEP_WORDS = {
+  close: "Closes by itself",
+  remind: "Client reminded",
+  resolve: "Resolved by itself",
+} as const;
+
+/** What the desk will do to the ticket unless someone acts first, so nobody is surprised by it. */
+function PendingStep({ automation }: { automation: Ticket["automation"] }) {
+  if (!automation) return null;
+  return (
+    <span class="muted">
+      {STEP_WORDS[automation.step]} <DateTime value={automation.due_at} />
+    </span>
   );
 }
 
