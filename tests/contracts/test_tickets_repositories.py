@@ -663,3 +663,15 @@ def test_copy_progress_only_moves_on_and_ends_with_the_job(storage: Storage) -> 
     # A job never recorded takes no progress
     assert not repository.record_merge_copy(MergeCopy(source_id="t9", target_id="t2"))
     assert repository.merge_copy("t9") is None
+
+
+def test_a_recount_of_open_tickets_agrees_with_the_counts_commits_keep(storage: Storage) -> None:
+    repository = storage.repository
+    for n, status in enumerate(["open", "waiting_on_client", "in_progress", "resolved"], 1):
+        repository.commit(opening(ticket(n, n, assignee=ALICE, status=status)))
+    repository.commit(change(stored(storage, "t1"), 10, assignee=BOB))
+
+    repository.recount_open([ALICE, BOB, "carol@example.com"])
+
+    loads = repository.loads([ALICE, BOB, "carol@example.com"])
+    assert [load.open_tickets for load in loads.values()] == [2, 1, 0]  # resolved is not open

@@ -247,3 +247,32 @@ def test_resolving_a_ticket_assigned_before_counts_were_kept_never_goes_below_ze
     assert _open_tickets(ALICE) == 0
     http.expect(200, "PATCH", f"/tickets/{first}", {"status": "open"})  # counts from here on
     assert _open_tickets(ALICE) == 1
+
+
+def test_a_member_added_to_a_department_that_assigns_by_turns_is_recounted(
+    http: HttpClient,
+) -> None:
+    _department(http, BOB, assignment="round_robin", open_limit=2)
+    _available(http, ALICE, BOB)
+    http.expect(201, "POST", "/departments", {"name": "Sales"})
+    http.expect(200, "POST", "/departments/sales/members", {"email": ALICE[0]})
+    for _ in range(2):
+        opened = http.expect(
+            201,
+            "POST",
+            "/tickets",
+            {
+                "subject": "Quote",
+                "body": "A quote, please.",
+                "department_id": "sales",
+                "requester": {"email": "client@example.org"},
+            },
+        )
+        http.expect(200, "PATCH", f"/tickets/{opened['id']}", {"assignee": ALICE[0]})
+    _as_before_counts_were_kept(ALICE)
+
+    http.expect(200, "POST", "/departments/billing/members", {"email": ALICE[0]})
+
+    assert _open_tickets(ALICE) == 2
+    given = Counter(ticket.assignee for ticket in _open_at_once(2))
+    assert given == {BOB[0]: 2}  # Alice is at the limit with the Sales tickets she had

@@ -96,6 +96,8 @@ def add_member(department_id: str, email: str, caller: Caller, deps: Dependencie
     if email in department.members:
         return department
     changed = department.model_copy(update={"members": sorted({*department.members, email})})
+    if department.assignment == "round_robin":
+        deps.repository.recount_open([email])  # as when turns are turned on, for the newcomer
     deps.repository.save_department(changed, _announce(changed, deps), added=email)
     return changed
 
