@@ -27,15 +27,17 @@ class Person(Model):
 
 
 PREVIEW_CHARACTERS = 500  # of a client's words carried to where agents are told of them
+SYSTEM = "system"  # the actor of the changes the desk makes by itself
+OPENING_VERSION = 1  # a ticket's version as it opens, and so of the changes committed with it
 
 
 class TicketCreated(EventData):
     """A ticket was opened (by an agent over HTTP or by mail through the channels service).
-    Version 2 added `preview` and `opened_by`."""
+    Version 2 added `preview` and `opened_by`; version 3 added `assignee`."""
 
     source_service = "tickets"
     event_name = "TicketCreated"
-    schema_version = 2
+    schema_version = 3
 
     ticket_id: str
     number: str = Field(description="human number such as TKT-0042")
@@ -61,6 +63,11 @@ class TicketCreated(EventData):
         description=f"the first {PREVIEW_CHARACTERS} characters of the first message (public), "
         "for the mail that tells agents of the ticket",
     )
+    assignee: str | None = Field(
+        None,
+        description="the agent given the ticket as it opened (by turns); the TicketUpdated of "
+        f"the same commit, at version {OPENING_VERSION}, tells the same assignment",
+    )
     created_at: str
 
 
@@ -81,7 +88,7 @@ class TicketUpdated(EventData):
     ticket_id: str
     number: str
     changes: list[FieldChange]
-    actor: str = Field(description="agent email, or `system`")
+    actor: str = Field(description=f"agent email, or `{SYSTEM}`")
     version: int
     updated_at: str
 

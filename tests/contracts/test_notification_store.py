@@ -1,6 +1,7 @@
 """What the notifications count on from their store, held against the in-memory fake and the
 DynamoDB adapter alike: each part of a watched ticket keeps its newest value whatever order the
-events come in, and an assignment that came before the ticket comes back with it; preferences
+events come in, an assignment that came before the ticket comes back with it, and one commit
+telling an assignment twice (at one version, by two events) keeps it once; preferences
 are kept per agent and read together; an event is claimed once per agent; a window changes only
 from the version that was read; what waits is due when its window ends, the oldest first, and is
 taken once; a notification sent is found by its Message-ID."""
@@ -87,6 +88,18 @@ def test_an_assignment_before_the_ticket_comes_back_with_it_and_a_later_one_with
     )
     assert store.follow_assignee("t1", _assignment(BOB, 2)) is None  # delivered again, late
     assert store.watched("t1") == later
+
+
+def test_one_commit_telling_an_assignment_twice_keeps_it_once(store: NotificationStore) -> None:
+    store.watch(TICKET)
+    announced = Assignment(BOB, 1, "system", T0, "created")
+    kept = store.follow_assignee("t1", announced)
+    assert kept is not None
+    assert kept.assignment == announced
+    # The turn of the same commit, at the same version, is the same assignment: not kept again
+    assert store.follow_assignee("t1", Assignment(BOB, 1, "system", T0, "turn")) is None
+    assert store.follow_assignee("t1", announced) == kept  # the same event again is taken
+    assert store.watched("t1") == kept
 
 
 def test_preferences_are_kept_per_agent_and_read_together(store: NotificationStore) -> None:

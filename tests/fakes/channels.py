@@ -441,6 +441,13 @@ class FakeNotificationStore:
         return watched
 
     def follow_assignee(self, ticket_id: str, assignment: Assignment) -> WatchedTicket | None:
+        kept: Assignment | None = self._watched.get(ticket_id, {}).get("assignment")
+        if (
+            kept is not None
+            and kept.version == assignment.version
+            and kept.cause != assignment.cause
+        ):
+            return None  # the same assignment, told by the other event of its commit
         if not self._newer(ticket_id, "assignment", assignment, assignment.version):
             return None
         return self.watched(ticket_id)

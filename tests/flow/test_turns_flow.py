@@ -1,7 +1,7 @@
 """Assignment by turns through the whole local stack: a department that assigns by turns, with two
 available members, gives three clients' mails (sent over SMTP) to them in turn, the system's
-assignment shows in each ticket's history, and the assignee is told by mail (once the window
-that groups mails about one ticket has passed: the department heard of the new ticket first)."""
+assignment shows in each ticket's history, and the assignee is told by mail straight away (the
+department hears nothing of a ticket that already has someone)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from tests.flow.conftest import FAST_SLA, RunningStack, eventually, running_stac
 
 pytestmark = pytest.mark.flow
 ALICE, BOB = "alice@example.com", "bob@example.com"
-ASSIGNED = "Assigned to you"
+ASSIGNED, NEW = "Assigned to you", "New ticket"
 
 
 @pytest.fixture(scope="module")
@@ -24,10 +24,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     yield from running_stack(tmp_path_factory, "turns-stack", FAST_SLA)
 
 
-def _told(stack: RunningStack) -> list[str]:
-    """Who was mailed that a ticket is theirs now, in any order."""
+def _told(stack: RunningStack, what: str = ASSIGNED) -> list[str]:
+    """Who was mailed `what` happened to a ticket, in any order."""
     outbox = stack.call("GET", "/local/outbox")[1]
-    return sorted(mail["to"] for mail in outbox if ASSIGNED in mail["subject"] + mail["text"])
+    return sorted(mail["to"] for mail in outbox if what in mail["subject"] + mail["text"])
 
 
 def _send(stack: RunningStack, number: int) -> None:
@@ -70,6 +70,6 @@ def test_mails_to_a_department_by_turns_go_to_its_available_members_in_turn(
     assert [ticket["assignee"] for ticket in tickets] == [ALICE, BOB, ALICE]
     history = stack.call("GET", f"/tickets/{tickets[1]['id']}/history", token=admin)[1]["items"]
     assert ("assignee", BOB, "system") in [(e["field"], e["new"], e["actor"]) for e in history]
-    # And once the grouping window is over, each assignee is told the ticket is theirs
-    stack.call("POST", "/local/clock", {"advance_minutes": 5})
+    # And each assignee is told straight away that the ticket is theirs, nobody that it is new
     assert eventually(lambda: _told(stack), lambda told: len(told) >= 3) == [ALICE, ALICE, BOB]
+    assert _told(stack, NEW) == []

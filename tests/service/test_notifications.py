@@ -1,7 +1,8 @@
 """Mail to agents through the services under the emulator: an agent's preferences and the admins'
 defaults over HTTP (and who may change what), the mail a new ticket sends its department's other
-members, an assignment told once whichever of its ticket's events comes first, and an agent's
-answer by mail becoming their internal note on the ticket."""
+members, an assignment told once whichever of its ticket's events comes first, a ticket given by
+turns as it opens told to its assignee alone, at once and once, and an agent's answer by mail
+becoming their internal note on the ticket."""
 
 from __future__ import annotations
 
@@ -123,10 +124,10 @@ def test_a_ticket_an_agent_opens_is_mailed_to_the_other_members_and_their_answer
     assert [m for m in sent_mail() if "carol@client.example.org" in str(m["To"])] == []
 
 
-def _consume(system: LocalSystem, data: EventData) -> None:
+def _consume(system: LocalSystem, data: EventData | OutgoingEvent) -> None:
     """Hand one event to the channels service's consumer, as its queue would: EventBridge keeps
-    no order, so a test chooses it."""
-    event = OutgoingEvent.of(data, get_clock().now())
+    no order, so a test chooses it (and delivers one again by handing the same event)."""
+    event = data if isinstance(data, OutgoingEvent) else OutgoingEvent.of(data, get_clock().now())
     body = {
         "version": "0",
         "id": str(uuid.uuid4()),
@@ -192,3 +193,80 @@ def test_an_assignment_is_told_once_whichever_of_the_tickets_events_comes_first(
         assert (bob, alice) == ([assigned_mail], [])
     else:
         assert (bob, alice) == ([new_mail, assigned_mail], [new_mail])
+
+
+@pytest.fixture
+def billing_by_turns(http: HttpClient, billing: None) -> None:
+    for member in (ALICE, BOB):
+        http.expect(200, "PUT", "/agents/me/availability", {"available": True}, as_=member)
+    http.expect(200, "PATCH", "/departments/billing", {"assignment": "round_robin"})
+
+
+ASSIGNED = "Assigned to you"
+
+
+def _told(agent: tuple[str, str]) -> list[str]:
+    """What each notification to `agent` said happened."""
+    return [str(m["Subject"]).split("] ", 1)[1].split(":")[0] for m in _notifications(agent[0])]
+
+
+@pytest.mark.usefixtures("billing_by_turns")
+def test_a_ticket_given_by_turns_as_it_opens_is_told_to_its_assignee_alone_at_once(
+    http: HttpClient, system: LocalSystem, delivery: Delivery
+) -> None:
+    # When an admin opens a ticket in Billing, which gives it to Alice by turns
+    ticket = http.expect(
+        201,
+        "POST",
+        "/tickets",
+        {
+            "subject": "Invoice twice",
+            "body": "I was charged twice.",
+            "department_id": "billing",
+            "requester": {"email": "carol@client.example.org"},
+        },
+    )
+    assert ticket["assignee"] == ALICE[0]
+    delivery.run()
+    # Then Alice is told it is hers straight away; Bob hears nothing of a ticket he need not take
+    assert (_told(ALICE), _told(BOB)) == ([ASSIGNED], [])
+    run_schedule(system, DIGEST_FUNCTION, GROUP_WINDOW)
+    assert (_told(ALICE), _told(BOB)) == ([ASSIGNED], [])  # nothing waited behind another mail
+
+
+@pytest.mark.usefixtures("billing_by_turns")
+@pytest.mark.parametrize("turn_first", [False, True], ids=["created-first", "turn-first"])
+def test_a_ticket_given_by_turns_is_told_once_whichever_event_comes_first_and_again(
+    system: LocalSystem, turn_first: bool
+) -> None:
+    # Given a ticket opened by mail in Billing, given to Bob by turns in the same commit
+    now = get_clock().now()
+    created = TicketCreated(
+        ticket_id="t-turn",
+        number="TKT-0043",
+        subject="Invoice twice",
+        status="open",
+        priority="medium",
+        department_id="billing",
+        requester=Person(email="carol@client.example.org"),
+        preview="I was charged twice.",
+        assignee=BOB[0],
+        created_at=isoformat(now),
+    )
+    turn = TicketUpdated(
+        ticket_id="t-turn",
+        number="TKT-0043",
+        changes=[FieldChange(field="assignee", old=None, new=BOB[0])],
+        actor="system",
+        version=1,
+        updated_at=isoformat(now),
+    )
+    events = [OutgoingEvent.of(created, now), OutgoingEvent.of(turn, now)]
+    first, second = reversed(events) if turn_first else events
+    # When the channels service gets them in either order, the first delivered again at the end
+    for event in (first, second, first):
+        _consume(system, event)
+    # Then Bob alone is told, once and at once, that the ticket is his
+    assert (_told(BOB), _told(ALICE)) == ([ASSIGNED], [])
+    run_schedule(system, DIGEST_FUNCTION, GROUP_WINDOW)
+    assert (_told(BOB), _told(ALICE)) == ([ASSIGNED], [])

@@ -1,6 +1,7 @@
-"""The tickets service's events on the real bus: merges announced, internal notes never let out,
-the SLA and contacts services' events taking effect, and events delivered twice. Which events each
-change announces is held in `tests/unit/test_tickets_logic.py`."""
+"""The tickets service's events on the real bus: merges announced, a new ticket naming the assignee
+it was given by turns as it opened, internal notes never let out, the SLA and contacts services'
+events taking effect, and events delivered twice. Which events each change announces is held in
+`tests/unit/test_tickets_logic.py`."""
 
 from __future__ import annotations
 
@@ -203,6 +204,26 @@ def test_a_merge_is_announced_once(http: HttpClient, delivery: Delivery, tap: Bu
     status = tap.one("TicketStatusChanged", source["id"])
     assert (status["old"], status["new"], status["reason"]) == ("open", "closed", "merge")
     assert tap.one("TicketUpdated", source["id"])["actor"] == AGENT[0]
+
+
+def test_a_new_ticket_names_the_assignee_it_was_given_as_it_opened(
+    http: HttpClient, delivery: Delivery, tap: BusTap
+) -> None:
+    # Given Support, which assigns by hand
+    _support_with_agents(http)
+    by_hand = _open(http)
+    # When it begins to assign by turns, with Alice available, and a ticket opens
+    http.expect(200, "PUT", "/agents/me/availability", {"available": True}, as_=AGENT)
+    http.expect(200, "PATCH", "/departments/support", {"assignment": "round_robin"})
+    by_turns = _open(http)
+    delivery.run()
+    # Then the ticket opened by hand was announced with nobody, the other with Alice
+    assert tap.one("TicketCreated", by_hand["id"])["assignee"] is None
+    assert by_turns["assignee"] == AGENT[0]
+    assert tap.one("TicketCreated", by_turns["id"])["assignee"] == AGENT[0]
+    # And the turn of the same commit is told at the version the ticket opened with
+    turn = tap.one("TicketUpdated", by_turns["id"])
+    assert (turn["version"], turn["actor"], turn["changes"][0]["new"]) == (1, "system", AGENT[0])
 
 
 # --- internal notes never leave -------------------------------------------------------------------

@@ -148,6 +148,36 @@ def test_an_older_assignment_arriving_late_does_not_replace_a_newer_one(desk: De
     assert watched.assignee == BOB
 
 
+@pytest.mark.parametrize("turn_first", [False, True], ids=["created-first", "turn-first"])
+def test_a_ticket_given_by_turns_as_it_opens_tells_its_assignee_at_once_and_nobody_else(
+    desk: Desk, turn_first: bool
+) -> None:
+    # Given a ticket opened by mail and given to Bob by turns in the same commit
+    desk.receive(subject="Invoice twice")
+    (created,) = desk.deliver()
+    created = created.model_copy(update={"assignee": BOB})
+    turn = TicketUpdated(
+        ticket_id=created.ticket_id,
+        number=created.number,
+        changes=[FieldChange(field="assignee", old=None, new=BOB)],
+        actor="system",
+        version=1,
+        updated_at=created.created_at,
+    )
+    # When both events arrive in either order, each of them twice
+    for _ in range(2):
+        if turn_first:
+            ticket_changed(turn, "turn", desk.deps)
+        ticket_opened(created, "created", desk.deps)
+        if not turn_first:
+            ticket_changed(turn, "turn", desk.deps)
+    # Then Bob alone is told, once and at once, that the ticket is his
+    assigned = f"[{created.number}] Assigned to you: Invoice twice"
+    assert [(m["To"], m["Subject"]) for m in desk.sent] == [(BOB, assigned)]
+    desk.clock.advance(GROUP_WINDOW)
+    assert send_due_digests(desk.deps) == 0  # nothing waited behind another mail
+
+
 def test_sla_warnings_and_breaches_go_to_the_assignee(desk: Desk) -> None:
     ticket = _opened(desk)
     _assign(desk, ticket, ALICE, by=BOB, version=2)

@@ -142,7 +142,7 @@ def test_an_event_travels_in_its_envelope() -> None:
         "bus",
     )
     assert event.envelope.occurred_at == "2026-01-02T03:04:05.000Z"
-    assert event.envelope.schema_version == TicketCreated.schema_version == 2
+    assert event.envelope.schema_version == TicketCreated.schema_version == 3
     assert event.envelope.data["requester"] == {"email": "a@b.c", "name": None}
     assert OutgoingEvent.of(data, now).envelope.id != event.envelope.id
 

@@ -97,8 +97,9 @@ def test_the_assignment_is_the_systems_in_history_and_events(desk: Desk) -> None
     assert desk.changes(ticket, "assignee") == [(None, BOB.email, SYSTEM)]
     assert [e.reason for e in desk.history(ticket) if e.field == "assignee"] == [REASON]
     assert desk.event_names(ticket.id)[:3] == ["TicketCreated", "TicketUpdated", "TicketAssigned"]
+    assert desk.events("TicketCreated", ticket.id)[0]["assignee"] == BOB.email
     updated = desk.events("TicketUpdated", ticket.id)[0]
-    assert updated["actor"] == SYSTEM
+    assert (updated["actor"], updated["version"]) == (SYSTEM, 1)
     assert updated["changes"] == [{"field": "assignee", "old": None, "new": BOB.email}]
     assert desk.get(ticket).assignee == BOB.email
 

@@ -94,7 +94,14 @@ class DynamoNotificationStore:
                 WatchItem.assigned_at.set(assignment.at),
                 WatchItem.assigned_in.set(assignment.cause),
             ],
-            WatchItem.assignee_version.does_not_exist() | (WatchItem.assignee_version <= version),
+            # At the same version only the same event again: another one at that version (the
+            # ticket's announcement and its turn, from one commit) tells the same assignment.
+            WatchItem.assignee_version.does_not_exist()
+            | (WatchItem.assignee_version < version)
+            | (
+                (WatchItem.assignee_version == version)
+                & (WatchItem.assigned_in == assignment.cause)
+            ),
         )
         return None if item is None else _watched(ticket_id, item)
 

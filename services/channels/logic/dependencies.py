@@ -202,9 +202,10 @@ class NotificationStore(Protocol):
         ...
 
     def follow_assignee(self, ticket_id: str, assignment: Assignment) -> WatchedTicket | None:
-        """Keep the assignment, unless a later one is kept. The ticket as it stands now, in the
-        same write; None when a later assignment is kept or the ticket itself is not known yet
-        (`watch` then returns it with the assignment)."""
+        """Keep the assignment, unless a later one is kept, or another event's at the same
+        version (one commit tells it twice: the ticket's announcement and its turn). The ticket
+        as it stands now, in the same write; None when the assignment is not kept or the ticket
+        itself is not known yet (`watch` then returns it with the assignment)."""
         ...
 
     def follow_department(self, ticket_id: str, department_id: str | None, version: int) -> None:

@@ -26,7 +26,13 @@ from services.channels.logic.notifications import (
     recipients,
 )
 from shared.errors import Conflict, Forbidden
-from shared.events.catalogue import MessagePosted, TicketCreated, TicketUpdated
+from shared.events.catalogue import (
+    OPENING_VERSION,
+    SYSTEM,
+    MessagePosted,
+    TicketCreated,
+    TicketUpdated,
+)
 from shared.identity import Caller
 from shared.storage import retry_on_stale
 
@@ -38,8 +44,9 @@ DIGESTS_PER_SWEEP = 200  # a sweep that finds more leaves them to the next minut
 
 
 def ticket_opened(created: TicketCreated, cause: str, deps: Dependencies) -> int:
-    """Keep the new ticket; tell its department, or whoever an assignment that arrived first
-    gave it to. Returns how many mails went out."""
+    """Keep the new ticket; tell its department while nobody has it, and whoever has it: given
+    as it opened (by turns), or by an assignment that arrived first. Returns how many mails went
+    out."""
     ticket = deps.notifications.watch(
         WatchedTicket(
             ticket_id=created.ticket_id,
@@ -51,10 +58,17 @@ def ticket_opened(created: TicketCreated, cause: str, deps: Dependencies) -> int
         )
     )
     at = datetime.fromisoformat(created.created_at)
-    sent = _notify(Notice("new_ticket", at, caused_by=created.opened_by), ticket, cause, deps)
+    sent = 0
+    if created.assignee is None:
+        sent += _notify(Notice("new_ticket", at, caused_by=created.opened_by), ticket, cause, deps)
+    else:
+        # Kept at the version of the commit that opened it: that commit's TicketUpdated, before
+        # or after this, is the same assignment and tells nothing more.
+        opened_with = Assignment(created.assignee.lower(), OPENING_VERSION, SYSTEM, at, cause)
+        ticket = deps.notifications.follow_assignee(created.ticket_id, opened_with) or ticket
     assignment = ticket.assignment
     if assignment is not None and assignment.notice is not None:
-        # Claimed by the assignment's own event: sent once, even if that event sent it already.
+        # Claimed by the event that told it: sent once, even if that event sent it already.
         sent += _notify(assignment.notice, ticket, assignment.cause, deps)
     return sent
 

@@ -23,6 +23,7 @@ from services.tickets.logic.repository import (
     TurnTaken,
 )
 from services.tickets.logic.ticket import SYSTEM, Change, Department, Ticket
+from shared.events.catalogue import TicketCreated
 
 REASON = "assigned by turns"
 # Each lost race means another ticket was assigned: this many tickets opened in one department
@@ -47,12 +48,19 @@ def next_in_turn(
 
 
 def commit_new_ticket(
-    commit: Commit, department: Department | None, correlation_id: str | None, deps: Dependencies
+    commit: Commit,
+    created: TicketCreated,
+    department: Department | None,
+    correlation_id: str | None,
+    deps: Dependencies,
 ) -> Ticket:
-    """Store a new ticket: in a department that assigns by turns, given to whoever's turn it is
-    (left unassigned when nobody can take it). Returns the ticket as stored."""
+    """Store a new ticket and announce it (`created`): in a department that assigns by turns,
+    given to whoever's turn it is (left unassigned when nobody can take it). Returns the ticket
+    as stored."""
+    at = commit.ticket.created_at
+    unassigned = replace(commit, events=[*commit.events, *outgoing([created], at, correlation_id)])
     if department is None or department.assignment != "round_robin":
-        deps.repository.commit(commit)
+        deps.repository.commit(unassigned)
         return commit.ticket
     for attempt in range(ATTEMPTS):
         rotation, loads = deps.repository.rotation(department.id, department.members)
@@ -60,7 +68,7 @@ def commit_new_ticket(
         if assignee is None:
             break
         turn = Turn(department.id, assignee, rotation.turns, department.open_limit)
-        assigned = _assigned(commit, turn, correlation_id, deps)
+        assigned = _assigned(commit, created, turn, correlation_id)
         try:
             deps.repository.commit(assigned)
         except TurnTaken:
@@ -74,23 +82,27 @@ def commit_new_ticket(
             continue
         return assigned.ticket
     # Nobody can take it (or the races never ended): it waits in the queue, never lost.
-    deps.repository.commit(commit)
+    deps.repository.commit(unassigned)
     return commit.ticket
 
 
-def _assigned(commit: Commit, turn: Turn, correlation_id: str | None, deps: Dependencies) -> Commit:
-    """The commit with its ticket given to the turn's assignee, recorded as the system's change."""
+def _assigned(
+    commit: Commit, created: TicketCreated, turn: Turn, correlation_id: str | None
+) -> Commit:
+    """The commit with its ticket given to the turn's assignee, recorded as the system's change.
+    The announcement names the assignee too, so no consumer takes the ticket for nobody's."""
     ticket = commit.ticket.model_copy(deep=True, update={"assignee": turn.assignee})
     changes = [Change(field="assignee", old=None, new=turn.assignee)]
     at = ticket.created_at
+    announced = [
+        created.model_copy(update={"assignee": turn.assignee}),
+        *change_events(ticket, changes, SYSTEM, at, REASON),
+    ]
     return replace(
         commit,
         ticket=ticket,
         history=[*commit.history, *history_of(ticket, changes, SYSTEM, at, REASON)],
-        events=[
-            *commit.events,
-            *outgoing(change_events(ticket, changes, SYSTEM, at, REASON), at, correlation_id),
-        ],
+        events=[*commit.events, *outgoing(announced, at, correlation_id)],
         guards=[*commit.guards, MemberGuard(turn.assignee, turn.department_id, role="assignee")],
         turn=turn,
     )

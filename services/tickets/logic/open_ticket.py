@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from services.tickets.logic.access import write_guards
 from services.tickets.logic.assign_by_turns import commit_new_ticket
 from services.tickets.logic.dependencies import Dependencies
-from services.tickets.logic.recording import outgoing
 from services.tickets.logic.repository import (
     Commit,
     Guard,
@@ -129,9 +128,9 @@ def open_ticket(command: OpenTicket, caller: Caller | None, deps: Dependencies) 
                 previous=None,
                 messages=[first_message],
                 history=[opened],
-                events=outgoing([created], now, command.correlation_id),
                 guards=guards,
             ),
+            created,
             department,
             command.correlation_id,
             deps,

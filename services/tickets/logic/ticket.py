@@ -9,7 +9,8 @@ from typing import Any, Literal
 from pydantic import ConfigDict, Field
 
 from shared.errors import Conflict
-from shared.events.catalogue import Attachment, Person
+from shared.events.catalogue import OPENING_VERSION, Attachment, Person
+from shared.events.catalogue import SYSTEM as SYSTEM  # the actor of automatic changes
 from shared.model import Model
 
 Status = Literal["open", "in_progress", "waiting_on_client", "resolved", "closed"]
@@ -18,7 +19,6 @@ Visibility = Literal["public", "internal"]
 AuthorType = Literal["agent", "client", "system"]
 SlaState = Literal["ok", "at_risk", "breached", "met"]
 STATUSES: tuple[Status, ...] = ("open", "in_progress", "waiting_on_client", "resolved", "closed")
-SYSTEM = "system"  # the actor of automatic changes in history and events
 MAX_TAGS = 50  # on one ticket
 
 
@@ -122,7 +122,7 @@ class Ticket(Model):
     # What agents see and name in If-Match: it moves when people change the ticket. The system's
     # own updates (SLA state and due times, the contact link) do not move it: an agent's edit is
     # never refused because a due time moved.
-    version: int = 1
+    version: int = OPENING_VERSION
     # Moves on every write; what each write is conditional on. Kept by the repository.
     revision: int = 1
 
