@@ -32,17 +32,18 @@ def console_bucket(settings: Settings) -> str:
     return f"{prefix}-console-{settings.account_id}-{settings.region}"
 
 
-def content_security_policy(connect: Sequence[str], mail_files: Sequence[str]) -> str:
-    """What the console's pages may load and call: their own address (the API) and the hosts of
-    `connect`; images from the hosts of `mail_files` too (a mail's inline images, by the links the
-    API signs, in the sandboxed frame that shows the mail: a srcdoc frame inherits this policy
-    and fetches nothing itself, so frames need no source); nothing from any other host, no
-    inline code, no framing. The local stack sends the same policy with the emulator's address."""
+def content_security_policy(connect: Sequence[str], files: Sequence[str] = ()) -> str:
+    """What the console's pages may load and call: their own address (the API, and in AWS the
+    signed links to files, which the edge serves) and the hosts of `connect`; images from the
+    hosts of `files` too, where links to files name another address (a mail's inline images, in
+    the sandboxed frame that shows the mail: a srcdoc frame inherits this policy and fetches
+    nothing itself, so frames need no source); nothing from any other host, no inline code, no
+    framing. The local stack sends the same policy with its own addresses."""
     return "; ".join(
         (
             "default-src 'self'",
             f"connect-src 'self' {' '.join(connect)}",
-            f"img-src 'self' data: blob: {' '.join(mail_files)}",
+            " ".join(("img-src 'self' data: blob:", *files)),
             "style-src 'self'",
             "object-src 'none'",
             "frame-ancestors 'none'",
@@ -159,7 +160,7 @@ def edge_resources(settings: Settings) -> dict[str, Any]:
                     "SecurityHeadersConfig": {
                         "ContentSecurityPolicy": {
                             "ContentSecurityPolicy": content_security_policy(
-                                connected_hosts(settings), mail_bucket_hosts(settings)
+                                connected_hosts(settings)
                             ),
                             "Override": True,
                         },

@@ -49,7 +49,7 @@ class ConsoleSite:
         # address in AWS; locally the console may be opened by another name for it).
         self._security = {
             "Content-Security-Policy": content_security_policy(
-                [aws_endpoint], [files or aws_endpoint]
+                [aws_endpoint], [files] if files else []
             ),
             "X-Content-Type-Options": "nosniff",
             "Referrer-Policy": "no-referrer",

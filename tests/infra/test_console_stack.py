@@ -162,8 +162,9 @@ def test_only_the_distribution_may_read_the_console_bucket() -> None:
 def test_the_console_may_call_only_itself_its_user_pool_and_the_mail_bucket() -> None:
     csp = _csp()
     assert csp["connect-src"] == ["'self'", COGNITO, *UPLOADS]
-    # A mail's inline images load from the mail bucket too, by the links the API signs
-    assert csp["img-src"] == ["'self'", "data:", "blob:", *UPLOADS]
+    # A mail's inline images load by the links the API signs, on the edge's own address: never
+    # from the bucket itself
+    assert csp["img-src"] == ["'self'", "data:", "blob:"]
     assert not {"frame-src", "child-src"} & csp.keys()  # the mail's frame is a srcdoc
     assert csp["default-src"] == ["'self'"]
     assert csp["style-src"] == ["'self'"]  # no inline styles, nor scripts (default-src)

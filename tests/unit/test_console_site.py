@@ -43,9 +43,9 @@ def test_every_answer_carries_a_policy_that_allows_only_this_address_and_the_emu
         policy = headers["Content-Security-Policy"]
         assert "default-src 'self'" in policy
         assert "connect-src 'self' http://127.0.0.1:4566;" in policy
-        # A mail's inline images, from the bucket the emulator stands for; its frame, a srcdoc,
-        # needs no frame source
-        assert "img-src 'self' data: blob: http://127.0.0.1:4566;" in policy
+        # A mail's inline images come from this address (the gateway serves the signed links),
+        # never from the emulator's bucket; its frame, a srcdoc, needs no frame source
+        assert "img-src 'self' data: blob:;" in policy
         assert not {"frame-src", "child-src"} & {d.split()[0] for d in policy.split("; ")}
         assert "frame-ancestors 'none'" in policy
         assert headers["X-Content-Type-Options"] == "nosniff"
