@@ -2,8 +2,10 @@
 
 Tickets live their lives through the whole system in-process (mail in through SES's path, the
 API through the gateway, every event through streams, the bus and queues), under a meter of what
-AWS bills (bench.harness.Meter). The averages per operation, per console poll and per run of each
-schedule are priced for three sizes by bench/costs.py, beside a per-agent SaaS price.
+AWS bills (bench.harness.Meter), in a department whose members are mailed what needs them (new
+ticket, assigned to them, the client replied) as the channels service does. The averages per
+operation, per console poll and per run of each schedule are priced for three sizes by
+bench/costs.py, beside a per-agent SaaS price.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import json
 import tempfile
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from email import policy
 from pathlib import Path
 from typing import Any
@@ -39,7 +42,9 @@ from local_stack.mail import MailReceiver
 from local_stack.provision import LOCAL_MAIL_DOMAIN
 from local_stack.system import LocalSystem
 from local_stack.tokens import DevTokens
+from services.channels.logic.notifications import GROUP_WINDOW
 from shared.aws import client
+from shared.clock import get_clock
 from shared.settings import get_settings
 
 TICKETS = 3  # lives measured; each figure is their average
@@ -47,6 +52,10 @@ CLIENT = "client{}@client.example.org"
 ADDRESS = "support@example.com"
 HEADER_BYTES = 400  # response headers, beside the measured body
 ADMIN = "admin@example.com"
+# Support's members: each hears of every new ticket, and each ticket is given to one of them.
+AGENTS = ("agent1@example.com", "agent2@example.com", "agent3@example.com")
+CLIENT_ANSWERS_AFTER = timedelta(hours=1)  # past the assignee's window: their mail goes at once
+DIGESTS = "send_grouped_notifications"
 
 
 class MeteredSystem(LocalSystem):
@@ -71,7 +80,15 @@ def run() -> list[Row]:
             "an estimate",
         ),
     ]
-    for name in ("opened_by_mail", "view", "agent_reply", "client_reply", "note", "change"):
+    for name in (
+        "opened_by_mail",
+        "view",
+        "assign",
+        "agent_reply",
+        "client_reply",
+        "note",
+        "change",
+    ):
         rows.append(_measured_row(name.replace("_", " "), getattr(measured, name)))
     rows.append(_measured_row("resolve", measured.resolve))
     rows.append(_measured_row("console poll", measured.poll))
@@ -147,10 +164,13 @@ def measure() -> Measured:
             meter.add(Usage(mail_received=1))
 
         call("POST", "/departments", {"name": "Support"})
+        for agent in AGENTS:
+            call("POST", "/departments/support/members", {"email": agent})
         call(
             "POST", "/channels", {"address": ADDRESS, "department_id": "support", "signature": "S"}
         )
         deliver()
+        [digests] = [s for s in metered.schedules() if s.name == DIGESTS]
         usage: dict[str, Usage] = {}
 
         def measured(what: str, action: Callable[[], Any]) -> Any:
@@ -186,7 +206,16 @@ def measure() -> Measured:
                 if shown.get("contact_id"):
                     call("GET", f"/contacts/{shown['contact_id']}")
 
+            def assign(path: str = path, agent: str = AGENTS[number % len(AGENTS)]) -> None:
+                # Given right after the "New ticket" mail, the notice waits in the window that
+                # mail opened, and the sweep mails it as a digest once the window ends.
+                call("PATCH", path, {"assignee": agent})
+                deliver()
+                get_clock().advance(GROUP_WINDOW)
+                digests.run()
+
             measured("view", view)
+            measured("assign", assign)
             measured("change", lambda path=path: call("PATCH", path, {"status": "in_progress"}))
             measured(
                 "note",
@@ -198,7 +227,8 @@ def measure() -> Measured:
                 "agent_reply",
                 lambda path=path: call("POST", f"{path}/messages", {"body": "Refund sent."}),
             )
-            last = _last_sent()
+            last = _last_sent(to=sender)
+            get_clock().advance(CLIENT_ANSWERS_AFTER)
             measured(
                 "client_reply",
                 lambda last=last, sender=sender: mail(
@@ -228,8 +258,12 @@ def measure() -> Measured:
                 usage.pop(schedule.name) * TICKETS,
                 HOURS_A_MONTH * 3600 / every,
             )
+        # The sweeps that mailed the digests are priced as runs of the schedule already: the
+        # ticket bears only what they did beyond an idle run (nothing waits once the lives end).
+        idle_sweep, _ = schedules[DIGESTS]
         return Measured(
             opened_by_mail=usage["opened_by_mail"],
+            assign=usage["assign"] + idle_sweep * -1,
             agent_reply=usage["agent_reply"],
             client_reply=usage["client_reply"],
             note=usage["note"],
@@ -249,12 +283,16 @@ def _tolerant(run: Callable[[], Any]) -> None:
         run()
 
 
-def _last_sent() -> email.message.EmailMessage:
+def _last_sent(to: str) -> email.message.EmailMessage:
+    """The last mail SES sent to `to` (agents' notifications go out beside the client's mail)."""
     backend = ses_backends[DEFAULT_ACCOUNT_ID][get_settings().region]
-    raw = backend.sent_messages[-1].raw_data
-    return email.message_from_bytes(
-        raw.encode() if isinstance(raw, str) else raw, policy=policy.default
-    )
+    for sent in reversed(backend.sent_messages):
+        if to.lower() in (address.lower() for address in sent.destinations):
+            raw = sent.raw_data
+            return email.message_from_bytes(
+                raw.encode() if isinstance(raw, str) else raw, policy=policy.default
+            )
+    raise LookupError(f"no mail was sent to {to}")
 
 
 def _stored_bytes() -> int:

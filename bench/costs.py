@@ -91,10 +91,11 @@ class Size:
     agent_replies: float  # per ticket, each mailed to the client
     client_replies: float  # per ticket, by mail
     notes: float  # internal notes per ticket
-    changes: float  # status or assignee changes per ticket, besides resolving it
+    changes: float  # other status or assignee changes per ticket, besides assigning and resolving
     views: float  # times an agent opens the ticket
     attachments: float  # per ticket, kept in S3 with the mail
     retention_months: int  # mail, attachments and tickets kept this long
+    assignments: float = 1  # times someone gives the ticket to an agent, who is told by mail
 
     @property
     def messages(self) -> float:
@@ -109,17 +110,19 @@ class Size:
         )
 
 
+# The assignment is one of the changes these sizes always assumed, now measured on its own.
 SIZES = (
-    Size("1,000 tickets/month", 1_000, 3, 2, 1, 0.5, 2, 4, 0.3, 12),
-    Size("50,000 tickets/month", 50_000, 25, 2, 1, 0.5, 2, 4, 0.3, 12),
-    Size("1,000,000 tickets/month", 1_000_000, 300, 1.5, 0.5, 0.3, 1, 3, 0.2, 12),
+    Size("1,000 tickets/month", 1_000, 3, 2, 1, 0.5, 1, 4, 0.3, 12, assignments=1),
+    Size("50,000 tickets/month", 50_000, 25, 2, 1, 0.5, 1, 4, 0.3, 12, assignments=1),
+    Size("1,000,000 tickets/month", 1_000_000, 300, 1.5, 0.5, 0.3, 0, 3, 0.2, 12, assignments=1),
 )
 
 
 @dataclass(frozen=True)
 class Measured:
-    """Usage measured in the emulator: per operation of a ticket's life, per console poll, per
-    run of each schedule, and the DynamoDB bytes a worked ticket leaves stored."""
+    """Usage measured in the emulator: per operation of a ticket's life (with the mail it makes
+    the channels service send agents), per console poll, per run of each schedule, and the
+    DynamoDB bytes a worked ticket leaves stored."""
 
     opened_by_mail: Usage
     agent_reply: Usage
@@ -132,6 +135,7 @@ class Measured:
     schedules: dict[str, tuple[Usage, float]]  # name -> one run, runs a month
     stored_bytes_per_ticket: float
     queues: int
+    assign: Usage = Usage()  # giving the ticket to an agent, with their "Assigned to you" mail
 
 
 def ticket_usage(measured: Measured, size: Size) -> Usage:
@@ -140,6 +144,7 @@ def ticket_usage(measured: Measured, size: Size) -> Usage:
         + measured.agent_reply * size.agent_replies
         + measured.client_reply * size.client_replies
         + measured.note * size.notes
+        + measured.assign * size.assignments
         + measured.change * size.changes
         + measured.resolve
         + measured.view * size.views
