@@ -4,7 +4,8 @@ events come in, an assignment that came before the ticket comes back with it, an
 telling an assignment twice (at one version, by two events) keeps it once; preferences
 are kept per agent and read together; an event is claimed once per agent; a window changes only
 from the version that was read; what waits is due when its window ends, the oldest first, and is
-taken once; a notification sent is found by its Message-ID."""
+taken once; a group whose send failed is put back, with what came since, due again soon, and
+taken once again; a notification sent is found by its Message-ID."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from services.channels.data.notifications import DynamoNotificationStore
 from services.channels.logic.dependencies import NotificationStore
 from services.channels.logic.notifications import (
     GROUP_WINDOW,
+    RETRY_AFTER,
     Assignment,
     Notice,
     NotificationMail,
@@ -152,8 +154,9 @@ def test_what_waits_is_due_when_its_window_ends_oldest_first_and_taken_once(
     assert store.due(later + GROUP_WINDOW, 1) == due[:1]
     now = later + GROUP_WINDOW
     taken = store.take_due(due[0], _mail(now, "digest"))
-    assert [n.kind for n in taken] == ["sla_at_risk", "sla_breached"]
-    assert store.take_due(due[0], _mail(now, "digest-again")) == ()
+    assert taken is not None
+    assert [n.kind for n in taken.pending] == ["sla_at_risk", "sla_breached"]
+    assert store.take_due(due[0], _mail(now, "digest-again")) is None
     window = store.window(BOB, "t2")
     assert window is not None
     assert (window.sent_at, window.pending) == (now, ())
@@ -187,3 +190,38 @@ def test_a_released_window_is_as_before_and_its_event_can_be_claimed_again(
     assert again is not None
     assert store.sent_notification(["n1@example.com"]) == SentNotification(ALICE, "t1")
     assert store.sent_notification([]) is None
+
+
+def test_a_group_whose_send_failed_is_put_back_with_what_came_since_and_taken_once_again(
+    store: NotificationStore,
+) -> None:
+    # Given a group taken by a sweep, and a notice held in the window the take opened
+    first = store.open_window("e1", ALICE, "t1", None, _mail(T0, "n1"))
+    assert first is not None
+    store.hold("e2", ALICE, Notice("client_replied", T0), first)
+    now = T0 + GROUP_WINDOW
+    (due,) = store.due(now, 10)
+    taken = store.take_due(due, _mail(now, "digest"))
+    assert taken is not None
+    opened = store.window(ALICE, "t1")
+    assert opened is not None
+    store.hold("e3", ALICE, Notice("sla_at_risk", now), opened)
+    # When its send fails and it is put back
+    current = store.window(ALICE, "t1")
+    assert current is not None
+    with pytest.raises(StaleWindow):
+        store.put_back(taken.put_back(opened), opened)  # not what is stored
+    store.put_back(taken.put_back(current), current)
+    # Then it is due once, soon, with both notices, and one sweep takes it
+    retry = now + RETRY_AFTER
+    assert store.due(retry - timedelta(seconds=1), 10) == []
+    (again,) = store.due(now + GROUP_WINDOW, 10)
+    assert again.due_at == retry
+    retaken = store.take_due(again, _mail(retry, "digest-2"))
+    assert retaken is not None
+    assert ([n.kind for n in retaken.pending], retaken.failed_sends) == (
+        ["client_replied", "sla_at_risk"],
+        1,
+    )
+    assert store.take_due(again, _mail(retry, "digest-2b")) is None
+    assert store.due(now + GROUP_WINDOW, 10) == []

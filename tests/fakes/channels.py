@@ -416,7 +416,8 @@ class FakeNotificationStore:
     """Notifications in memory, keeping the DynamoDB store's promises: each part of a watched
     ticket keeps its newest value, and a write that keeps one reads the ticket back as it left
     it; an event is claimed once per agent; a window changes only from the version read (else
-    StaleWindow); what waits is due when its window ends and is taken once."""
+    StaleWindow); what waits is due when its window ends, or RETRY_AFTER after a send of it failed,
+    and is taken once."""
 
     def __init__(self) -> None:
         self._watched: dict[str, dict[str, Any]] = {}
@@ -546,15 +547,19 @@ class FakeNotificationStore:
         ]
         return sorted(due, key=lambda d: (d.due_at, d.agent, d.ticket_id))[:limit]
 
-    def take_due(self, due: DueDigest, sent: NotificationMail) -> tuple[Notice, ...]:
+    def take_due(self, due: DueDigest, sent: NotificationMail) -> Window | None:
         window = self._windows.get((due.agent, due.ticket_id))
         if window is None or not window.pending or window.due_at != due.due_at:
-            return ()
+            return None
         self._windows[(due.agent, due.ticket_id)] = Window(
             due.agent, due.ticket_id, sent.at, window.version + 1
         )
         self._sent[sent.message_id] = SentNotification(due.agent, due.ticket_id)
-        return window.pending
+        return window
+
+    def put_back(self, waiting: Window, current: Window | None) -> None:
+        self._check(waiting.agent, waiting.ticket_id, current)
+        self._windows[(waiting.agent, waiting.ticket_id)] = waiting
 
     def sent_notification(self, message_ids: list[str]) -> SentNotification | None:
         return next((self._sent[m] for m in message_ids if m in self._sent), None)

@@ -1,25 +1,37 @@
 """Mail to agents through the services under the emulator: an agent's preferences and the admins'
 defaults over HTTP (and who may change what), the mail a new ticket sends its department's other
 members, an assignment told once whichever of its ticket's events comes first, a ticket given by
-turns as it opens told to its assignee alone, at once and once, and an agent's answer by mail
-becoming their internal note on the ticket."""
+turns as it opens told to its assignee alone, at once and once, a grouped mail SES throttles sent
+by a later sweep once (one it refuses, or throttles past the attempts, dropped), and an agent's
+answer by mail becoming their internal note on the ticket."""
 
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from typing import Any
 
 import pytest
+from botocore.retries.standard import ExponentialBackoff
+from moto.ses.exceptions import SesError
+from moto.ses.models import SESBackend
 
 from local_stack.mail import ses_receipt_event
 from local_stack.system import LocalSystem
 from services.channels.handlers.digests import DIGEST_FUNCTION
-from services.channels.logic.notifications import GROUP_WINDOW
+from services.channels.logic import notify_agents
+from services.channels.logic.notifications import GROUP_SEND_ATTEMPTS, GROUP_WINDOW, RETRY_AFTER
 from services.channels.logic.receive_mail import INBOUND_PREFIX
 from shared.aws import client
 from shared.clock import get_clock, isoformat
-from shared.events.catalogue import FieldChange, Person, TicketCreated, TicketUpdated
+from shared.events.catalogue import (
+    FieldChange,
+    Person,
+    SlaWarning,
+    TicketCreated,
+    TicketUpdated,
+)
 from shared.events.consumer import CONSUMER_FUNCTION
 from shared.events.envelope import EventData, OutgoingEvent
 from shared.settings import get_settings
@@ -270,3 +282,121 @@ def test_a_ticket_given_by_turns_is_told_once_whichever_event_comes_first_and_ag
     assert (_told(BOB), _told(ALICE)) == ([ASSIGNED], [])
     run_schedule(system, DIGEST_FUNCTION, GROUP_WINDOW)
     assert (_told(BOB), _told(ALICE)) == ([ASSIGNED], [])
+
+
+# --- grouped mail SES does not take ----------------------------------------------------------
+
+THROTTLED = ("Throttling", "Maximum sending rate exceeded.")
+# SES's model names no Throttling shape (every AWS API may answer it): the emulator says so.
+quiet_throttling = pytest.mark.filterwarnings("ignore:.*code Throttling does not match")
+REFUSED = ("MessageRejected", "Email address is not verified.")
+
+
+@pytest.fixture
+def ses_fails(monkeypatch: pytest.MonkeyPatch) -> dict[str, tuple[str, str]]:
+    """The emulator's SES answering the error (code, message) set for an address instead of
+    sending to it: on every attempt of a call, as botocore retries a throttled one (without its
+    backoff, which would only slow the test down)."""
+    failing: dict[str, tuple[str, str]] = {}
+    send = SESBackend.send_raw_email
+
+    def send_or_fail(backend: SESBackend, source: str, destinations: list[str], raw: str) -> Any:
+        for address in destinations:
+            if address in failing:
+                raise SesError(*failing[address])
+        return send(backend, source, destinations, raw)
+
+    monkeypatch.setattr(SESBackend, "send_raw_email", send_or_fail)
+    monkeypatch.setattr(ExponentialBackoff, "delay_amount", lambda backoff, context: 0)
+    return failing
+
+
+@pytest.fixture
+def grouped(billing: None, system: LocalSystem) -> None:
+    """A ticket both members were told of, and an SLA warning about it waiting in both windows
+    (nobody has it): a group each, due when the window ends."""
+    now = isoformat(get_clock().now())
+    created = TicketCreated(
+        ticket_id="t-group",
+        number="TKT-0044",
+        subject="Invoice twice",
+        status="open",
+        priority="medium",
+        department_id="billing",
+        requester=Person(email="carol@client.example.org"),
+        preview="I was charged twice.",
+        created_at=now,
+    )
+    warning = SlaWarning(ticket_id="t-group", target="resolution", due_at=now, at=now)
+    for event in (created, warning):
+        _consume(system, event)
+    assert (_told(ALICE), _told(BOB)) == (["New ticket"], ["New ticket"])
+
+
+AT_RISK = "SLA target at risk"
+
+
+@quiet_throttling
+@pytest.mark.usefixtures("grouped")
+def test_a_group_ses_throttles_is_sent_by_a_later_sweep_once(
+    system: LocalSystem, ses_fails: dict[str, tuple[str, str]]
+) -> None:
+    # Given SES throttling mail to Bob when his group falls due
+    ses_fails[BOB[0]] = THROTTLED
+    assert run_schedule(system, DIGEST_FUNCTION, GROUP_WINDOW)["sent"] == 1  # Alice's
+    assert _told(BOB) == ["New ticket"]
+    # When SES takes mail again, and the next sweeps come
+    del ses_fails[BOB[0]]
+    assert run_schedule(system, DIGEST_FUNCTION, RETRY_AFTER)["sent"] == 1
+    for after in (RETRY_AFTER, GROUP_WINDOW):
+        run_schedule(system, DIGEST_FUNCTION, after)
+    # Then Bob got his group once, and Alice hers once
+    assert (_told(ALICE), _told(BOB)) == (["New ticket", AT_RISK], ["New ticket", AT_RISK])
+
+
+@pytest.mark.usefixtures("grouped")
+def test_a_group_ses_refuses_is_not_tried_again(
+    system: LocalSystem, ses_fails: dict[str, tuple[str, str]], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger=notify_agents.__name__)
+    ses_fails[BOB[0]] = REFUSED
+    run_schedule(system, DIGEST_FUNCTION, GROUP_WINDOW)
+    del ses_fails[BOB[0]]
+    for _ in range(3):
+        assert run_schedule(system, DIGEST_FUNCTION, RETRY_AFTER)["sent"] == 0
+    assert _told(BOB) == ["New ticket"]
+    (refused,) = [r for r in caplog.records if r.getMessage() == "grouped notification not sent"]
+    assert "MessageRejected" in refused.why
+
+
+@quiet_throttling
+@pytest.mark.usefixtures("grouped")
+def test_a_group_throttled_on_every_attempt_is_dropped_and_logged(
+    system: LocalSystem, ses_fails: dict[str, tuple[str, str]], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger=notify_agents.__name__)
+    ses_fails[BOB[0]] = THROTTLED
+    run_schedule(system, DIGEST_FUNCTION, GROUP_WINDOW)
+    for _ in range(GROUP_SEND_ATTEMPTS - 1):
+        assert run_schedule(system, DIGEST_FUNCTION, RETRY_AFTER)["sent"] == 0
+    # Once it is dropped, SES taking mail again brings nothing back
+    del ses_fails[BOB[0]]
+    for after in (RETRY_AFTER, GROUP_WINDOW):
+        assert run_schedule(system, DIGEST_FUNCTION, after)["sent"] == 0
+    assert _told(BOB) == ["New ticket"]
+    dropped = [r for r in caplog.records if r.getMessage() == "grouped notification dropped"]
+    assert [(r.levelno, r.agent, r.ticket, r.attempts) for r in dropped] == [
+        (logging.ERROR, BOB[0], "TKT-0044", GROUP_SEND_ATTEMPTS)
+    ]
+
+
+@quiet_throttling
+@pytest.mark.parametrize("failure", [THROTTLED, REFUSED], ids=["throttled", "refused"])
+@pytest.mark.usefixtures("grouped")
+def test_a_group_that_fails_does_not_stop_the_others(
+    system: LocalSystem, ses_fails: dict[str, tuple[str, str]], failure: tuple[str, str]
+) -> None:
+    # Alice's group is the first of the sweep; SES does not take it
+    ses_fails[ALICE[0]] = failure
+    assert run_schedule(system, DIGEST_FUNCTION, GROUP_WINDOW)["sent"] == 1
+    assert (_told(ALICE), _told(BOB)) == (["New ticket"], ["New ticket", AT_RISK])

@@ -4,6 +4,7 @@ window per ticket, the claims of events and the notifications sent. See tables.p
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
@@ -203,12 +204,8 @@ class DynamoNotificationStore:
         return opened
 
     def hold(self, cause: str, agent: str, notice: Notice, previous: Window) -> bool:
-        waiting = Window(
-            agent,
-            previous.ticket_id,
-            previous.sent_at,
-            previous.version + 1,
-            (*previous.pending, notice),
+        waiting = replace(
+            previous, version=previous.version + 1, pending=(*previous.pending, notice)
         )
         try:
             with transaction(ChannelsTable) as write:
@@ -238,7 +235,7 @@ class DynamoNotificationStore:
     def due(self, now: datetime, limit: int) -> list[DueDigest]:
         return [DueDigest(item.agent, item.ticket_id, at) for at, item in DUE.due(now, limit)]
 
-    def take_due(self, due: DueDigest, sent: NotificationMail) -> tuple[Notice, ...]:
+    def take_due(self, due: DueDigest, sent: NotificationMail) -> Window | None:
         previous = self.window(due.agent, due.ticket_id)
         try:
             with transaction(ChannelsTable) as write:
@@ -249,9 +246,23 @@ class DynamoNotificationStore:
                     _remember(write, sent, due.agent, due.ticket_id)
         except TransactWriteError as error:
             if failed_conditions(write, error):
-                return ()  # another sweep took it, or a new notice sent it along
+                return None  # another sweep took it, or a new notice sent it along
             raise
-        return previous.pending if previous is not None else ()
+        return previous
+
+    def put_back(self, waiting: Window, current: Window | None) -> None:
+        name = _due_name(waiting.agent, waiting.ticket_id)
+        try:
+            with transaction(ChannelsTable) as write:
+                _replace_window(write, waiting, current)
+                # What waited since the take was listed at the end of the new window.
+                if current is not None and current.pending and current.due_at != waiting.due_at:
+                    DUE.remove(write, current.due_at, name)
+                _list_due(write, waiting.agent, waiting.ticket_id, waiting.due_at)
+        except TransactWriteError as error:
+            if failed_conditions(write, error):
+                raise StaleWindow() from error
+            raise
 
     def sent_notification(self, message_ids: list[str]) -> SentNotification | None:
         keys = [(f"NOTIFICATION#{m}", "REF") for m in dict.fromkeys(message_ids[:100])]
@@ -291,6 +302,7 @@ def _replace_window(write: TransactWrite, window: Window, previous: Window | Non
             version=window.version,
             pending=[notice.as_json() for notice in window.pending] or None,
             due_at=window.due_at if window.pending else None,
+            failed_sends=window.failed_sends or None,
             expires_at=window.sent_at + timedelta(days=WINDOW_DAYS),
         ),
         condition=condition,
@@ -317,6 +329,7 @@ def _window(item: WindowItem) -> Window:
         sent_at=item.sent_at,
         version=int(item.version),
         pending=tuple(Notice.from_json(value) for value in item.pending or ()),
+        failed_sends=int(item.failed_sends or 0),
     )
 
 

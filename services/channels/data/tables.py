@@ -193,6 +193,7 @@ class WindowItem(ChannelsTable):
     version = NumberAttribute()
     pending = ListAttribute[str](of=UnicodeAttribute, null=True)  # JSON notices, oldest first
     due_at = UTCDateTimeAttribute(null=True)
+    failed_sends = NumberAttribute(null=True)  # of what waits, by the sweep
     expires_at = TTLAttribute(null=True)
 
 

@@ -260,9 +260,16 @@ class NotificationStore(Protocol):
         """Windows whose held notices are due, the oldest first; no more than `limit`."""
         ...
 
-    def take_due(self, due: DueDigest, sent: NotificationMail) -> tuple[Notice, ...]:
-        """Start the next window with a mail sent now and hand over what waited, in one write;
-        nothing when another sweep took it first."""
+    def take_due(self, due: DueDigest, sent: NotificationMail) -> Window | None:
+        """Start the next window with a mail sent now and hand over the window as it was (what
+        waited, and how many of its sends failed), in one write; None when another sweep took
+        it first, or a new notice sent it along."""
+        ...
+
+    def put_back(self, waiting: Window, current: Window | None) -> None:
+        """Store `waiting` (a group whose send failed, back in the window) in place of
+        `current`, listed due at its due time, in one write. StaleWindow when `current` is no
+        longer what is stored."""
         ...
 
     def sent_notification(self, message_ids: list[str]) -> SentNotification | None:

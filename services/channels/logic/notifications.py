@@ -11,7 +11,8 @@ announced without their text, so none can reach a mail, from any department.
 
 Exactly once: an event is claimed per agent, as acknowledgements are, so a redelivered event sends
 nothing. At most one mail per agent and ticket per GROUP_WINDOW: what happens within it waits, and
-the scheduled sweep sends it as one mail when the window ends.
+the scheduled sweep sends it as one mail when the window ends. A sweep's send that SES may take
+later puts the group back, due again RETRY_AFTER on, up to GROUP_SEND_ATTEMPTS sends in all.
 
 An agent answering a notification by mail writes on the ticket (see `agent_answer`).
 """
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal, get_args
 
@@ -31,6 +32,8 @@ from shared.events.catalogue import PREVIEW_CHARACTERS
 Kind = Literal["new_ticket", "client_replied", "assigned", "sla_at_risk", "sla_breached"]
 KINDS: tuple[Kind, ...] = get_args(Kind)
 GROUP_WINDOW = timedelta(minutes=5)
+RETRY_AFTER = timedelta(minutes=1)  # a group whose send failed goes again this much later
+GROUP_SEND_ATTEMPTS = 5  # then it is dropped: SES has not taken it for minutes on end
 NOTIFICATIONS = uuid.UUID("3e0f4f8a-6d1b-4c52-9a7e-8b2d5c1f0e64")  # namespace of their Message-IDs
 PUBLIC_MARK = "#public"  # first line of an agent's answer that goes to the client
 
@@ -118,13 +121,15 @@ class Preferences:
 
 @dataclass(frozen=True)
 class Window:
-    """The mail an agent had about a ticket lately, and what waits for the next one."""
+    """The mail an agent had (or was tried) about a ticket lately, and what waits for the next
+    one."""
 
     agent: str
     ticket_id: str
     sent_at: datetime
     version: int
     pending: tuple[Notice, ...] = ()
+    failed_sends: int = 0  # of what waits: it is due again RETRY_AFTER on, not at the end
 
     def open_at(self, now: datetime) -> bool:
         """A mail may go now: the last one is GROUP_WINDOW old."""
@@ -132,7 +137,18 @@ class Window:
 
     @property
     def due_at(self) -> datetime:
-        return self.sent_at + GROUP_WINDOW
+        return self.sent_at + (RETRY_AFTER if self.failed_sends else GROUP_WINDOW)
+
+    def put_back(self, current: Window | None) -> Window:
+        """`current` (the window the take of this one opened, with whatever waited since) with
+        this one's notices, whose send failed, first in it again, due RETRY_AFTER on."""
+        base = current or replace(self, version=0, pending=())
+        return replace(
+            base,
+            version=base.version + 1,
+            pending=(*self.pending, *base.pending),
+            failed_sends=self.failed_sends + 1,
+        )
 
 
 class StaleWindow(Exception):

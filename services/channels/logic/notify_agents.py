@@ -4,13 +4,16 @@ each event once per agent, grouping what comes within a window, and agents' pref
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
+from typing import TypeVar
 
 from services.channels.logic.channel import Channel
 from services.channels.logic.delivery import SendFailed
 from services.channels.logic.dependencies import Dependencies
 from services.channels.logic.notification_mail import write_notification
 from services.channels.logic.notifications import (
+    GROUP_SEND_ATTEMPTS,
     KINDS,
     Assignment,
     DueDigest,
@@ -37,6 +40,7 @@ from shared.identity import Caller
 from shared.storage import retry_on_stale
 
 logger = logging.getLogger(__name__)
+R = TypeVar("R")
 DIGESTS_PER_SWEEP = 200  # a sweep that finds more leaves them to the next minute's
 
 
@@ -165,9 +169,7 @@ def _notify_agent(
         store.hold(cause, agent, notice, previous)
         return None
 
-    claimed = retry_on_stale(
-        claim, StaleWindow, Conflict("notifications to this agent kept changing; try again")
-    )
+    claimed = _while_window_changes(claim)
     if claimed is None:
         return 0
     opened, previous = claimed
@@ -203,18 +205,42 @@ def _send_digest(due: DueDigest, now: datetime, deps: Dependencies) -> int:
     sent = NotificationMail(
         now, notification_id(f"digest|{due.due_at.isoformat()}", due.agent, domain)
     )
-    notices = store.take_due(due, sent)
-    if not notices or ticket is None or channel is None:
+    taken = store.take_due(due, sent)
+    if taken is None or not taken.pending or ticket is None or channel is None:
         return 0
     try:
-        _send(due.agent, ticket, list(notices), channel, sent, deps)
+        _send(due.agent, ticket, list(taken.pending), channel, sent, deps)
     except SendFailed as error:
-        # Taken once, so sent at most once: the next event about the ticket mails them anyway.
-        logger.warning(
-            "grouped notification not sent", extra={"ticket": ticket.number, "why": error.reason}
-        )
+        # Not raised: the other groups of this sweep still go.
+        _digest_not_sent(taken, ticket, error, deps)
         return 0
     return 1
+
+
+def _digest_not_sent(
+    taken: Window, ticket: WatchedTicket, error: SendFailed, deps: Dependencies
+) -> None:
+    """A refusal is final. A send SES may take later puts the group back, for a later sweep to
+    take (once, as any group) and send, until GROUP_SEND_ATTEMPTS sends have failed."""
+    about = {"ticket": ticket.number, "why": error.reason}
+    if error.permanent:
+        logger.warning("grouped notification not sent", extra=about)
+        return
+    attempts = taken.failed_sends + 1
+    if attempts >= GROUP_SEND_ATTEMPTS:
+        logger.error(
+            "grouped notification dropped",
+            extra={**about, "agent": taken.agent, "attempts": attempts},
+        )
+        return
+    store = deps.notifications
+
+    def put_back() -> None:
+        current = store.window(taken.agent, taken.ticket_id)
+        store.put_back(taken.put_back(current), current)
+
+    _while_window_changes(put_back)
+    logger.warning("grouped notification put back", extra={**about, "attempts": attempts})
 
 
 def _send(
@@ -229,6 +255,13 @@ def _send(
         agent, ticket, notices, channel.address, sent.message_id, deps.policy.console_url, sent.at
     )
     deps.sender.send(channel.address, [agent], raw)
+
+
+def _while_window_changes(attempt: Callable[[], R]) -> R:
+    """Run `attempt` again on the window as it stands when another notice changed it."""
+    return retry_on_stale(
+        attempt, StaleWindow, Conflict("notifications to this agent kept changing; try again")
+    )
 
 
 def _sender_channel(ticket: WatchedTicket, deps: Dependencies) -> Channel | None:
