@@ -3,7 +3,9 @@ DynamoDB repository alike: a commit reads back as written and moves the revision
 nothing across tickets, refused with its events when a ticket moved or a guard fails; lists read
 their partitions in the index's order, merged, filtered and in bounded pages; the counter, the
 counts, departments and memberships; conversations and histories in order; mail outcomes never
-overwritten by milder ones; a merge's copy job recorded with it, its progress only moving on."""
+overwritten by milder ones; a merge's copy job recorded with it, its progress only moving on;
+tickets filed again for the automations under new timings unless they changed, and the record of
+those timings stored only over the one it follows."""
 
 from __future__ import annotations
 
@@ -20,7 +22,9 @@ from services.tickets.data.tables import TicketsOutbox
 from services.tickets.logic.dependencies import TicketRepository
 from services.tickets.logic.list_tickets import assignee_key, queue_key
 from services.tickets.logic.merge_copy import MergeCopy
+from services.tickets.logic.pending_steps import AutomationTimings
 from services.tickets.logic.repository import (
+    AutomationFiling,
     Commit,
     Guard,
     GuardFailed,
@@ -56,19 +60,27 @@ ALICE, BOB = "alice@example.com", "bob@example.com"
 
 @dataclass
 class Storage:
-    repository: TicketRepository
+    repository: TicketRepository  # with every automatic step off
     outbox: Callable[[], list[str]]  # the ids of the events written, in any order
+    # The same storage as a deployment with other timings writes to it
+    retimed: Callable[[AutomationTimings], TicketRepository]
 
 
 def fake_storage() -> Storage:
     repository = FakeTicketRepository()
-    return Storage(repository, lambda: [event.envelope.id for event in repository.outbox])
+
+    def retimed(timings: AutomationTimings) -> TicketRepository:
+        repository.retime(timings)
+        return repository
+
+    return Storage(repository, lambda: [event.envelope.id for event in repository.outbox], retimed)
 
 
 def dynamodb_storage() -> Storage:
     return Storage(
         DynamoTicketRepository(FixedClock(T0)),
         lambda: [json.loads(item.detail)["id"] for item in TicketsOutbox.scan()],
+        lambda timings: DynamoTicketRepository(FixedClock(T0), timings),
     )
 
 
@@ -675,3 +687,68 @@ def test_a_recount_of_open_tickets_agrees_with_the_counts_commits_keep(storage: 
 
     loads = repository.loads([ALICE, BOB, "carol@example.com"])
     assert [load.open_tickets for load in loads.values()] == [2, 1, 0]  # resolved is not open
+
+
+# --- filing for the automations under new timings ------------------------------------------------
+
+
+def filed_in(repository: TicketRepository, queue: str) -> list[tuple[str, datetime | None]]:
+    """The queue's tickets with their due times as filed, read two at a time."""
+    found: list[tuple[str, datetime | None]] = []
+    cursor = None
+    while True:
+        page = repository.filed_steps(queue, 2, cursor)
+        assert len(page.items) <= 2
+        found += [(filed.ticket.id, filed.due_at) for filed in page.items]
+        if page.cursor is None:
+            return found
+        cursor = page.cursor
+
+
+def test_tickets_are_filed_again_under_new_timings_unless_changed_meanwhile(
+    storage: Storage,
+) -> None:
+    for n in (3, 1, 2):
+        storage.repository.commit(opening(ticket(n, 10 * n, status="resolved")))
+    storage.repository.commit(opening(ticket(4, 0, status="waiting_on_client")))
+    resolved = queue_key("billing", "resolved")
+    # Resolved while the auto-close was off: in the queue, least recently changed first, unfiled
+    assert filed_in(storage.repository, resolved) == [("t1", None), ("t2", None), ("t3", None)]
+
+    repository = storage.retimed(AutomationTimings(auto_close_after=timedelta(days=1)))
+    as_read = {
+        filed.ticket.id: filed.ticket for filed in repository.filed_steps(resolved, 9, None).items
+    }
+    repository.commit(change(as_read["t2"], 60, priority="high"))  # filed by its own write
+    assert repository.refile(as_read["t1"])
+    assert not repository.refile(as_read["t2"])  # changed since it was read: left as written
+
+    assert filed_in(repository, resolved) == [
+        ("t1", at(10) + timedelta(days=1)),
+        ("t3", None),
+        ("t2", at(60) + timedelta(days=1)),
+    ]
+    # Filing again is no change of the ticket: its revision and version stay
+    assert stored(storage, "t1") == as_read["t1"]
+    # And under timings that file nothing, it leaves the index
+    assert storage.retimed(AutomationTimings()).refile(as_read["t1"])
+    assert filed_in(repository, resolved)[0] == ("t1", None)
+
+
+def test_the_automations_filing_is_stored_only_over_the_record_it_follows(
+    storage: Storage,
+) -> None:
+    repository = storage.repository
+    assert repository.automation_filing() == AutomationFiling()
+    # Timings read back exactly, fractions of days included
+    timings = AutomationTimings(timedelta(days=0.1), None, timedelta(days=5))
+    begun = AutomationFiling(None, timings, queue="billing#resolved", cursor="c1", revision=1)
+    assert repository.record_automation_filing(begun)
+    assert repository.automation_filing() == begun
+    # Another run's first record, or a record that skips one, is refused
+    assert not repository.record_automation_filing(replace(begun, cursor="c2"))
+    assert not repository.record_automation_filing(replace(begun, revision=3))
+    done = AutomationFiling(filed=timings, revision=2)
+    assert repository.record_automation_filing(done)
+    assert not repository.record_automation_filing(replace(begun, revision=2))
+    assert repository.automation_filing() == done

@@ -30,7 +30,9 @@ from services.tickets.logic.pending_steps import (
 from services.tickets.logic.repository import (
     OPEN_STATUSES,
     AgentLoad,
+    AutomationFiling,
     Commit,
+    FiledStep,
     Guard,
     GuardFailed,
     ListPlan,
@@ -80,6 +82,7 @@ class FakeTicketRepository:
         self._open_tickets: dict[str, int] = {}  # by assignee email
         self._rotations: dict[str, Rotation] = {}  # by department id
         self._merge_copies: dict[str, MergeCopy] = {}  # by source ticket id
+        self._filing = AutomationFiling()
         # (department id, day, agent) -> [good, bad]: clients' ratings, as counted by commits
         self._tallies: dict[tuple[str | None, date, str | None], list[int]] = {}
         self.outbox: list[OutgoingEvent] = []
@@ -127,11 +130,7 @@ class FakeTicketRepository:
                 turns = commit.turn.taken + 1
                 self._rotations[commit.turn.department_id] = Rotation(turns, commit.turn.assignee)
             self._tickets[commit.ticket.id] = _stored_ticket(commit.ticket)
-            step = pending_step(commit.ticket, self._automations)
-            if step is None:
-                self._automation_due.pop(commit.ticket.id, None)
-            else:
-                self._automation_due[commit.ticket.id] = step.due_at
+            self._file(commit.ticket)
             for message in commit.messages:
                 self._put_message(message)
             entries = self._history.setdefault(commit.ticket.id, {})
@@ -146,6 +145,17 @@ class FakeTicketRepository:
                 counts[1] += tally.bad
         if job is not None:
             self._merge_copies[job.source_id] = job
+
+    def _file(self, ticket: Ticket) -> None:
+        step = pending_step(ticket, self._automations)
+        if step is None:
+            self._automation_due.pop(ticket.id, None)
+        else:
+            self._automation_due[ticket.id] = step.due_at
+
+    def retime(self, automations: AutomationTimings) -> None:
+        """From now on, file tickets as a deployment with these timings does."""
+        self._automations = automations
 
     def _holds(self, guard: Guard) -> bool:
         if isinstance(guard, MemberGuard):
@@ -184,6 +194,38 @@ class FakeTicketRepository:
             if at <= now and automation_bucket(ticket_id) == bucket
         )
         return [self._tickets[ticket_id].model_copy(deep=True) for _, ticket_id in due]
+
+    def filed_steps(self, queue: str, limit: int, cursor: str | None) -> Page[FiledStep]:
+        after = tuple(decode_cursor(cursor, list)) if cursor else None
+        found = [
+            (position, ticket)
+            for position, ticket in _in_index(
+                self._tickets.values(), _INDEXES["by_queue_updated"], queue
+            )
+            if after is None or position > after
+        ]
+        page = found[:limit]
+        filed = [
+            FiledStep(ticket.model_copy(deep=True), self._automation_due.get(ticket.id))
+            for _, ticket in page
+        ]
+        return Page(filed, encode_cursor(list(page[-1][0])) if len(found) > limit else None)
+
+    def refile(self, ticket: Ticket) -> bool:
+        stored = self._tickets.get(ticket.id)
+        if stored is None or stored.revision != ticket.revision:
+            return False
+        self._file(stored)
+        return True
+
+    def automation_filing(self) -> AutomationFiling:
+        return self._filing
+
+    def record_automation_filing(self, filing: AutomationFiling) -> bool:
+        if self._filing.revision != filing.revision - 1:
+            return False
+        self._filing = filing
+        return True
 
     def get_with_messages(
         self, ticket_id: str, limit: int, cursor: str | None

@@ -6,11 +6,12 @@ import heapq
 import itertools
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from dataclasses import fields
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.models import BatchWrite
 
@@ -19,6 +20,7 @@ from services.tickets.data.tables import (
     INDEXES,
     SERVICE,
     AgentLoadItem,
+    AutomationFilingItem,
     CounterItem,
     CountsItem,
     DepartmentItem,
@@ -42,7 +44,9 @@ from services.tickets.logic.pending_steps import (
 from services.tickets.logic.repository import (
     OPEN_STATUSES,
     AgentLoad,
+    AutomationFiling,
     Commit,
+    FiledStep,
     Guard,
     GuardFailed,
     ListPlan,
@@ -92,6 +96,9 @@ DEPARTMENTS_PK = "DEPTS"
 MERGE_SK = "MERGE"
 LOAD_SK = "LOAD"
 ROTATION_SK = "ROTATION"
+AUTOMATIONS_PK = "AUTOMATIONS"
+FILING_SK = "FILING"
+MICROSECOND = timedelta(microseconds=1)  # the timings are stored exactly, in whole units
 
 
 def ticket_key(ticket_id: str) -> str:
@@ -169,14 +176,8 @@ class DynamoTicketRepository:
                     write.condition_check(*_guarded_item(guard))
                 for commit in commits:
                     previous = commit.previous
-                    condition: Condition = (
-                        TicketItem.pk.does_not_exist()
-                        if previous is None
-                        else (TicketItem.revision == previous.revision)
-                        | (
-                            TicketItem.revision.does_not_exist()
-                            & (TicketItem.version == previous.version)
-                        )
+                    condition = (
+                        TicketItem.pk.does_not_exist() if previous is None else _unchanged(previous)
                     )
                     commit.ticket.revision = previous.revision + 1 if previous is not None else 1
                     step = pending_step(commit.ticket, self._automations)
@@ -320,6 +321,80 @@ class DynamoTicketRepository:
             str(bucket), TicketItem.automation_due <= isoformat(now)
         )
         return [_ticket(item) for item in due]
+
+    def filed_steps(self, queue: str, limit: int, cursor: str | None) -> Page[FiledStep]:
+        hash_attribute, sort_attribute = INDEXES["by_queue_updated"]
+        assert sort_attribute is not None
+        start = (
+            decode_key_cursor(
+                cursor, ("pk", "sk", hash_attribute, sort_attribute), {hash_attribute: queue}
+            )
+            if cursor
+            else None
+        )
+        results = TicketsTable.by_queue_updated.query(queue, limit=limit, last_evaluated_key=start)
+        filed = [
+            FiledStep(
+                _ticket(item),
+                datetime.fromisoformat(item.automation_due) if item.automation_due else None,
+            )
+            for item in results
+        ]
+        last = results.last_evaluated_key
+        return Page(filed, encode_cursor(last) if last else None)
+
+    def refile(self, ticket: Ticket) -> bool:
+        keys = _automation_keys(ticket, pending_step(ticket, self._automations))
+        actions = [
+            getattr(TicketItem, name).set(value)
+            if value is not None
+            else getattr(TicketItem, name).remove()
+            for name, value in keys.items()
+        ]
+        try:
+            TicketItem(ticket_key(ticket.id), TICKET_SK).update(
+                actions=actions, condition=_unchanged(ticket)
+            )
+        except UpdateError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
+
+    def automation_filing(self) -> AutomationFiling:
+        try:
+            item = AutomationFilingItem.get(AUTOMATIONS_PK, FILING_SK)
+        except AutomationFilingItem.DoesNotExist:
+            return AutomationFiling()
+        return AutomationFiling(
+            filed=_timings(item.filed),
+            refiling=_timings(item.refiling),
+            queue=item.refile_queue,
+            cursor=item.refile_cursor,
+            revision=int(item.revision),
+        )
+
+    def record_automation_filing(self, filing: AutomationFiling) -> bool:
+        item = AutomationFilingItem(
+            AUTOMATIONS_PK,
+            FILING_SK,
+            filed=_timings_text(filing.filed),
+            refiling=_timings_text(filing.refiling),
+            refile_queue=filing.queue,
+            refile_cursor=filing.cursor,
+            revision=filing.revision,
+        )
+        try:
+            item.save(
+                condition=AutomationFilingItem.pk.does_not_exist()
+                if filing.revision == 1
+                else AutomationFilingItem.revision == filing.revision - 1
+            )
+        except PutError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
 
     def get_with_messages(
         self, ticket_id: str, limit: int, cursor: str | None
@@ -676,6 +751,14 @@ def _guarded_item(guard: Guard) -> tuple[Any, str, str, Condition]:
     )
 
 
+def _unchanged(previous: Ticket) -> Condition:
+    """The stored ticket is still at `previous`'s revision (at its version, written before
+    revisions were kept)."""
+    return (TicketItem.revision == previous.revision) | (
+        TicketItem.revision.does_not_exist() & (TicketItem.version == previous.version)
+    )
+
+
 def _distinct(guards: list[Guard]) -> list[Guard]:
     """One check per item (a transaction may touch an item once); the first guard of an item
     names the failure, so the caller's own membership outranks an assignee's on the same item."""
@@ -730,8 +813,7 @@ def ticket_item(ticket: Ticket, step: PendingStep | None = None) -> TicketItem:
         updated_at=ticket.updated_at,
         version=ticket.version,
         revision=ticket.revision,
-        automation_bucket=str(automation_bucket(ticket.id)) if step else None,
-        automation_due=isoformat(step.due_at) if step else None,
+        **_automation_keys(ticket, step),
         queue=queue_key(ticket.department_id, ticket.status),
         assignee_queue=assignee_key(ticket.assignee, ticket.status),
         updated_key=_time_key(ticket.updated_at, ticket.id),
@@ -740,6 +822,34 @@ def ticket_item(ticket: Ticket, step: PendingStep | None = None) -> TicketItem:
         sla_due_key=_time_key(due, ticket.id)
         if due is not None and ticket.status not in ("resolved", "closed")
         else None,
+    )
+
+
+def _automation_keys(ticket: Ticket, step: PendingStep | None) -> dict[str, str | None]:
+    """The keys that file a ticket in `by_automation` under its pending step (none: not there)."""
+    return {
+        "automation_bucket": str(automation_bucket(ticket.id)) if step else None,
+        "automation_due": isoformat(step.due_at) if step else None,
+    }
+
+
+def _timings_text(timings: AutomationTimings | None) -> str | None:
+    if timings is None:
+        return None
+    spans: dict[str, timedelta | None] = {
+        field.name: getattr(timings, field.name) for field in fields(timings)
+    }
+    return json.dumps(
+        {name: None if span is None else span // MICROSECOND for name, span in spans.items()}
+    )
+
+
+def _timings(text: str | None) -> AutomationTimings | None:
+    if text is None:
+        return None
+    spans = json.loads(text)
+    return AutomationTimings(
+        **{name: None if n is None else n * MICROSECOND for name, n in spans.items()}
     )
 
 

@@ -12,6 +12,7 @@
 | department's turns | `ROTATION#<department id>` | `ROTATION` |
 | number counter | `COUNTER#ticket-number` | `COUNTER` |
 | merge's copy job | `MERGE#<source ticket id>` | `MERGE` |
+| timings the tickets are filed under for the automations | `AUTOMATIONS` | `FILING` |
 | macro | `MACRO#<id>` | `MACRO` |
 | macro listed by name | `MACROS#<owner; -none- if shared>` | `NAME#<name, case-folded>` |
 | clients' ratings of a day | `RATINGS#<department id or -none->` | `<day>#<agent or -none->` |
@@ -243,6 +244,18 @@ class MergeCopyItem(TicketsTable, discriminator="merge_copy"):
     status = UnicodeAttribute()  # pending, then done
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
+
+
+class AutomationFilingItem(TicketsTable, discriminator="automation_filing"):
+    """The timings every ticket is filed under in `by_automation`, and where a refile under new
+    ones stands (timings as JSON: microseconds per step, null when off)."""
+
+    filed = UnicodeAttribute(null=True)  # null: not known
+    refiling = UnicodeAttribute(null=True)
+    # Not `queue`: that attribute keys the queue indexes.
+    refile_queue = UnicodeAttribute(null=True)
+    refile_cursor = UnicodeAttribute(null=True)
+    revision = NumberAttribute()
 
 
 class MacroItem(TicketsTable, discriminator="macro"):

@@ -4,7 +4,8 @@ due, and takes each step once.
 Tickets with a pending step sit in a sparse index keyed by its due time, spread over a few
 buckets, so a run reads the steps due, not the open tickets. Each step is written conditionally
 on the ticket's revision: of two runs that overlap, the second finds the ticket changed, reads it
-again, and finds nothing due.
+again, and finds nothing due. Before them, a run files tickets again if the timings changed
+(`refile_steps`), so a step they bring forward is taken in the same run.
 
 - close: a resolved ticket closes, "closed automatically" in its history;
 - remind: a ticket waiting on its client is marked reminded and `ClientReminderDue` asks the
@@ -23,6 +24,7 @@ from datetime import datetime, timedelta
 from services.tickets.logic.dependencies import Dependencies
 from services.tickets.logic.pending_steps import AUTOMATION_BUCKETS, PendingStep, pending_step
 from services.tickets.logic.recording import change_events, history_of, message_posted, outgoing
+from services.tickets.logic.refile_steps import refile_after_change
 from services.tickets.logic.repository import Commit, StaleVersion
 from services.tickets.logic.ticket import (
     SYSTEM,
@@ -45,12 +47,14 @@ class AutomationReport:
     closed: int = 0
     reminded: int = 0
     resolved: int = 0
-    refiled: int = 0  # not due after all (the timings changed): filed again under their step
+    refile_read: int = 0  # tickets read from their queues, the timings having changed
+    refiled: int = 0  # filed again under their step as the timings now make it
 
 
 def run_automations(deps: Dependencies) -> AutomationReport:
     now = deps.clock.now()
-    report = AutomationReport()
+    refiled = refile_after_change(deps)
+    report = AutomationReport(refile_read=refiled.read, refiled=refiled.refiled)
     for bucket in range(AUTOMATION_BUCKETS):
         for ticket in deps.repository.automations_due(bucket, now):
             report.read += 1
@@ -68,8 +72,9 @@ def _take_step(ticket: Ticket, now: datetime, deps: Dependencies, report: Automa
         step = pending_step(current, deps.config.automations)
         if step is None or step.due_at > now:
             # Filed as due, yet nothing is: the timings changed since it was written (or the
-            # index lagged a change). Writing it again files it under its step as it is now.
-            deps.repository.commit(Commit(current.model_copy(deep=True), current))
+            # index lagged a change). Filed again as it is now, unless it changed: read again.
+            if not deps.repository.refile(current):
+                raise StaleVersion(current.id)
             report.refiled += 1
             return
         if step.step == "close":

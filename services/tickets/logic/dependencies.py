@@ -11,7 +11,14 @@ from typing import Protocol
 from services.tickets.logic.agent_directory import Agent
 from services.tickets.logic.merge_copy import MergeCopy
 from services.tickets.logic.pending_steps import AutomationTimings
-from services.tickets.logic.repository import AgentLoad, Commit, ListPlan, Rotation
+from services.tickets.logic.repository import (
+    AgentLoad,
+    AutomationFiling,
+    Commit,
+    FiledStep,
+    ListPlan,
+    Rotation,
+)
 from services.tickets.logic.ticket import (
     Delivery,
     Department,
@@ -43,6 +50,29 @@ class TicketRepository(Protocol):
         """The tickets of the bucket whose pending automatic step is due by `now`, as the index
         has them (it may lag the table). Each commit files a ticket there under its pending step
         (`pending_steps.pending_step` with the timings the repository was given), or not at all."""
+        ...
+
+    def filed_steps(self, queue: str, limit: int, cursor: str | None) -> Page[FiledStep]:
+        """The tickets of a queue (`list_tickets.queue_key`), least recently changed first, each
+        with the due time the automations' index holds for it: `limit` at most, read through the
+        queue index (never a Scan)."""
+        ...
+
+    def refile(self, ticket: Ticket) -> bool:
+        """File the ticket under its pending step as the repository's timings make it, or under
+        none, on the condition that it is unchanged since `ticket` was read (its revision and
+        version stay); False, and nothing written, if it changed: that change filed it."""
+        ...
+
+    def automation_filing(self) -> AutomationFiling:
+        """The desk's record of the timings its tickets are filed under (blank, revision 0, until
+        one is stored)."""
+        ...
+
+    def record_automation_filing(self, filing: AutomationFiling) -> bool:
+        """Store the record on the condition that the stored one is the one it follows (revision
+        one lower; none at all for revision 1); False, and nothing stored, if another run stored
+        one meanwhile."""
         ...
 
     def get_many(self, ticket_ids: list[str]) -> list[Ticket]:

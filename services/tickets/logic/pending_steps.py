@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from services.tickets.logic.ticket import Ticket
+from services.tickets.logic.ticket import Status, Ticket
 
 Step = Literal["remind", "resolve", "close"]
 # Tickets with a pending step are spread over this many index partitions, so no one partition
@@ -40,6 +40,18 @@ class AutomationTimings:
             return timedelta(days=value) if value > 0 else None
 
         return cls(days(auto_close_after), days(remind_after), days(close_after_waiting))
+
+
+def statuses_retimed(old: AutomationTimings | None, new: AutomationTimings) -> tuple[Status, ...]:
+    """The statuses whose tickets' steps the change from `old` to `new` moves (`old` None: not
+    known, so both): resolved tickets for the auto-close, waiting ones for the other two."""
+    retimed: list[Status] = []
+    if old is None or old.auto_close_after != new.auto_close_after:
+        retimed.append("resolved")
+    waits = (new.remind_after, new.close_after_waiting)
+    if old is None or (old.remind_after, old.close_after_waiting) != waits:
+        retimed.append("waiting_on_client")
+    return tuple(retimed)
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,10 @@ written all or nothing, with the guards it is written under; and the plans lists
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 
+from services.tickets.logic.pending_steps import AutomationTimings
 from services.tickets.logic.ticket import (
     STATUSES,
     HistoryEntry,
@@ -142,3 +143,23 @@ class ListPlan:
     partitions: tuple[Partition, ...]
     filter: TicketFilter
     newest_first: bool  # false for SLA due: soonest first
+
+
+@dataclass(frozen=True)
+class FiledStep:
+    """A ticket, and when the automations' index has its pending step due (None: not there)."""
+
+    ticket: Ticket
+    due_at: datetime | None
+
+
+@dataclass(frozen=True)
+class AutomationFiling:
+    """The desk's one record of the timings its tickets are filed under in the automations' index,
+    and how far a refile under new timings has got."""
+
+    filed: AutomationTimings | None = None  # every ticket is filed under these; None: not known
+    refiling: AutomationTimings | None = None  # a refile under these is under way
+    queue: str | None = None  # the queue the refile reads next
+    cursor: str | None = None  # where in that queue; None: from its start
+    revision: int = 0  # one more with each record stored; 0: none stored yet
