@@ -14,7 +14,7 @@ from services.tickets.logic.macros import ME, Macro, MacroChanges, Scope
 from services.tickets.logic.pending_steps import AutomationTimings
 from services.tickets.logic.ticket import MAX_TAGS, Priority, Status, Visibility
 from services.tickets.models import AGENT_EMAIL, MessageOut, TicketOut, valid_tags
-from shared.api import RequestModel, ResponseModel
+from shared.api import Reply, RequestModel, ResponseModel
 from shared.text import MultiLine, SingleLine
 
 MAX_MACRO_BODY = 20_000  # characters, before placeholders are filled in
@@ -97,11 +97,17 @@ class MacroOut(ResponseModel):
     created_by: str
     created_at: datetime
     updated_at: datetime
+    version: int = Field(description="moves on with every edit; send it as If-Match to edit")
 
     @classmethod
     def of(cls, macro: Macro) -> MacroOut:
         changes = macro.changes.model_dump(exclude_unset=True)
-        return cls.model_validate(macro.model_dump(exclude={"changes"}) | {"changes": changes})
+        fields = macro.model_dump(exclude={"changes"})
+        return cls.model_validate(fields | {"changes": changes, "version": macro.revision})
+
+    def reply(self) -> Reply:
+        """The macro with its version as the ETag, for an If-Match on the next edit."""
+        return Reply(self, None, {"ETag": f'"{self.version}"'})
 
 
 class MacroList(ResponseModel):

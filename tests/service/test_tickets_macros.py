@@ -133,6 +133,32 @@ def test_admins_keep_shared_macros_and_agents_their_own(http: HttpClient) -> Non
 
 
 @pytest.mark.usefixtures("billing")
+def test_an_edit_made_on_an_older_read_of_a_shared_macro_is_refused_and_changes_nothing(
+    http: HttpClient,
+) -> None:
+    created = http.call("POST", "/macros", REFUNDED, as_=ADMIN)
+    macro = created.body
+    assert (created.headers["ETag"], macro["version"]) == ('"1"', 1)
+    path = f"/macros/{macro['id']}"
+    # Another admin renames it after both read it at version 1
+    renamed = http.call(
+        "PATCH", path, {"name": "Refund sent"}, as_=ADMIN, headers={"If-Match": '"1"'}
+    )
+    assert (renamed.status, renamed.headers["ETag"], renamed.body["version"]) == (200, '"2"', 2)
+    # The edit made on version 1 would undo the rename: refused, as a delete on it is
+    for method, body in (("PATCH", {"body": "Old text."}), ("DELETE", None)):
+        stale = http.call(method, path, body, as_=ADMIN, headers={"If-Match": '"1"'})
+        assert (stale.status, stale.headers["Content-Type"]) == (412, "application/problem+json")
+    current = http.call("GET", path, as_=ADMIN)
+    assert current.headers["ETag"] == '"2"'
+    assert (current.body["name"], current.body["body"]) == ("Refund sent", REFUNDED["body"])
+    # A malformed If-Match names the header; without one the edit applies to what is stored
+    bad = http.call("PATCH", path, {"name": "x"}, as_=ADMIN, headers={"If-Match": "two"})
+    assert (bad.status, _problem_fields(bad)) == (422, ["header.If-Match"])
+    assert http.call("DELETE", path, as_=ADMIN, headers={"If-Match": '"2"'}).status == 204
+
+
+@pytest.mark.usefixtures("billing")
 def test_bad_macros_are_refused_naming_the_field(http: HttpClient) -> None:
     _macro(http)
     clash = http.call("POST", "/macros", {**REFUNDED, "name": "refunded"})

@@ -43,7 +43,7 @@ api = Api(__name__, tag="macros", service="tickets")
     status=201,
     errors=(403, 409, 422),
 )
-def post_macro(request: ApiRequest[MacroIn, Any]) -> MacroOut:
+def post_macro(request: ApiRequest[MacroIn, Any]) -> Reply:
     body = request.body
     draft = MacroDraft(
         name=body.name,
@@ -52,7 +52,7 @@ def post_macro(request: ApiRequest[MacroIn, Any]) -> MacroOut:
         visibility=body.visibility,
         changes=body.changes.to_changes(),
     )
-    return MacroOut.of(create_macro(draft, request.caller, macro_store(), get_clock()))
+    return MacroOut.of(create_macro(draft, request.caller, macro_store(), get_clock())).reply()
 
 
 @api.route(
@@ -72,8 +72,8 @@ def get_macros(request: ApiRequest[Any, Any]) -> MacroList:
     response=MacroOut,
     errors=(404,),
 )
-def get_one_macro(request: ApiRequest[Any, Any]) -> MacroOut:
-    return MacroOut.of(get_macro(request.path["macro_id"], request.caller, macro_store()))
+def get_one_macro(request: ApiRequest[Any, Any]) -> Reply:
+    return MacroOut.of(get_macro(request.path["macro_id"], request.caller, macro_store())).reply()
 
 
 @api.route(
@@ -82,9 +82,9 @@ def get_one_macro(request: ApiRequest[Any, Any]) -> MacroOut:
     summary="Change a macro: the caller's own, or a shared one (admins)",
     body=MacroPatchIn,
     response=MacroOut,
-    errors=(403, 404, 409, 422),
+    errors=(403, 404, 409, 412, 422),
 )
-def patch_macro(request: ApiRequest[MacroPatchIn, Any]) -> MacroOut:
+def patch_macro(request: ApiRequest[MacroPatchIn, Any]) -> Reply:
     body = request.body
     changes: MacroChangesIn | None = body.changes
     edit = MacroEdit(
@@ -93,8 +93,15 @@ def patch_macro(request: ApiRequest[MacroPatchIn, Any]) -> MacroOut:
         visibility=body.visibility,
         changes=changes.to_changes() if changes is not None else None,
     )
-    macro = update_macro(request.path["macro_id"], edit, request.caller, macro_store(), get_clock())
-    return MacroOut.of(macro)
+    macro = update_macro(
+        request.path["macro_id"],
+        edit,
+        request.caller,
+        macro_store(),
+        get_clock(),
+        _if_match(request),
+    )
+    return MacroOut.of(macro).reply()
 
 
 @api.route(
@@ -102,11 +109,17 @@ def patch_macro(request: ApiRequest[MacroPatchIn, Any]) -> MacroOut:
     "DELETE",
     summary="Delete a macro: the caller's own, or a shared one (admins)",
     status=204,
-    errors=(403, 404, 409),
+    errors=(403, 404, 409, 412),
 )
 def remove_macro(request: ApiRequest[Any, Any]) -> Reply:
-    delete_macro(request.path["macro_id"], request.caller, macro_store())
+    delete_macro(request.path["macro_id"], request.caller, macro_store(), _if_match(request))
     return Reply(None, 204)
+
+
+def _if_match(request: ApiRequest[Any, Any]) -> int | None:
+    """The macro version an edit was made on, if the caller sent one (If-Match)."""
+    expected = expected_version(request.headers.get("if-match"), None)
+    return expected.version if expected is not None else None
 
 
 @api.route(

@@ -20,7 +20,7 @@ from pydantic import Field
 
 from services.tickets.logic.ticket import Priority, Status, Visibility
 from shared.clock import Clock
-from shared.errors import Conflict, FieldError, Forbidden, Invalid, not_found
+from shared.errors import Conflict, FieldError, Forbidden, Invalid, PreconditionFailed, not_found
 from shared.identity import Caller
 from shared.model import Model
 
@@ -200,9 +200,15 @@ def get_macro(macro_id: str, caller: Caller, store: MacroStore) -> Macro:
 
 
 def update_macro(
-    macro_id: str, edit: MacroEdit, caller: Caller, store: MacroStore, clock: Clock
+    macro_id: str,
+    edit: MacroEdit,
+    caller: Caller,
+    store: MacroStore,
+    clock: Clock,
+    expected: int | None = None,
 ) -> Macro:
-    current = _editable(macro_id, caller, store)
+    """`expected`: the version the caller read (If-Match); another's edit since is a 412."""
+    current = _editable(macro_id, caller, store, expected)
     macro = current.model_copy(deep=True)
     if edit.name is not None:
         macro.name = edit.name
@@ -224,8 +230,10 @@ def update_macro(
     return macro
 
 
-def delete_macro(macro_id: str, caller: Caller, store: MacroStore) -> None:
-    macro = _editable(macro_id, caller, store)
+def delete_macro(
+    macro_id: str, caller: Caller, store: MacroStore, expected: int | None = None
+) -> None:
+    macro = _editable(macro_id, caller, store, expected)
     try:
         store.delete(macro)
     except StaleMacro:
@@ -244,10 +252,15 @@ def usable_macro(macro_id: str, caller: Caller, store: MacroStore) -> Macro:
     return macro
 
 
-def _editable(macro_id: str, caller: Caller, store: MacroStore) -> Macro:
+def _editable(macro_id: str, caller: Caller, store: MacroStore, expected: int | None) -> Macro:
     macro = get_macro(macro_id, caller, store)
     if macro.scope == "shared" and not caller.is_admin:
         raise Forbidden("Only admins change shared macros.")
+    if expected is not None and expected != macro.revision:
+        # A shared macro is the whole team's: an edit made on an older read would undo another's.
+        raise PreconditionFailed(
+            f"The macro is at version {macro.revision}, not {expected}; read it again."
+        )
     return macro
 
 
