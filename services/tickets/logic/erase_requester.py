@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from services.tickets.logic.dependencies import Dependencies
 from services.tickets.logic.system_updates import update_by_system
-from services.tickets.logic.ticket import Change, Ticket
+from services.tickets.logic.ticket import ERASED_EMAIL, Change, Ticket
 from shared.events.catalogue import Person
 
-ERASED_REQUESTER = Person(email="erased@erased.invalid", name=None)
+ERASED_REQUESTER = Person(email=ERASED_EMAIL, name=None)
 
 
 def _anonymise(ticket: Ticket) -> list[Change]:

@@ -19,7 +19,6 @@ from typing import Literal, Protocol
 
 from services.tickets.logic.access import viewer_of
 from services.tickets.logic.dependencies import Dependencies
-from services.tickets.logic.erase_requester import ERASED_REQUESTER
 from services.tickets.logic.search_text import (
     BadQuery,
     SearchQuery,
@@ -28,7 +27,7 @@ from services.tickets.logic.search_text import (
     posting_keys,
     snippet,
 )
-from services.tickets.logic.ticket import Message, Ticket
+from services.tickets.logic.ticket import ERASED_EMAIL, Message, Ticket
 from shared.errors import FieldError, Invalid
 from shared.identity import Caller
 from shared.storage import Page, decode_cursor, encode_cursor
@@ -196,7 +195,7 @@ def position_of(ticket: Ticket) -> str:
 def _ticket_doc(ticket: Ticket, version: int) -> SearchDoc:
     doc = SearchDoc(ticket.id, position_of(ticket), Terms.empty(), version=version)
     fields: list[tuple[Source, str]] = [("subject", ticket.subject), ("number", ticket.number)]
-    if ticket.requester != ERASED_REQUESTER:  # an erased requester leaves no word behind
+    if ticket.requester.email != ERASED_EMAIL:  # an erased requester leaves no word behind
         requester = " ".join(filter(None, [ticket.requester.name, ticket.requester.email]))
         fields.append(("requester", requester))
     if ticket.tags:
@@ -209,7 +208,7 @@ def _ticket_doc(ticket: Ticket, version: int) -> SearchDoc:
 
 def _indexed(message: Message) -> bool:
     # An erased person's messages are anonymised, not deleted: their text leaves the index.
-    return message.author.email != ERASED_REQUESTER.email
+    return message.author.email != ERASED_EMAIL
 
 
 def reindex_ticket(ticket_id: str, deps: Dependencies, index: SearchIndex) -> bool:

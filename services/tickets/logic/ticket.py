@@ -13,6 +13,9 @@ from shared.events.catalogue import OPENING_VERSION, Attachment, Person
 from shared.events.catalogue import SYSTEM as SYSTEM  # the actor of automatic changes
 from shared.model import Model
 
+# What an erased requester's address becomes: a reserved domain, so nothing is ever mailed there.
+ERASED_EMAIL = "erased@erased.invalid"
+
 Status = Literal["open", "in_progress", "waiting_on_client", "resolved", "closed"]
 Priority = Literal["low", "medium", "high", "urgent"]
 Visibility = Literal["public", "internal"]
