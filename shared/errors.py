@@ -73,6 +73,12 @@ class PreconditionFailed(DomainError):
     status, slug, title = 412, "precondition-failed", "Stale version"
 
 
+class NotReady(DomainError):
+    """What the request needs is not set up yet (a deployment still under way): try again later."""
+
+    status, slug, title = 503, "not-ready", "Not ready yet"
+
+
 class PayloadTooLarge(DomainError):
     status, slug, title = 413, "payload-too-large", "Request body too large"
 

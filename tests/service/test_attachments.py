@@ -385,3 +385,22 @@ def test_the_tickets_api_reads_its_signing_key_and_the_edge_but_no_file() -> Non
         assert refused("s3", "GetObject", {"Bucket": settings.mail_bucket, "Key": key}) == [
             "s3:GetObject"
         ]
+
+
+@pytest.mark.usefixtures("billing")
+def test_a_link_asked_before_the_deployment_stored_the_edge_is_a_503_that_says_so(
+    http: HttpClient, delivery: Delivery, inbox: MailReceiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    message = _received(http, delivery, inbox, "Early", _file("a.pdf", "application/pdf", PDF))
+    # Given a first deployment under way: the edge's address is named, but not stored yet
+    monkeypatch.delenv("HELPDESK_EDGE_URL")
+    monkeypatch.setenv("HELPDESK_EDGE_URL_REF", get_settings().edge_url_parameter)
+    get_settings.cache_clear()
+    try:
+        answer = http.call("GET", message["attachments"][0]["download_path"])
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+    # Then the agent is told it is not ready, not that the server failed
+    assert (answer.status, answer.headers["Content-Type"]) == (503, "application/problem+json")
+    assert "not ready" in answer.body["detail"]

@@ -8,10 +8,18 @@ from functools import cache
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from botocore.signers import CloudFrontSigner
 
+from shared.errors import NotReady
 from shared.secrets import resolve_secret
 from shared.settings import get_settings
+
+# A first deployment stores the edge's address and key id only once the edge is up, after the
+# services: until then a link is a 503 that says so, not a 500.
+NOT_READY = (
+    "Links to files are not ready: the deployment has not stored the edge's address and key yet."
+)
 
 
 class CloudFrontFileLinks:
@@ -19,11 +27,14 @@ class CloudFrontFileLinks:
         self, key: str, content_disposition: str, content_type: str, expires_at: datetime
     ) -> str:
         settings = get_settings()
-        edge = resolve_secret(settings.edge_url, settings.edge_url_ref)
-        key_id = resolve_secret(settings.file_link_key_id, settings.file_link_key_id_ref)
-        private_key = resolve_secret(settings.file_link_key, settings.file_link_key_ref)
+        try:
+            edge = resolve_secret(settings.edge_url, settings.edge_url_ref)
+            key_id = resolve_secret(settings.file_link_key_id, settings.file_link_key_id_ref)
+            private_key = resolve_secret(settings.file_link_key, settings.file_link_key_ref)
+        except GetParameterError:
+            raise NotReady(NOT_READY) from None
         if not (edge and key_id and private_key):
-            raise RuntimeError("links to files need the edge's address and the signing key")
+            raise NotReady(NOT_READY)
         # The response overrides are part of the signed URL: the link cannot be changed to serve
         # the file in place or as another type.
         overrides = urlencode(

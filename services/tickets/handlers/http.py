@@ -249,7 +249,7 @@ def get_messages(request: ApiRequest[Any, PageQuery]) -> MessagePage:
     "GET",
     summary="A link to one file of the ticket, valid for 5 minutes, that downloads it",
     response=AttachmentLinkOut,
-    errors=(404,),
+    errors=(404, 503),
 )
 def get_attachment(request: ApiRequest[Any, Any]) -> Reply:
     link = download(
