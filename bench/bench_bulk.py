@@ -6,50 +6,22 @@ bulk change under an Idempotency-Key as a client retrying it would send it.
 
 from __future__ import annotations
 
-import json
 import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import Any
 
-from bench.harness import DynamoCalls, Row, emulated_system
-from local_stack.gateway import Gateway
-from local_stack.tokens import DevTokens
+from bench.harness import BENCH_TICKET, BenchDesk, DynamoCalls, Row, emulated_system
 from services.tickets.logic.bulk_change import MAX_TICKETS
 
-AGENT = "bench@example.com"
 LAMBDA_TIMEOUT_SECONDS = 30
 
 
 def run() -> list[Row]:
     with emulated_system() as system, tempfile.TemporaryDirectory() as folder:
-        tokens = DevTokens(Path(folder) / "key")
-        gateway = Gateway(system.apps, tokens, {})
-
-        def call(
-            method: str, path: str, body: Any, role: str = "agent", key: str | None = None
-        ) -> Any:
-            email = AGENT if role == "agent" else "admin@example.com"
-            headers = {
-                "Authorization": f"Bearer {tokens.issue(email, role)}",
-                "Content-Type": "application/json",
-                **({"Idempotency-Key": key} if key else {}),
-            }
-            answer = gateway.handle(method, path, headers, json.dumps(body).encode())
-            assert answer.status < 300, answer.body
-            return json.loads(answer.body)
-
-        call("POST", "/departments", {"name": "Bench"}, role="admin")
-        call("POST", "/departments/bench/members", {"email": AGENT}, role="admin")
-        new = {
-            "subject": "Bench",
-            "body": "Body",
-            "department_id": "bench",
-            "requester": {"email": "b@x.org"},
-        }
-        in_bulk = [call("POST", "/tickets", new)["id"] for _ in range(MAX_TICKETS)]
-        alone = [call("POST", "/tickets", new)["id"] for _ in range(MAX_TICKETS)]
+        call = BenchDesk(system, Path(folder)).call
+        in_bulk = [call("POST", "/tickets", BENCH_TICKET)["id"] for _ in range(MAX_TICKETS)]
+        alone = [call("POST", "/tickets", BENCH_TICKET)["id"] for _ in range(MAX_TICKETS)]
         changes = {"status": "in_progress", "priority": "high", "tags_add": ["bench"]}
 
         with DynamoCalls() as bulk_calls:

@@ -8,47 +8,30 @@ the membership check that decides what the agent may see.
 from __future__ import annotations
 
 import itertools
-import json
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.harness import DynamoCalls, Row, bare_writes_ms, emulated_system, median_ms
-from local_stack.gateway import Gateway
-from local_stack.tokens import DevTokens
+from bench.harness import (
+    BENCH_TICKET,
+    BenchDesk,
+    DynamoCalls,
+    Row,
+    bare_writes_ms,
+    emulated_system,
+    median_ms,
+)
 from shared.settings import get_settings
 
 REPEAT = 30
-AGENT = "bench@example.com"
 TARGETS = {"create": 3, "get with first page of messages": 2, "list": 2, "reply": 2, "patch": 2}
 
 
 def run() -> list[Row]:
     with emulated_system() as system, tempfile.TemporaryDirectory() as folder:
-        tokens = DevTokens(Path(folder) / "key")
-        gateway = Gateway(system.apps, tokens, {})
-
-        def call(method: str, path: str, body: Any = None, role: str = "agent") -> Any:
-            email = AGENT if role == "agent" else "admin@example.com"
-            headers = {
-                "Authorization": f"Bearer {tokens.issue(email, role)}",
-                "Content-Type": "application/json",
-            }
-            answer = gateway.handle(
-                method, path, headers, json.dumps(body).encode() if body else b""
-            )
-            assert answer.status < 300, answer.body
-            return json.loads(answer.body)
-
-        call("POST", "/departments", {"name": "Bench"}, role="admin")
-        call("POST", "/departments/bench/members", {"email": AGENT}, role="admin")
-        new = {
-            "subject": "Bench",
-            "body": "Body",
-            "department_id": "bench",
-            "requester": {"email": "b@x.org"},
-        }
+        call = BenchDesk(system, Path(folder)).call
+        new = BENCH_TICKET
         ticket = call("POST", "/tickets", new)
         for number in range(20):
             call(

@@ -3,6 +3,7 @@ meter of what AWS would bill for the calls made (bench/bench_cost.py)."""
 
 from __future__ import annotations
 
+import json
 import math
 import statistics
 import time
@@ -10,6 +11,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 from local_stack.environment import in_process_emulator, quiet
@@ -22,8 +24,10 @@ from moto import mock_aws
 
 from bench.costs import LAMBDA_MEMORY_GB, Usage
 from local_stack.delivery import Function
+from local_stack.gateway import Gateway
 from local_stack.provision import provision
 from local_stack.system import LocalSystem
+from local_stack.tokens import DevTokens
 from shared.aws import client, reset_process_state
 from shared.clock import get_clock
 from shared.settings import get_settings
@@ -316,3 +320,40 @@ def _value_size(value: dict[str, Any]) -> int:
     if kind == "M":
         return 3 + item_size(inner) + len(inner)
     return 1  # BOOL, NULL
+
+
+BENCH_AGENT = "bench@example.com"
+# A ticket of the Bench department, as its agent opens it through the API
+BENCH_TICKET = {
+    "subject": "Bench",
+    "body": "Body",
+    "department_id": "bench",
+    "requester": {"email": "b@x.org"},
+}
+
+
+class BenchDesk:
+    """The API through the local gateway, called by `BENCH_AGENT`, a member of the Bench
+    department (made here), or by an admin: what the API benchmarks measure."""
+
+    def __init__(self, system: LocalSystem, folder: Path) -> None:
+        self._tokens = DevTokens(folder / "key")
+        self._gateway = Gateway(system.apps, self._tokens, {})
+        self.call("POST", "/departments", {"name": "Bench"}, role="admin")
+        self.call("POST", "/departments/bench/members", {"email": BENCH_AGENT}, role="admin")
+
+    def call(
+        self, method: str, path: str, body: Any = None, role: str = "agent", key: str | None = None
+    ) -> Any:
+        """The answer's body, insisting on a 2xx; `key`: an Idempotency-Key."""
+        email = BENCH_AGENT if role == "agent" else "admin@example.com"
+        headers = {
+            "Authorization": f"Bearer {self._tokens.issue(email, role)}",
+            "Content-Type": "application/json",
+            **({"Idempotency-Key": key} if key else {}),
+        }
+        answer = self._gateway.handle(
+            method, path, headers, json.dumps(body).encode() if body is not None else b""
+        )
+        assert answer.status < 300, answer.body
+        return json.loads(answer.body)

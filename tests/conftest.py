@@ -202,6 +202,13 @@ def http(system: LocalSystem, tmp_path: Path) -> HttpClient:
     return HttpClient(Gateway(system.apps, tokens, {}, files=LocalFiles(get_settings())), tokens)
 
 
+def open_billing(http: HttpClient) -> None:
+    """The Billing department and its channel, billing@example.com, as an admin makes them."""
+    assert http.call("POST", "/departments", {"name": "Billing"}).status == 201
+    channel = {"address": "billing@example.com", "department_id": "billing"}
+    assert http.call("POST", "/channels", channel).status == 201
+
+
 def run_schedule(system: LocalSystem, name: str, after: timedelta) -> dict[str, int]:
     """Move the one clock `after` on, then run an every-minute schedule as EventBridge would."""
     get_clock().advance(after)

@@ -165,6 +165,22 @@ def _consume(system: LocalSystem, data: EventData | OutgoingEvent) -> None:
     assert answer == {"batchItemFailures": []}
 
 
+def _billing_ticket(ticket_id: str, number: str, at: str, **fields: Any) -> TicketCreated:
+    """A ticket Carol opened by mail in Billing, as the tickets service announces it."""
+    return TicketCreated(
+        ticket_id=ticket_id,
+        number=number,
+        subject="Invoice twice",
+        status="open",
+        priority="medium",
+        department_id="billing",
+        requester=Person(email="carol@client.example.org"),
+        preview="I was charged twice.",
+        created_at=at,
+        **fields,
+    )
+
+
 @pytest.mark.usefixtures("billing")
 @pytest.mark.parametrize("assigned_first", [True, False], ids=["assigned-first", "created-first"])
 def test_an_assignment_is_told_once_whichever_of_the_tickets_events_comes_first(
@@ -172,17 +188,7 @@ def test_an_assignment_is_told_once_whichever_of_the_tickets_events_comes_first(
 ) -> None:
     # Given a ticket opened by mail in Billing, and Alice giving it to Bob
     now = isoformat(get_clock().now())
-    created = TicketCreated(
-        ticket_id="t-order",
-        number="TKT-0042",
-        subject="Invoice twice",
-        status="open",
-        priority="medium",
-        department_id="billing",
-        requester=Person(email="carol@client.example.org"),
-        preview="I was charged twice.",
-        created_at=now,
-    )
+    created = _billing_ticket("t-order", "TKT-0042", now)
     assigned = TicketUpdated(
         ticket_id="t-order",
         number="TKT-0042",
@@ -253,18 +259,7 @@ def test_a_ticket_given_by_turns_is_told_once_whichever_event_comes_first_and_ag
 ) -> None:
     # Given a ticket opened by mail in Billing, given to Bob by turns in the same commit
     now = get_clock().now()
-    created = TicketCreated(
-        ticket_id="t-turn",
-        number="TKT-0043",
-        subject="Invoice twice",
-        status="open",
-        priority="medium",
-        department_id="billing",
-        requester=Person(email="carol@client.example.org"),
-        preview="I was charged twice.",
-        assignee=BOB[0],
-        created_at=isoformat(now),
-    )
+    created = _billing_ticket("t-turn", "TKT-0043", isoformat(now), assignee=BOB[0])
     turn = TicketUpdated(
         ticket_id="t-turn",
         number="TKT-0043",
@@ -316,17 +311,7 @@ def grouped(billing: None, system: LocalSystem) -> None:
     """A ticket both members were told of, and an SLA warning about it waiting in both windows
     (nobody has it): a group each, due when the window ends."""
     now = isoformat(get_clock().now())
-    created = TicketCreated(
-        ticket_id="t-group",
-        number="TKT-0044",
-        subject="Invoice twice",
-        status="open",
-        priority="medium",
-        department_id="billing",
-        requester=Person(email="carol@client.example.org"),
-        preview="I was charged twice.",
-        created_at=now,
-    )
+    created = _billing_ticket("t-group", "TKT-0044", now)
     warning = SlaWarning(ticket_id="t-group", target="resolution", due_at=now, at=now)
     for event in (created, warning):
         _consume(system, event)

@@ -15,7 +15,7 @@ from local_stack.system import LocalSystem
 from services.channels.handlers.digests import DIGEST_FUNCTION
 from shared.clock import get_clock
 from shared.settings import get_settings
-from tests.conftest import Delivery, HttpClient, run_schedule, sent_mail
+from tests.conftest import Delivery, HttpClient, open_billing, run_schedule, sent_mail
 
 pytestmark = pytest.mark.service
 
@@ -27,9 +27,7 @@ def desk(monkeypatch: pytest.MonkeyPatch, http: HttpClient) -> Iterator[None]:
     """Billing with its channel; rating mail 30 minutes after a resolution."""
     monkeypatch.setenv("HELPDESK_CSAT_DELAY", "30")
     get_settings.cache_clear()
-    assert http.call("POST", "/departments", {"name": "Billing"}).status == 201
-    channel = {"address": "billing@example.com", "department_id": "billing"}
-    assert http.call("POST", "/channels", channel).status == 201
+    open_billing(http)
     yield
     get_settings.cache_clear()
 

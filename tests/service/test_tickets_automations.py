@@ -19,7 +19,7 @@ from services.tickets.logic import refile_steps
 from services.tickets.logic.repository import FiledStep
 from shared.settings import get_settings
 from shared.storage import Page
-from tests.conftest import Delivery, HttpClient, run_schedule, sent_mail
+from tests.conftest import Delivery, HttpClient, open_billing, run_schedule, sent_mail
 
 pytestmark = pytest.mark.service
 
@@ -32,9 +32,7 @@ def desk(monkeypatch: pytest.MonkeyPatch, http: HttpClient) -> Iterator[None]:
     monkeypatch.setenv("HELPDESK_REMIND_AFTER", "2")
     monkeypatch.setenv("HELPDESK_CLOSE_AFTER_WAITING", "5")
     get_settings.cache_clear()
-    assert http.call("POST", "/departments", {"name": "Billing"}).status == 201
-    channel = {"address": "billing@example.com", "department_id": "billing"}
-    assert http.call("POST", "/channels", channel).status == 201
+    open_billing(http)
     yield
     get_settings.cache_clear()
 

@@ -2,8 +2,9 @@
 // view read. Someone else's change in between is a 412, said plainly, with a way to catch up.
 
 import { PRIORITIES, STATUSES, type Ticket } from "../../api/client";
-import { Button, ProblemAlert, Select } from "../../ui/components";
+import { ProblemAlert, Select } from "../../ui/components";
 import { useAction, useLoad } from "../../ui/hooks";
+import { WriteProblem } from "./StaleTicket";
 import { changeTicket, loadAssignees, loadDepartments, type TicketChange } from "./ticketApi";
 
 const UNASSIGNED = "";
@@ -18,7 +19,6 @@ export function Controls(props: { ticket: Ticket; onChanged: (ticket: Ticket) =>
     await props.onReload();
     save.clear();
   });
-  const stale = save.error?.status === 412;
 
   const assigneeOptions = withCurrent(assignees.data ?? [], ticket.assignee);
   const departmentOptions = (departments.data ?? []).filter((d) => !d.archived || d.id === ticket.department_id);
@@ -46,19 +46,11 @@ export function Controls(props: { ticket: Ticket; onChanged: (ticket: Ticket) =>
         onChange={(department_id) => department_id && void save.run({ department_id })}
       />
       <p class="muted version">Version {ticket.version}</p>
-      {stale ? (
-        <div class="alert alert-warning" role="alert">
-          <strong>Someone else changed this ticket since you opened it.</strong>
-          <p>Your change was not saved. Reload the ticket to see theirs, then make yours again; what you are writing stays.</p>
-          <div class="actions">
-            <Button tone="primary" busy={reload.busy} onClick={() => void reload.run()}>
-              Reload ticket
-            </Button>
-          </div>
-        </div>
-      ) : (
-        <ProblemAlert error={save.error} />
-      )}
+      <WriteProblem
+        error={save.error}
+        reload={reload}
+        notDone="Your change was not saved. Reload the ticket to see theirs, then make yours again; what you are writing stays."
+      />
       <ProblemAlert error={reload.error ?? departments.error ?? assignees.error} />
     </section>
   );

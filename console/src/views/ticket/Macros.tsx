@@ -6,6 +6,7 @@ import { useRef, useState } from "preact/hooks";
 import { ApiError, idempotencyKey, type Ticket } from "../../api/client";
 import { Button, Field, humanize, Loading, ProblemAlert } from "../../ui/components";
 import { useAction, useLoad } from "../../ui/hooks";
+import { WriteProblem } from "./StaleTicket";
 import { applyMacro, loadMacros, previewMacro, type Macro, type MacroPreview } from "./ticketApi";
 
 type Change = MacroPreview["changes"][number];
@@ -103,19 +104,11 @@ export function MacroPreviewPanel(props: {
           </p>
         </>
       )}
-      {stale ? (
-        <div class="alert alert-warning" role="alert">
-          <strong>Someone else changed this ticket since you opened it.</strong>
-          <p>The macro was not applied. Reload the ticket to see their change and the macro's preview again.</p>
-          <div class="actions">
-            <Button tone="primary" busy={reload.busy} onClick={() => void reload.run()}>
-              Reload ticket
-            </Button>
-          </div>
-        </div>
-      ) : (
-        <ProblemAlert error={apply.error} />
-      )}
+      <WriteProblem
+        error={apply.error}
+        reload={reload}
+        notDone="The macro was not applied. Reload the ticket to see their change and the macro's preview again."
+      />
       <ProblemAlert error={reload.error} />
       <div class="composer-actions">
         <Button onClick={props.onCancel}>Cancel</Button>
